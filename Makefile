@@ -5,34 +5,30 @@ PY     := $(VENV)/bin/python
 
 .PHONY: test book figures lint bench clean
 
-$(VENV)/.stamp-test: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
-	touch $@
-
-$(VENV)/.stamp-book: pyproject.toml
+# the tests execute the notebooks and build the book too, so both use the same venv
+$(VENV)/.stamp: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test,book]"
 	touch $@
 
 ## make test: set up the venv and run the default (fast) test suite
-test: $(VENV)/.stamp-test
+test: $(VENV)/.stamp
 	$(PY) -m pytest
 
 ## make figures: execute every notebook with papermill (QUICK=1 for the CI parameters)
-figures: $(VENV)/.stamp-book
+figures: $(VENV)/.stamp
 	$(PY) -m snnlib.cli figures $(if $(QUICK),--quick,)
 
 ## make book: set up, execute the notebooks, build the Jupyter Book into _build/html
+## (--all rebuilds every page, so that -W sees the warnings of unchanged pages too)
 book: figures
-	$(VENV)/bin/jupyter-book build -W --keep-going .
+	$(VENV)/bin/jupyter-book build --all -W --keep-going .
 
-lint: $(VENV)/.stamp-test
+lint: $(VENV)/.stamp
 	$(VENV)/bin/ruff check snnlib tests bench notebooks
 
-bench: $(VENV)/.stamp-test
+bench: $(VENV)/.stamp
 	$(PY) bench/bench_simulate.py
 
 clean:
