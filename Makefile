@@ -28,8 +28,9 @@ book: figures
 lint: $(VENV)/.stamp
 	$(VENV)/bin/ruff check snnlib tests bench notebooks
 
+## make bench: run every benchmark script in bench/ (on demand, not part of the tests)
 bench: $(VENV)/.stamp
-	$(PY) bench/bench_simulate.py
+	for script in bench/*.py; do $(PY) $$script || exit 1; done
 
 clean:
 	rm -rf _build

@@ -21,8 +21,14 @@ Models (time unit arbitrary, tau > 0):
 * oscillating LIF: tau dV/dt = -V + I0 + tau sum_k w_k delta(t - t_k), I0 > v_th;
           phase = time from V = 0 under the free flow, Theta = phase of v_th.
 
-Precision note: V is recovered from the angle as V = tan(phi) + 1/2, so its
-relative error grows like ~1e-16 / (pi/2 - |phi|) ~ 1e-16 |V| for |V| >> 1.
+Precision note: V is recovered from the angle as V = tan(phi) + 1/2, so an
+angle error d (~1e-12 at the default tolerances) gives dV ~ d (1 + (V - 1/2)^2):
+a relative V error ~ d |V| for |V| >> 1 (measured 2e-6 at V ~ 1e6). Spike times
+and angles are accurate to ~1e-11.
+
+LIF crossings: each neuron also has a terminal event at its maximum of V (V has
+at most one extremum between inputs), so a threshold crossing stepped over by
+the solver is recovered by root finding on the dense output.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 from scipy.integrate import solve_ivp
+from scipy.optimize import brentq
 
 RTOL: float = 1e-12
 ATOL: float = 1e-12
@@ -95,6 +102,44 @@ def _event(index: int, level: float) -> Callable[[float, np.ndarray], float]:
     return g
 
 
+def _lif_max_event(index: int, I_seg: float | np.ndarray, t_seg: float,
+                   tau: float) -> Callable[[float, np.ndarray], float]:
+    """Terminal event at a maximum of V_index: g = -V + I(t) (~ dV/dt) crossing
+    downwards, I(t) = I_seg exp(-2 (t - t_seg) / tau)."""
+    I0 = float(np.asarray(I_seg).reshape(-1)[index])
+
+    def g(t: float, y: np.ndarray) -> float:
+        return -y[index] + I0 * np.exp(-2.0 * (t - t_seg) / tau)
+
+    g.terminal = True  # type: ignore[attr-defined]
+    g.direction = -1.0  # type: ignore[attr-defined]
+    return g
+
+
+def _lif_silent(V: float, I: float, v_th: float) -> bool:
+    """True if the free LIF flow provably never reaches v_th (> 0): V stays below
+    max(V, I, 0) since |I| decays monotonically and tau dV/dt = I - V."""
+    return max(V, I, 0.0) < v_th
+
+
+def _crossing(f: Callable[[float], float], a: float, b: float) -> float:
+    """Root of f in [a, b] with f(a) < 0 <= f(b) (brentq at machine precision)."""
+    fb = f(b)
+    if fb == 0.0:
+        return b
+    return float(brentq(f, a, b, xtol=4 * np.finfo(float).eps, rtol=4 * np.finfo(float).eps))
+
+
+def _component_minus(dense: Callable[[float], np.ndarray], index: int,
+                     level: float) -> Callable[[float], float]:
+    """f(t) = dense(t)[index] - level."""
+
+    def f(t: float) -> float:
+        return float(dense(t)[index]) - level
+
+    return f
+
+
 def _first_event_time(
     rhs: Callable[[float, np.ndarray], np.ndarray],
     y0: float,
@@ -102,12 +147,11 @@ def _first_event_time(
     t_max: float,
     rtol: float,
     atol: float,
-    max_step: float = np.inf,
 ) -> float:
     """Time of the first upward crossing y(t) = level of the scalar ODE y' = rhs
     started at y(0) = y0 < level; np.inf if none within [0, t_max]."""
     sol = solve_ivp(rhs, (0.0, t_max), [y0], method=METHOD, rtol=rtol, atol=atol,
-                    events=_event(0, level), max_step=max_step)
+                    events=_event(0, level))
     if sol.status == 1 and len(sol.t_events[0]) > 0:
         return float(sol.t_events[0][0])
     return np.inf
@@ -227,20 +271,39 @@ def lif_flow(V: npt.ArrayLike, I: npt.ArrayLike, dt: npt.ArrayLike, tau: float,
     return _elementwise2(one, V, I, dt)
 
 
+def _lif_tts_scalar(V: float, I: float, tau: float, v_th: float, horizon: float,
+                    rtol: float, atol: float) -> float:
+    if V >= v_th:
+        return 0.0
+    if _lif_silent(V, I, v_th):
+        return np.inf
+    sol = solve_ivp(_lif_rhs(I, tau), (0.0, horizon * tau), [V], method=METHOD, rtol=rtol,
+                    atol=atol, events=[_event(0, v_th), _lif_max_event(0, I, 0.0, tau)],
+                    dense_output=True)
+    if sol.status != 1:
+        return np.inf
+    if len(sol.t_events[0]) > 0:  # threshold event
+        return float(sol.t_events[0][0])
+    # stopped at the maximum of V (V then = I < v_th unless a grazing crossing was
+    # stepped over, in which case it lies in [0, t_max] where V(0) < v_th)
+    t_max, v_max = float(sol.t[-1]), float(sol.y[0, -1])
+    if v_max >= v_th:
+        return _crossing(lambda t: float(sol.sol(t)[0]) - v_th, 0.0, t_max)
+    return np.inf
+
+
 def lif_time_to_spike(V: npt.ArrayLike, I: npt.ArrayLike, tau: float, v_th: float = 1.0,
-                      horizon: float = 60.0, rtol: float = RTOL, atol: float = ATOL,
-                      max_step_frac: float = 0.05):
-    """Time of the first upward crossing V = v_th of the free LIF flow;
-    0 if V >= v_th, np.inf if none before horizon * tau.
-    (max_step = max_step_frac * tau guards against missing near-grazing crossings.)"""
+                      horizon: float = 60.0, rtol: float = RTOL, atol: float = ATOL):
+    """Time of the first upward crossing V = v_th (> 0) of the free LIF flow
+    tau dV/dt = -V + I e^{-2t/tau}; 0 if V >= v_th, np.inf if none before horizon * tau.
 
-    def one(v: float, i: float) -> float:
-        if v >= v_th:
-            return 0.0
-        return _first_event_time(_lif_rhs(i, tau), v, v_th, horizon * tau, rtol, atol,
-                                 max_step=max_step_frac * tau)
-
-    return _elementwise(one, V, I)
+    Events: V - v_th (up) and the maximum of V (dV/dt down). V has at most one
+    extremum, so a crossing stepped over by the solver is recovered from the
+    maximum, and after a subthreshold maximum (V = I < v_th) no spike can follow.
+    """
+    if v_th <= 0:
+        raise ValueError("v_th must be > 0")
+    return _elementwise(lambda v, i: _lif_tts_scalar(v, i, tau, v_th, horizon, rtol, atol), V, I)
 
 
 # ---------------------------------------------------------------------------
@@ -378,7 +441,6 @@ def network_reference(
     I_const: float | None = None,
     rtol: float = RTOL,
     atol: float = ATOL,
-    max_step_frac: float = 0.05,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Event-driven numerical simulation of a recurrent network on [0, T].
 
@@ -391,8 +453,10 @@ def network_reference(
     W_in[:, input_neurons[k]] the same way (equal times: in the given order).
     Recurrent weights (self-connections included) are delivered after the reset.
     Between events the whole network is integrated with solve_ivp, one terminal
-    event per neuron. Neurons found at/above threshold at a segment start spike
-    there (in index order).
+    threshold event per neuron (LIF: also a terminal event at each maximum of V,
+    to recover crossings stepped over; neurons with max(V, I, 0) < v_th are
+    provably silent until their next input and get no events). Neurons found
+    at/above threshold at a segment start spike there (in index order).
 
     Returns (spike_times sorted in [0, T), spike_neurons, final_state) with
     final_state = [V; I] of shape (2, N) (qif, lif; QIF V may be +-inf) or the
@@ -471,8 +535,9 @@ def network_reference(
             spike(int(above[0]), t)
         raise RuntimeError("runaway simultaneous spiking")
 
-    events = [_event(i, level) for i in range(N)]
-    max_step = max_step_frac * tau if kind == "lif" else np.inf
+    if kind == "lif" and v_th <= 0:
+        raise ValueError("v_th must be > 0")
+    thr_events = [_event(i, level) for i in range(N)]
     t, k, n_in = 0.0, 0, times.size
     while True:
         flush(t)
@@ -483,24 +548,41 @@ def network_reference(
             flush(t)
         t_stop = times[k] if k < n_in else T
         if t_stop > t:
-            rhs = rhs_factory(I.copy(), t)
-            sol = solve_ivp(rhs, (t, t_stop), y, method=METHOD, rtol=rtol, atol=atol,
-                            events=events, max_step=max_step)
+            I_seg = I.copy()
+            if kind == "lif":
+                active = [i for i in range(N) if not _lif_silent(y[i], I_seg[i], v_th)]
+                max_events = [_lif_max_event(i, I_seg, t, tau) for i in active]
+                events = [thr_events[i] for i in active] + max_events
+            else:
+                active = list(range(N))
+                events = thr_events
+            sol = solve_ivp(rhs_factory(I_seg, t), (t, t_stop), y.copy(), method=METHOD, rtol=rtol,
+                            atol=atol, events=events or None, dense_output=kind == "lif")
             if not sol.success:
                 raise RuntimeError(sol.message)
-            if sol.status == 1:  # earliest spike te in (t, t_stop]
-                hits = [(float(sol.t_events[i][0]), i, sol.y_events[i][0])
-                        for i in range(N) if len(sol.t_events[i]) > 0]
-                te, i_sp, y_e = min(hits, key=lambda h: (h[0], h[1]))
-                if kind != "theta":
-                    I *= np.exp(-2.0 * (te - t) / tau)
-                y[:] = y_e
-                y[i_sp] = level  # exactly at threshold: the next flush spikes it
-                t = te
-                continue
-            if kind != "theta":
-                I *= np.exp(-2.0 * (t_stop - t) / tau)
+            t_end = float(sol.t[-1])  # = t_stop, or the time of the first event
             y[:] = sol.y[:, -1]
+            if kind != "theta":
+                I[:] = I_seg * np.exp(-2.0 * (t_end - t) / tau)
+            if sol.status == 1:
+                # crossing times in (t, t_end]: threshold events, and (LIF) any neuron
+                # found above threshold at t_end (a crossing stepped over by the solver)
+                cross: list[tuple[float, int]] = []
+                for n, i in enumerate(active):
+                    if len(sol.t_events[n]) > 0:
+                        cross.append((float(sol.t_events[n][0]), i))
+                    elif kind == "lif" and y[i] >= level:
+                        cross.append((_crossing(_component_minus(sol.sol, i, level), t, t_end), i))
+                if cross:
+                    tc, i_sp = min(cross)
+                    if tc < t_end:  # only for a stepped-over LIF crossing
+                        y[:] = sol.sol(tc)
+                        I[:] = I_seg * np.exp(-2.0 * (tc - t) / tau)
+                    y[i_sp] = level  # exactly at threshold: the next flush spikes it
+                    t = tc
+                else:  # LIF maximum below threshold: restart from there
+                    t = t_end
+                continue
             t = t_stop
         if t >= T:
             break

@@ -6,6 +6,7 @@ once per session, in the repository root; their outputs go to a temporary direct
 """
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -81,6 +82,36 @@ def test_notebook_records_results(executed_book, name):
     assert len(results) > 1, "the notebook must record the numbers it measured"
 
 
+def check_concept(numbers: dict) -> None:
+    """Fig. 1: on the paper-scale 1e5-point weight grid (quick mode keeps it) the QIF spike
+    time moves by less than 1e-3 T between neighbouring weights, the LIF one jumps > 0.1 T."""
+    assert numbers["n_weights"] == 100_000
+    assert numbers["qif_largest_jump_vs_weight"] < 1e-3 * numbers["qif_duration"]
+    assert numbers["lif_largest_jump_vs_weight"] > 0.1 * numbers["lif_duration"]
+    assert numbers["lif_largest_jump_vs_inhibition"] > 0.1 * numbers["lif_duration"]
+    assert numbers["qif_gradient_max_relative_error"] < 1e-3
+    assert numbers["lif_gradient_max_relative_error"] < 1e-3
+
+
+def check_single_neuron(numbers: dict) -> None:
+    """Fig. 2: the initially silent neuron spikes within 0.01 of 2.5 and 7.5, loss < 1e-4."""
+    assert numbers["seed"] is None, "the quick run uses the paper's instance"
+    assert numbers["initial_spike_count"] == 0 and numbers["final_spike_count"] == 2
+    assert numbers["max_spike_time_error"] < 0.01
+    assert abs(numbers["final_spike_times"][0] - 2.5) < 0.01
+    assert abs(numbers["final_spike_times"][1] - 7.5) < 0.01
+    assert numbers["final_loss"] < 1e-4
+    assert numbers["all_finite"]
+
+
+PAPER_CHECKS = {"concept": check_concept, "single_neuron": check_single_neuron}
+
+
+@pytest.mark.parametrize("name", sorted(PAPER_CHECKS))
+def test_notebook_reproduces_the_paper(executed_book, name):
+    PAPER_CHECKS[name](executed_book[1][name])
+
+
 def test_book_builds_without_warnings(executed_book):
     root, _ = executed_book
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
@@ -95,4 +126,8 @@ def test_book_builds_without_warnings(executed_book):
     for name in NOTEBOOKS:
         page = html / "book" / "notebooks" / f"{name}.html"
         assert page.exists(), f"no page for notebook {name}"
-        assert "<img" in page.read_text(), f"the page of notebook {name} shows no figure"
+        images = re.findall(r'<img[^>]*\bsrc="([^"]+)"', page.read_text())
+        figures = [src for src in images if src.endswith((".png", ".svg"))]
+        assert figures, f"the page of notebook {name} shows no figure"
+        for src in figures:
+            assert (page.parent / src).resolve().is_file(), f"{name}: missing image {src}"

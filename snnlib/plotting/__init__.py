@@ -24,7 +24,7 @@ PALETTE = {
     "theta": "#56B4E9",  # sky blue
 }
 
-__all__ = ["PALETTE", "STYLE", "panel_labels", "use_style"]
+__all__ = ["PALETTE", "STYLE", "arc_length", "panel_labels", "use_style"]
 
 
 def use_style() -> None:
@@ -63,3 +63,9 @@ def panel_labels(
         )
         for ax, label in zip(axes_list, labels, strict=False)
     ]
+
+
+def arc_length(times: np.ndarray) -> np.ndarray:
+    """Spike-time arc length after each trial: cumulative sum_k |t_k(n) - t_k(n-1)|."""
+    steps = np.nansum(np.abs(np.diff(times, axis=0)), axis=tuple(range(1, times.ndim)))
+    return np.concatenate([[0.0], np.cumsum(steps)])

@@ -5,16 +5,10 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from . import PALETTE, panel_labels
+from . import PALETTE, arc_length, panel_labels
 
 MS = 10.0  # one time unit (tau) is 10 ms
 NEURON_COLORS = (PALETTE["qif"], PALETTE["lif"])
-
-
-def arc_length(times: np.ndarray) -> np.ndarray:
-    """Spike-time arc length after each trial: cumulative sum_k |t_k(n) - t_k(n-1)|."""
-    steps = np.nansum(np.abs(np.diff(times, axis=0)), axis=tuple(range(1, times.ndim)))
-    return np.concatenate([[0.0], np.cumsum(steps)])
 
 
 def raster(ax: Axes, results, which: str, title: str) -> None:

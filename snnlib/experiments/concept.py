@@ -1,0 +1,216 @@
+"""Concept experiment (paper Fig. 1, SPEC section 6.1): QIF spike times are continuous,
+LIF spike times jump.
+
+A single neuron at rest receives (i) one excitatory input spike of weight w in
+[0, 2 w_min] at t = 0, or (ii) an excitatory input of 1.5 w_min at t = 0.5 and an
+inhibitory one of -w_min at a time t_inh in [0, T]. The QIF neuron's first spike moves
+continuously to the trial end T and continues beyond it as a pseudospike; the LIF
+neuron's spike vanishes in mid-trial. dt_sp/dw is differentiated through the simulator.
+"""
+
+import time
+from dataclasses import asdict, dataclass
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import Array
+
+from ..neurons import LIF, QIF, NeuronModel
+from ..simulate import EventBudgetError, Events, simulate, state_trace
+from ..spikes import first_spike_times, ordinary_spike_times
+from ._results import Results, run_metadata
+
+MODEL_NAMES = ("qif", "lif")
+
+
+@dataclass(frozen=True)
+class ConceptConfig:
+    """Parameters of the concept experiment (defaults: the paper's, on 1e5-point grids)."""
+
+    n_weights: int = 100_000  # weight grid points in [0, 2 w_min]
+    n_inhibition_times: int = 100_000  # inhibitory input times in [0, T]
+    n_gradient_points: int = 1_000  # weights (a subset of the grid) where dt_sp/dw is taken
+    n_trace_points: int = 2_000  # time points of the example voltage traces
+    example_weights: tuple[float, ...] = (0.9, 1.03, 1.06, 1.3, 2.0)  # in units of w_min
+    input_time: float = 0.0  # time of the single excitatory input of the weight sweep
+    excitatory_weight: float = 1.5  # inhibition sweep, in units of w_min
+    excitatory_time: float = 0.5
+    inhibitory_weight: float = -1.0  # in units of w_min
+    tau: float = 1.0
+    qif_duration: float = 4.0
+    qif_max_events: int = 4
+    lif_duration: float = 3.0
+    lif_max_events: int = 5
+
+    def __post_init__(self) -> None:
+        grids = (self.n_weights, self.n_inhibition_times, self.n_gradient_points,
+                 self.n_trace_points)
+        if min(grids) < 3:
+            raise ValueError(f"every grid needs at least 3 points, got {grids}")
+        if self.n_gradient_points > self.n_weights:
+            raise ValueError("n_gradient_points must not exceed n_weights")
+
+
+def model_setup(config: ConceptConfig, name: str) -> tuple[NeuronModel, float, int]:
+    """(model, trial length T, max_events K) of "qif" or "lif"."""
+    if name == "qif":
+        return QIF(tau=config.tau), config.qif_duration, config.qif_max_events
+    if name == "lif":
+        return LIF(tau=config.tau), config.lif_duration, config.lif_max_events
+    raise ValueError(f"unknown model {name!r}; expected one of {MODEL_NAMES}")
+
+
+def simulate_neuron(model: NeuronModel, weights: Array, times: Array, duration: float,
+                    max_events: int) -> Events:
+    """One neuron, initially at rest, receiving input spikes of weights (M,) at times (M,)."""
+    return simulate(model, jnp.zeros((1, 1)), weights[None, :], times,
+                    jnp.arange(weights.shape[0]), model.rest_state(1), duration, max_events)
+
+
+@partial(jax.jit, static_argnames=("model", "max_events"))
+def _first_spikes(model: NeuronModel, max_events: int, duration, weights, times):
+    def one(w, t):
+        events = simulate_neuron(model, w, t, duration, max_events)
+        return first_spike_times(model, events, [0])[0], events.exhausted
+
+    return jax.vmap(one)(weights, times)
+
+
+def first_spike_sweep(model: NeuronModel, duration: float, max_events: int,
+                      weights: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """First spike time t_sp for each row of input weights (G, M) and times (G, M).
+
+    Ordinary spike if there is one, else the first pseudospike (QIF) or +inf (LIF).
+    Raises EventBudgetError if max_events runs out before T.
+    """
+    first, exhausted = _first_spikes(model, max_events, duration, jnp.asarray(weights),
+                                     jnp.asarray(times))
+    if np.any(exhausted):
+        raise EventBudgetError(f"max_events={max_events} ran out before the trial end T in "
+                               f"{int(np.sum(exhausted))} of {exhausted.size} trials")
+    return np.asarray(first)
+
+
+@partial(jax.jit, static_argnames=("model", "max_events"))
+def _first_spike_and_derivative(model: NeuronModel, max_events: int, duration, weights,
+                                input_time):
+    def first(w):
+        events = simulate_neuron(model, w[None], input_time[None], duration, max_events)
+        return first_spike_times(model, events, [0])[0]
+
+    return jax.vmap(jax.value_and_grad(first))(weights)
+
+
+def spike_time_derivative(model: NeuronModel, duration: float, max_events: int,
+                          weights: np.ndarray, input_time: float) -> np.ndarray:
+    """dt_sp/dw by reverse-mode differentiation through the simulator, at weights (G,).
+
+    nan where the neuron has no spike (LIF); raises FloatingPointError if the derivative
+    of an existing spike is not finite."""
+    value, slope = _first_spike_and_derivative(model, max_events, duration,
+                                               jnp.asarray(weights), jnp.asarray(input_time))
+    spiked = np.isfinite(np.asarray(value))
+    if not np.all(np.isfinite(np.asarray(slope)[spiked])):
+        raise FloatingPointError(f"{type(model).__name__}: dt_sp/dw is not finite")
+    return np.where(spiked, np.asarray(slope), np.nan)
+
+
+@partial(jax.jit, static_argnames=("model", "max_events"))
+def _traces(model: NeuronModel, max_events: int, duration, weights, input_time, grid):
+    def one(w):
+        events = simulate_neuron(model, w[None], input_time[None], duration, max_events)
+        voltage = model.voltage(jnp.moveaxis(state_trace(model, events, grid), 0, 1))[:, 0]
+        return voltage, ordinary_spike_times(events, [0], max_events)[0]
+
+    return jax.vmap(one)(weights)
+
+
+def example_traces(model: NeuronModel, duration: float, max_events: int,
+                   weights: np.ndarray, input_time: float, n_points: int):
+    """Time grid (P,), voltages V(t) (E, P) and ordinary spike times (E, K) (+inf padded)
+    of the neuron for each example weight (E,)."""
+    grid = np.linspace(0.0, duration, n_points)
+    voltage, spikes = _traces(model, max_events, duration, jnp.asarray(weights),
+                              jnp.asarray(input_time), jnp.asarray(grid))
+    return grid, np.asarray(voltage), np.asarray(spikes)
+
+
+def largest_jump(first_spike: np.ndarray, duration: float) -> float:
+    """max |t_sp(x_{g+1}) - t_sp(x_g)| over a grid; a missing (LIF) spike counts as t = T,
+    the smallest jump a vanishing spike can make."""
+    return float(np.max(np.abs(np.diff(np.where(np.isfinite(first_spike), first_spike,
+                                                 duration)))))
+
+
+def smooth_points(first_spike: np.ndarray, duration: float, indices: np.ndarray) -> np.ndarray:
+    """Mask of grid indices whose two neighbours lie on the same branch (both ordinary
+    spikes or both pseudospikes/none): there a central difference approximates dt_sp/dw."""
+    ordinary = first_spike < duration
+    padded = np.concatenate([ordinary[:1], ordinary, ordinary[-1:]])
+    same = (padded[:-2] == ordinary) & (padded[2:] == ordinary)
+    return same[indices] & np.isfinite(first_spike[indices])
+
+
+def sweep_model(config: ConceptConfig, name: str) -> dict[str, np.ndarray]:
+    """All arrays of one model, keyed "{name}_...": both sweeps, dt_sp/dw, example traces."""
+    model, duration, max_events = model_setup(config, name)
+    w_min = model.min_spiking_input
+    weights = np.linspace(0.0, 2 * w_min, config.n_weights)
+    first_w = first_spike_sweep(model, duration, max_events, weights[:, None],
+                                np.full((config.n_weights, 1), config.input_time))
+    inhibition_times = np.linspace(0.0, duration, config.n_inhibition_times)
+    pair = np.array([config.excitatory_weight, config.inhibitory_weight]) * w_min
+    first_inh = first_spike_sweep(
+        model, duration, max_events, np.tile(pair, (config.n_inhibition_times, 1)),
+        np.stack([np.full(config.n_inhibition_times, config.excitatory_time),
+                  inhibition_times], axis=1))
+    indices = np.unique(np.linspace(0, config.n_weights - 1, config.n_gradient_points)
+                        .round().astype(int))
+    autodiff = spike_time_derivative(model, duration, max_events, weights[indices],
+                                     config.input_time)
+    missing_as_nan = np.where(np.isfinite(first_w), first_w, np.nan)
+    numeric = np.gradient(missing_as_nan, weights, edge_order=2)[indices]
+    grid, voltage, spikes = example_traces(
+        model, duration, max_events, np.asarray(config.example_weights) * w_min,
+        config.input_time, config.n_trace_points)
+    arrays = {
+        "weights": weights, "first_spike_vs_weight": first_w,
+        "inhibition_times": inhibition_times, "first_spike_vs_inhibition": first_inh,
+        "gradient_weights": weights[indices], "dt_dw_autodiff": autodiff,
+        "dt_dw_numeric": numeric,
+        "gradient_compared": smooth_points(first_w, duration, indices),
+        "trace_times": grid, "trace_voltage": voltage, "trace_spikes": spikes,
+    }
+    return {f"{name}_{key}": value for key, value in arrays.items()}
+
+
+def run(config: ConceptConfig = ConceptConfig()) -> Results:
+    """Sweep weights and inhibitory input times for the QIF and the LIF neuron.
+
+    Enables float64 (jax_enable_x64) for the whole process, as the paper's experiment uses it.
+    """
+    jax.config.update("jax_enable_x64", True)
+    start = time.perf_counter()
+    arrays: dict[str, np.ndarray] = {}
+    metadata: dict[str, float] = {}
+    for name in MODEL_NAMES:
+        model, duration, _ = model_setup(config, name)
+        swept = sweep_model(config, name)
+        arrays.update(swept)
+        compared = swept[f"{name}_gradient_compared"]
+        autodiff = swept[f"{name}_dt_dw_autodiff"][compared]
+        numeric = swept[f"{name}_dt_dw_numeric"][compared]
+        metadata.update({
+            f"{name}_w_min": model.min_spiking_input,
+            f"{name}_duration": duration,
+            f"{name}_largest_jump_vs_weight": largest_jump(
+                swept[f"{name}_first_spike_vs_weight"], duration),
+            f"{name}_largest_jump_vs_inhibition": largest_jump(
+                swept[f"{name}_first_spike_vs_inhibition"], duration),
+            f"{name}_gradient_max_relative_error": float(np.max(
+                np.abs(autodiff - numeric) / np.abs(autodiff))),
+        })
+    metadata.update(run_metadata(time.perf_counter() - start, seed=None))
+    return Results(arrays=arrays, config=asdict(config), metadata=metadata)

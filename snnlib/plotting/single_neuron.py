@@ -1,0 +1,128 @@
+"""Figure of the single-neuron experiment (paper Fig. 2), drawn from its Results."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from . import PALETTE, arc_length, panel_labels
+
+MS = 10.0  # one time unit (tau) is 10 ms
+VOLTAGE_LIMITS = (-2.0, 3.0)
+SPIKE_COLORS = (PALETTE["qif"], PALETTE["lif"])  # first and second output spike
+GRADIENT_STYLES = {  # (array, column) -> label, colour
+    ("grad_weights", 0): (r"$\partial L/\partial w_1$", PALETTE["qif"]),
+    ("grad_weights", 1): (r"$\partial L/\partial w_2$", PALETTE["lif"]),
+    ("grad_times", 0): (r"$\partial L/\partial t_1$", PALETTE["input_exc"]),
+    ("grad_times", 1): (r"$\partial L/\partial t_2$", PALETTE["input_inh"]),
+}
+
+
+def input_spikes(ax: Axes, results, which: str) -> None:
+    """Input spikes as bars of height w at their times; the two trainable ones in black."""
+    times = results["fixed_times"] * MS
+    weights = results["fixed_weights"]
+    colors = np.where(weights > 0, PALETTE["input_exc"], PALETTE["input_inh"])
+    ax.vlines(times, 0, weights, colors=colors, lw=1.5)
+    trainable_t = results[f"trainable_times_{which}"] * MS
+    trainable_w = results[f"trainable_weights_{which}"]
+    ax.vlines(trainable_t, 0, trainable_w, colors="k", lw=2.5)
+    ax.plot(trainable_t, trainable_w, ls="", marker="o", ms=3.5, color="k",
+            label="trainable inputs")
+    ax.axhline(0, color="0.6", lw=0.6)
+    ax.set(ylabel="input $w$", ylim=(-2.5, 6.0))
+    ax.legend(loc="upper right", fontsize=7, handlelength=1.0)
+
+
+def voltage_trace(ax: Axes, results, which: str) -> None:
+    """V(t) (drawn within the axes range: the QIF voltage diverges at a spike), output
+    spikes (triangles, one colour per spike) and target times (dashed)."""
+    times = results["trace_times"] * MS
+    low, high = VOLTAGE_LIMITS
+    voltage = results[f"voltage_{which}"]
+    ax.plot(times, np.where((voltage > low - 1) & (voltage < high + 1), voltage, np.nan),
+            color="k", lw=1.0)
+    for target in results["target_times"] * MS:
+        ax.axvline(target, color=PALETTE["target"], lw=0.8, ls="--")
+    spikes = results[f"spikes_{which}"] * MS
+    for k, t in enumerate(spikes):
+        ax.plot([t], [high], ls="", marker="v", ms=6, clip_on=False,
+                color=SPIKE_COLORS[min(k, len(SPIKE_COLORS) - 1)])
+    ax.text(0.01, 0.97, f"{len(spikes)} output spikes", transform=ax.transAxes, va="top",
+            fontsize=7)
+    ax.set(ylim=(low, high), ylabel="voltage $V$")
+
+
+def current_trace(ax: Axes, results, which: str) -> None:
+    """I(t): each input spike makes it jump by its weight."""
+    ax.plot(results["trace_times"] * MS, results[f"current_{which}"], color="0.25", lw=1.0)
+    ax.axhline(0, color="0.6", lw=0.6)
+    ax.set(ylabel="current $I$", xlabel="time (ms)", xlim=(0, results.config["duration"] * MS))
+
+
+def spike_times_vs_trial(ax: Axes, results) -> None:
+    """Output spike times over training; above T (shaded) they are pseudospikes."""
+    times = results["output_times"] * MS
+    duration = results.config["duration"] * MS
+    trials = np.arange(len(times))
+    ax.axhspan(duration, 1.3 * duration, color="0.9", zorder=0)
+    ax.text(trials[-1], 1.3 * duration, "pseudospikes ", ha="right", va="top", fontsize=7,
+            color="0.35")
+    for k, color in enumerate(SPIKE_COLORS):
+        ax.plot(trials, times[:, k], color=color, lw=1.2, label=f"spike {k + 1}")
+    for k, target in enumerate(results["target_times"] * MS):
+        ax.axhline(target, color=PALETTE["target"], lw=0.8, ls="--",
+                   label="targets" if k == 0 else None)
+    ax.set(xlim=(0, trials[-1]), ylim=(0, 1.3 * duration), xlabel="trial",
+           ylabel="output spike times (ms)")
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 0.22), fontsize=7)
+
+
+def loss_vs_trial(ax: Axes, results) -> None:
+    loss = results["loss"]
+    ax.semilogy(np.arange(len(loss)), loss, color="k", lw=1.0)
+    ax.set(xlim=(0, len(loss) - 1), xlabel="trial", ylabel="loss $L$")
+
+
+def normalised_gradients(ax: Axes, results) -> None:
+    """Gradient components divided by the gradient norm, against the spike-time arc
+    length (the distance the output spikes have travelled): one dot per trial."""
+    gradient = np.concatenate([results["grad_weights"], results["grad_times"]], axis=1)
+    norm = np.linalg.norm(gradient, axis=1)
+    arc = arc_length(results["output_times"] * MS)
+    for (name, column), (label, color) in GRADIENT_STYLES.items():
+        ax.plot(arc, results[name][:, column] / norm, ls="", marker=".", ms=1.5, color=color,
+                label=label, rasterized=True)
+    ax.axhline(0, color="0.6", lw=0.6)
+    ax.set(xlim=(0, arc[-1]), ylim=(-1.05, 1.05), xlabel="spike-time arc length (ms)",
+           ylabel=r"gradient / $\|$gradient$\|$")
+    ax.legend(loc="upper left", fontsize=7, markerscale=5, ncol=2, handlelength=0.8,
+              columnspacing=0.8)
+
+
+def figure(results) -> Figure:
+    """Inputs, V and I before and after learning (top); spike times and loss against
+    trial, and normalised gradients against arc length (bottom)."""
+    mosaic = [["in_before"] * 3 + ["in_after"] * 3,
+              ["v_before"] * 3 + ["v_after"] * 3,
+              ["i_before"] * 3 + ["i_after"] * 3,
+              ["times"] * 2 + ["loss"] * 2 + ["gradients"] * 2]
+    fig, axes = plt.subplot_mosaic(mosaic, figsize=(10, 7.4),
+                                   height_ratios=[0.6, 1.0, 0.8, 1.4])
+    trials = len(results["loss"]) - 1
+    for which, title in (("before", "before learning (trial 0)"),
+                         ("after", f"after learning (trial {trials})")):
+        top, middle, bottom = axes[f"in_{which}"], axes[f"v_{which}"], axes[f"i_{which}"]
+        input_spikes(top, results, which)
+        voltage_trace(middle, results, which)
+        current_trace(bottom, results, which)
+        top.set_title(title)
+        for ax in (top, middle):
+            ax.sharex(bottom)
+            ax.tick_params(labelbottom=False)
+    spike_times_vs_trial(axes["times"], results)
+    loss_vs_trial(axes["loss"], results)
+    normalised_gradients(axes["gradients"], results)
+    panel_labels([axes[name] for name in ("in_before", "in_after", "times", "loss",
+                                          "gradients")])
+    return fig
