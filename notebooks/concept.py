@@ -57,7 +57,7 @@ results = concept.run(config)
 
 # %%
 use_style()
-figure(results)
+fig = figure(results)
 plt.show()
 
 # %% [markdown]

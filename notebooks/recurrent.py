@@ -64,7 +64,7 @@ else:
 # all non-target neurons set to zero (pruned).
 
 # %%
-figure(normal)
+fig = figure(normal)
 
 
 # %%
@@ -96,7 +96,7 @@ print(np.round(np.abs(normal["t_out_after"] - normal["targets"]), 4))
 # loss is taken among those that move no spike by more than $\Delta t_{\max} = 0.5$.
 
 # %%
-figure(grid)
+fig = figure(grid)
 
 # %%
 grid_summary = summary(grid)

@@ -53,7 +53,7 @@ results = single_neuron.run(config)
 
 # %%
 use_style()
-figure(results)
+fig = figure(results)
 plt.show()
 
 # %% [markdown]

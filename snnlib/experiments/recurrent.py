@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ..checkpoint import load_checkpoint, save_checkpoint
 from ..data import load_instance
