@@ -44,6 +44,25 @@ def pseudospike_times(
     return duration + k * period[..., None] - phase[..., None]
 
 
+def merge_pseudospikes(
+    model: NeuronModel, ordinary: Array, final_state: Array, duration: ArrayLike,
+    pseudo_input: ArrayLike = 0.0,
+) -> Array:
+    """Fill the missing spikes of each row of `ordinary` (S, n), +inf padded, with the
+    neuron's pseudospikes k = 1, 2, ...; final_state (D, S) is the neurons' state at T."""
+    if not model.has_pseudodynamics:
+        return ordinary
+    n_spikes = ordinary.shape[-1]
+    is_ordinary = jnp.isfinite(ordinary)
+    count = jnp.sum(is_ordinary, axis=-1, keepdims=True)
+    pseudo_input = jnp.broadcast_to(jnp.asarray(pseudo_input, ordinary.dtype),
+                                    ordinary.shape[:1])
+    pseudo = pseudospike_times(model, final_state, duration, n_spikes, pseudo_input)
+    # the j-th spike is the (j - count)-th pseudospike: shift the pseudospike row by count
+    k_index = jnp.clip(jnp.arange(n_spikes)[None, :] - count, 0, n_spikes - 1)
+    return jnp.where(is_ordinary, ordinary, jnp.take_along_axis(pseudo, k_index, axis=-1))
+
+
 def output_spike_times(
     model: NeuronModel,
     events: Events,
@@ -61,18 +80,8 @@ def output_spike_times(
     """
     neurons = jnp.atleast_1d(jnp.asarray(neurons))
     ordinary = ordinary_spike_times(events, neurons, n_spikes)
-    if not model.has_pseudodynamics:
-        return ordinary
-    is_ordinary = jnp.isfinite(ordinary)
-    count = jnp.sum(is_ordinary, axis=-1, keepdims=True)
-    state = events.final_state[:, neurons]
-    pseudo_input = jnp.broadcast_to(jnp.asarray(pseudo_input, state.dtype), neurons.shape)
-    pseudo = pseudospike_times(model, state, events.duration, n_spikes, pseudo_input)
-    # the j-th spike is the (j - count)-th pseudospike: shift the pseudospike row by count
-    j = jnp.arange(n_spikes)[None, :]
-    k_index = jnp.clip(j - count, 0, n_spikes - 1)
-    shifted = jnp.take_along_axis(pseudo, k_index, axis=-1)
-    return jnp.where(is_ordinary, ordinary, shifted)
+    return merge_pseudospikes(model, ordinary, events.final_state[:, neurons], events.duration,
+                              pseudo_input)
 
 
 def first_spike_times(

@@ -1,0 +1,183 @@
+"""Feed-forward spiking classifier with time-to-first-spike coding (paper Fig. 4).
+
+Images enter as time-to-first-spike inputs (`snnlib.data.encoding`); the class is the
+output neuron that spikes first, counting pseudospikes, so that every output neuron has a
+finite first spike time even in an initially silent network. Trainable parameters: the
+weights of every layer and the initial phases of all neurons.
+"""
+
+import math
+from dataclasses import dataclass, field
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+from jax import Array
+from jax.typing import ArrayLike
+
+from .data.encoding import bin_spike_times, flip_bins, virtual_input_weights
+from .feedforward import (
+    LayerSpikes,
+    feedforward_pseudo_inputs,
+    layer_output_times,
+    simulate_feedforward_batch,
+    simulate_feedforward_generic,
+)
+from .losses import first_spike_cross_entropy
+from .neurons import Theta
+
+Params = dict[str, list[Array]]
+
+
+@dataclass(frozen=True)
+class SpikingClassifier:
+    """A network sizes[0] (pixels) - hidden - ... - sizes[-1] (classes) of phase neurons.
+
+    Paper's values: theta neurons (tau 6/pi, I0 5/4, Theta = 6), 784-100-100-10, T = 2,
+    one input bin, initial weights uniform in +-w_scale/sqrt(fan_in) with w_scale = 0.5,
+    initial phases Theta/2, loss weight gamma = 1e-2, input flips p = 0.02.
+    Frozen and hashable: a static argument of `jax.jit`.
+
+    simulator: "layered" (`simulate_feedforward`, spike budget max_spikes per neuron) or
+    "generic" (`simulate` on the equivalent recurrent network, max_events events: the
+    paper's K = 200).
+    """
+
+    model: Theta = field(default_factory=Theta)
+    sizes: tuple[int, ...] = (784, 100, 100, 10)
+    duration: float = 2.0
+    n_bins: int = 1
+    w_scale: float = 0.5
+    gamma: float = 1e-2
+    flip_probability: float = 0.02
+    max_spikes: int = 1
+    simulator: str = "layered"
+    max_events: int = 200
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sizes", tuple(int(n) for n in self.sizes))
+        if len(self.sizes) < 2 or min(self.sizes) < 1:
+            raise ValueError(f"sizes must hold at least two positive layer sizes, got {self.sizes}")
+        if self.simulator not in ("layered", "generic"):
+            raise ValueError(f"simulator must be 'layered' or 'generic', got {self.simulator!r}")
+        if not 0 <= self.flip_probability <= 1:
+            raise ValueError(f"flip_probability must lie in [0, 1], got {self.flip_probability}")
+
+    def init(self, key: Array, dtype=jnp.float32) -> Params:
+        """Weights uniform in +-w_scale/sqrt(fan_in), initial phases Theta/2."""
+        keys = jax.random.split(key, len(self.sizes) - 1)
+        weights, phases = [], []
+        for k, fan_in, fan_out in zip(keys, self.sizes[:-1], self.sizes[1:], strict=True):
+            width = self.w_scale / math.sqrt(fan_in)
+            weights.append(jax.random.uniform(k, (fan_out, fan_in), dtype, -width, width))
+            phases.append(jnp.full((fan_out,), self.model.period / 2, dtype))
+        return {"weights": weights, "initial_phases": phases}
+
+    def constrain(self, params: Params) -> Params:
+        """Initial phases clipped to [0, Theta] (after each optimiser step)."""
+        phases = [jnp.clip(p, 0.0, self.model.period) for p in params["initial_phases"]]
+        return {**params, "initial_phases": phases}
+
+    def simulate(self, params: Params, bins: ArrayLike) -> tuple[LayerSpikes, ...]:
+        """Spikes of every layer for a batch of images given as pixel bins (B, n_pixels);
+        the results have a leading axis B."""
+        bins = jnp.asarray(bins)
+        first = self.input_weights(params, bins)
+        weights = [first, *params["weights"][1:]]
+        times = jnp.asarray(bin_spike_times(self.n_bins, self.duration), first.dtype)
+        times = jnp.broadcast_to(times, (bins.shape[0], self.n_bins))
+        channels = jnp.arange(self.n_bins)
+        states = [p[None] for p in params["initial_phases"]]
+        if self.simulator == "layered":
+            return simulate_feedforward_batch(self.model, weights, times, channels, states,
+                                              self.duration, self.max_spikes)
+        generic = partial(simulate_feedforward_generic, self.model, max_spikes=self.max_spikes,
+                          max_events=self.max_events)
+        axes = ([0] + [None] * (len(weights) - 1), 0, None, None, None)
+        return jax.vmap(generic, axes)(weights, times, channels, states, self.duration)
+
+    def first_spike_times(self, params: Params, bins: ArrayLike,
+                          layers: tuple[LayerSpikes, ...]) -> Array:
+        """First output spike time of each class, ordinary or pseudo, (B, n_classes)."""
+
+        def one_trial(first_weights, trial_layers):
+            weights = [first_weights, *params["weights"][1:]]
+            pseudo_input = feedforward_pseudo_inputs(self.model, weights, trial_layers)
+            return layer_output_times(self.model, trial_layers[-1], self.duration, 1,
+                                      pseudo_input[-1])[:, 0]
+
+        return jax.vmap(one_trial)(self.input_weights(params, bins), layers)
+
+    def input_weights(self, params: Params, bins: ArrayLike) -> Array:
+        """First-layer weights of the virtual input neurons (B, N_1, n_bins), summed per bin."""
+        return jax.vmap(virtual_input_weights, (None, 0, None))(
+            params["weights"][0], jnp.asarray(bins), self.n_bins)
+
+    def _batch(self, params: Params, bins: ArrayLike) -> tuple[Array, tuple[LayerSpikes, ...]]:
+        layers = self.simulate(params, bins)
+        return self.first_spike_times(params, bins, layers), layers
+
+    def loss(self, params: Params, bins: Array, labels: Array, key: Array | None = None):
+        """Mean loss over a batch (bins (B, n_pixels), labels (B,)), and aux metrics.
+
+        With a key, input flips (probability flip_probability) augment the batch.
+        Returns (loss, {"accuracy", "n_exhausted"}).
+        """
+        if key is not None and self.flip_probability > 0:
+            bins = flip_bins(key, bins, self.n_bins, self.flip_probability)
+        first, layers = self._batch(params, bins)
+        losses = jax.vmap(first_spike_cross_entropy, (0, 0, None, None))(
+            first, labels, self.duration, self.gamma)
+        correct = jnp.argmin(first, axis=-1) == labels
+        return jnp.mean(losses), {"accuracy": jnp.mean(correct),
+                                  "n_exhausted": _n_exhausted(layers)}
+
+    def batch_metrics(self, params: Params, bins: Array, labels: Array) -> dict[str, Array]:
+        """Sums over a batch of the test metrics (`summarize` turns them into means).
+
+        Ordinary-only predictions follow the paper's code: first spike times clipped at
+        T, so that an image without any output spike is assigned to class 0.
+        """
+        first, layers = self._batch(params, bins)
+        ordinary = jnp.minimum(first, self.duration)
+        loss_fn = jax.vmap(first_spike_cross_entropy, (0, 0, None, None))
+        hidden = layers[:-1]
+        first_output = jnp.min(ordinary, axis=-1)  # T where no output neuron spiked
+        before = [jnp.sum(h.times < first_output[:, None, None], axis=-1) for h in hidden]
+        counts = [jnp.minimum(h.counts, h.times.shape[-1]) for h in hidden]
+        return {
+            "loss": jnp.sum(loss_fn(first, labels, self.duration, self.gamma)),
+            "loss_ordinary": jnp.sum(loss_fn(ordinary, labels, self.duration, self.gamma)),
+            "correct": jnp.sum(jnp.argmin(first, axis=-1) == labels),
+            "correct_ordinary": jnp.sum(jnp.argmin(ordinary, axis=-1) == labels),
+            "hidden_spikes": jnp.concatenate([jnp.sum(c, axis=0) for c in counts]),
+            "hidden_spikes_first": jnp.concatenate([jnp.sum(b, axis=0) for b in before]),
+            "output_spikes": jnp.sum(jnp.minimum(layers[-1].counts, self.max_spikes), axis=0),
+            "n_exhausted": _n_exhausted(layers),
+        }
+
+    @staticmethod
+    def summarize(sums: dict[str, Array], n_samples: int) -> dict[str, float]:
+        """Test metrics from the batch sums: accuracies, losses, hidden activity (spikes per
+        hidden neuron and image, in the whole trial and before the first output spike) and
+        the fraction of hidden neurons silent for every image."""
+        hidden, first = sums["hidden_spikes"], sums["hidden_spikes_first"]
+        return {
+            "accuracy": float(sums["correct"]) / n_samples,
+            "accuracy_ordinary": float(sums["correct_ordinary"]) / n_samples,
+            "loss": float(sums["loss"]) / n_samples,
+            "loss_ordinary": float(sums["loss_ordinary"]) / n_samples,
+            "activity": float(jnp.mean(hidden)) / n_samples,
+            "activity_first": float(jnp.mean(first)) / n_samples,
+            "silent": float(jnp.mean(hidden == 0)),
+            "silent_first": float(jnp.mean(first == 0)),
+            "output_activity": float(jnp.mean(sums["output_spikes"])) / n_samples,
+            "n_exhausted": int(sums["n_exhausted"]),
+        }
+
+
+def _n_exhausted(layers: tuple[LayerSpikes, ...]) -> Array:
+    """Number of trials of a batch in which some layer's spike budget ran out."""
+    exhausted = jnp.stack([layer.exhausted for layer in layers])
+    return jnp.sum(jnp.any(exhausted, axis=0))
+

@@ -1,0 +1,121 @@
+"""Figure of the MNIST experiment (paper Fig. 4), drawn from the Results of one or more seeds."""
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from ..experiments.mnist import PAPER
+from . import PALETTE, panel_labels
+
+CLASS_COLORS = plt.get_cmap("tab10").colors
+
+
+def layer_sizes(results) -> list[int]:
+    """Neurons per layer (hidden layers, then the 10 output neurons)."""
+    return [*results.config["hidden"], 10]
+
+
+def digit(ax: Axes, results) -> None:
+    """The example test image with its label."""
+    ax.imshow(results["example_image"], cmap="gray_r")
+    ax.set(xticks=[], yticks=[], title=f"test image (label {int(results['example_label'])})")
+
+
+def raster(ax: Axes, results, which: str) -> None:
+    """Spikes of all neurons for the example image (layers bottom to top, output on top)."""
+    times = results[f"example_spike_times_{which}"]
+    duration = results.config["duration"]
+    rows = [row[np.isfinite(row)] for row in times]
+    ax.eventplot(rows, colors="k", linewidths=0.8, linelengths=2.0)
+    start = 0
+    sizes = layer_sizes(results)
+    for index, size in enumerate(sizes):
+        if index % 2 == 0:
+            ax.axhspan(start - 0.5, start + size - 0.5, color="0.92", zorder=0)
+        name = "output" if index == len(sizes) - 1 else f"hidden {index + 1}"
+        ax.text(0.98 * duration, start + size / 2, name, ha="right", va="center",
+                fontsize="small", color="0.4")
+        start += size
+    n = start
+    prediction = int(results[f"example_prediction_{which}"])
+    ax.set(xlim=(0, duration), ylim=(-1, n), xlabel="time $t$", ylabel="neuron",
+           yticks=np.cumsum([0, *layer_sizes(results)])[:-1],
+           title=f"{which} training: {sum(len(r) for r in rows)} spikes, predicts {prediction}")
+
+
+def voltages(ax: Axes, results, which: str) -> None:
+    """Voltage traces V(t) of the 10 output neurons for the example image."""
+    time = results["example_trace_time"]
+    voltage = results[f"example_voltage_{which}"]
+    label = int(results["example_label"])
+    for index in range(voltage.shape[1]):
+        ax.plot(time, voltage[:, index], color=CLASS_COLORS[index],
+                lw=2.0 if index == label else 0.8, label=str(index))
+    ax.set(xlim=(0, time[-1]), ylim=(-8, 8), xlabel="time $t$", ylabel="output voltage $V$",
+           title=f"output neurons, {which} training")
+    ax.legend(ncol=5, fontsize="x-small", handlelength=1.0, columnspacing=0.8, loc="lower left")
+
+
+def error_vs_epoch(ax: Axes, runs: Sequence) -> None:
+    """Test error vs epoch + 1, mean and spread (min to max) over the seeds, with and
+    without pseudospikes."""
+    for key, color, label in (("accuracy", PALETTE["pseudo"], "incl. pseudospikes"),
+                              ("accuracy_ordinary", PALETTE["theta"], "ordinary spikes only")):
+        error = _stacked(runs, key, lambda a: 1 - a)
+        epochs = np.arange(1, error.shape[1] + 1)
+        ax.plot(epochs, error.mean(axis=0), color=color, label=label)
+        if len(runs) > 1:
+            ax.fill_between(epochs, error.min(axis=0), error.max(axis=0), color=color, alpha=0.3)
+    ax.set(xscale="log", yscale="log", xlabel="epoch + 1", ylabel="test error",
+           ylim=(1e-2, 1), title=f"{len(runs)} seed{'s' if len(runs) > 1 else ''}")
+    ax.legend(fontsize="small")
+
+
+def _stacked(runs: Sequence, key: str, transform=lambda a: a) -> np.ndarray:
+    """(n_runs, n_epochs + 1) array of a metric, truncated to the shortest run."""
+    length = min(len(r[key]) for r in runs)
+    return np.stack([transform(np.asarray(r[key][:length], float)) for r in runs])
+
+
+def summary(runs: Sequence) -> list[tuple[str, str, str]]:
+    """Rows (quantity, paper, ours) of the summary table; ours: mean +- std over seeds
+    after the last common epoch."""
+    def ours(key, scale=100.0, epoch=-1, digits=1):
+        values = _stacked(runs, key)[:, epoch] * scale
+        spread = f" ± {values.std():.{digits}f}" if len(values) > 1 else ""
+        return f"{values.mean():.{digits}f}{spread}"
+
+    epochs = len(_stacked(runs, "accuracy")[0]) - 1
+    return [
+        ("test accuracy (%)",
+         f"{100 * PAPER['accuracy']:.1f} ± {100 * PAPER['accuracy_std']:.1f}", ours("accuracy")),
+        ("without pseudospikes (%)", f"{100 * PAPER['accuracy_ordinary']:.1f} ± "
+         f"{100 * PAPER['accuracy_ordinary_std']:.1f}", ours("accuracy_ordinary")),
+        ("hidden activity (spikes/neuron/image)", f"{PAPER['activity']:.2f}",
+         ours("activity", 1.0, digits=2)),
+        ("... before the first output spike", f"{PAPER['activity_first']:.2f}",
+         ours("activity_first", 1.0, digits=2)),
+        ("silent hidden neurons before training (%)", f"{100 * PAPER['silent_before']:.1f}",
+         ours("silent", epoch=0)),
+        ("silent hidden neurons after training (%)", "0.0", ours("silent")),
+        ("epochs", "100", str(epochs)),
+        ("seeds", "10", str(len(runs))),
+    ]
+
+
+def figure(runs: Sequence) -> Figure:
+    """The MNIST figure: example digit, rasters and output voltages before and after
+    training (first seed), test error vs epoch over all seeds."""
+    first = runs[0]
+    fig, axes = plt.subplots(2, 3, figsize=(10, 6))
+    digit(axes[0, 0], first)
+    raster(axes[0, 1], first, "before")
+    raster(axes[0, 2], first, "after")
+    voltages(axes[1, 0], first, "before")
+    voltages(axes[1, 1], first, "after")
+    error_vs_epoch(axes[1, 2], runs)
+    panel_labels(axes)
+    return fig
