@@ -17,9 +17,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm import tqdm
 
+from ._placement import Placement
 from .checkpoint import load_checkpoint, save_checkpoint
 
 
@@ -93,25 +93,6 @@ def make_train_step(task: Task, optimizer: optax.GradientTransformation):
     return jax.jit(step)
 
 
-class _Placement:
-    """Data-parallel placement: batches split over the devices, parameters replicated."""
-
-    def __init__(self, devices) -> None:
-        self.devices = list(devices or jax.devices())
-        mesh = Mesh(np.array(self.devices), ("batch",))
-        self.batch = NamedSharding(mesh, PartitionSpec("batch"))
-        self.replicated = NamedSharding(mesh, PartitionSpec())
-
-    def put_batch(self, *arrays: np.ndarray) -> list[jax.Array]:
-        """Shard the batch axis over the devices (one device if it does not divide)."""
-        if arrays[0].shape[0] % len(self.devices):
-            return [jax.device_put(a, self.devices[0]) for a in arrays]
-        return [jax.device_put(a, self.batch) for a in arrays]
-
-    def replicate(self, tree: Any) -> Any:
-        return jax.device_put(tree, self.replicated)
-
-
 @partial(jax.jit, static_argnums=0)
 def _batch_metrics(task: Task, params: Any, inputs: jax.Array, labels: jax.Array):
     """task.batch_metrics, compiled once per (hashable) task and shapes."""
@@ -121,7 +102,7 @@ def _batch_metrics(task: Task, params: Any, inputs: jax.Array, labels: jax.Array
 def evaluate(task: Task, params: Any, inputs: np.ndarray, labels: np.ndarray,
              batch_size: int = 1000, devices=None) -> dict[str, float]:
     """Test metrics of `params` on a data set, in batches sharded over the devices."""
-    placement = _Placement(devices)
+    placement = Placement(devices)
     params = placement.replicate(params)
     sums = None
     for start in range(0, len(inputs), batch_size):
@@ -156,7 +137,7 @@ def train(
     `fingerprint` (e.g. the experiment's config) is stored and must match on resume.
     """
     start_time = time.perf_counter()
-    placement = _Placement(devices)
+    placement = Placement(devices)
     if config.batch_size % len(placement.devices):
         raise ValueError(f"batch_size={config.batch_size} is not divisible by the "
                          f"{len(placement.devices)} devices")

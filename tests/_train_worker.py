@@ -14,6 +14,7 @@ import jax
 import numpy as np
 
 from snnlib import training
+from snnlib._placement import Placement
 from snnlib.experiments.mnist import MnistConfig, load_data, network, train_config
 
 CONFIG = MnistConfig(epochs=3, n_train=300, n_test=100, batch_size=100, hidden=(10,))
@@ -52,7 +53,7 @@ def main(mode, *paths):
         save(run(), paths[2])
     elif mode == "devices":
         assert len(jax.devices()) == 2, jax.devices()
-        placement = training._Placement(jax.devices())
+        placement = Placement(jax.devices())
         assert placement.put_batch(np.zeros((100, 4)))[0].sharding.num_devices == 2
         save(run(devices=jax.devices()[:1]), paths[0])
         save(run(devices=jax.devices()), paths[1])
