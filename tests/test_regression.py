@@ -1,0 +1,89 @@
+"""Regression: today's code reproduces small runs of every experiment recorded at commit
+91a84e0, before the refactoring of issue 10 (tests/fixtures/regression.npz, written by
+tests/fixtures/record_regression.py).
+
+float64 experiments (concept, single neuron, recurrent): at most 1e-12 relative difference
+(bit-identical when recorded). MNIST (float32): bit-identical on the machine of the
+recording (XLA's CPU reductions are deterministic for a fixed program and thread count).
+"""
+
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+
+from snnlib.experiments import concept, mnist, recurrent, single_neuron
+
+FIXTURE = np.load(Path(__file__).parent / "fixtures" / "regression.npz")
+RTOL = 1e-12
+
+
+PREFIXES = ("recurrent_grid_", "recurrent_", "single_", "concept_", "mnist_")
+
+
+def expected(prefix: str) -> dict[str, np.ndarray]:
+    """The fixture's arrays of one run (keys: its first matching prefix, then the name)."""
+    owner = {k: next((p for p in PREFIXES if k.startswith(p)), None) for k in FIXTURE.files}
+    return {k.removeprefix(prefix): FIXTURE[k] for k in FIXTURE.files if owner[k] == prefix}
+
+
+def assert_reproduces(actual: dict[str, np.ndarray], prefix: str, rtol: float = RTOL) -> None:
+    wanted = expected(prefix)
+    assert wanted, prefix
+    for name, value in wanted.items():
+        got = np.asarray(actual[name])
+        assert got.dtype == value.dtype and got.shape == value.shape, name
+        if rtol == 0 or value.dtype.kind not in "fc":
+            np.testing.assert_array_equal(got, value, err_msg=f"{prefix}{name}")
+        else:
+            np.testing.assert_allclose(got, value, rtol=rtol, atol=0, equal_nan=True,
+                                       err_msg=f"{prefix}{name}")
+
+
+def test_fixture_was_recorded_before_the_refactoring():
+    assert str(FIXTURE["commit"]).startswith("91a84e0")
+
+
+def test_recurrent_quick_runs_reproduce():
+    normal = recurrent.run(recurrent.RecurrentConfig(n_trials=200, chunk=50), progress=False)
+    assert_reproduces({k: normal[k] for k in normal.arrays}, "recurrent_")
+    grid = recurrent.run(recurrent.paper_config("grid", n_trials=30, chunk=10), progress=False)
+    assert_reproduces(grid.arrays, "recurrent_grid_")
+
+
+def test_single_neuron_run_reproduces():
+    results = single_neuron.run(single_neuron.SingleNeuronConfig(n_trace_points=300))
+    assert_reproduces(results.arrays, "single_")
+
+
+def test_concept_sweeps_reproduce():
+    results = concept.run(concept.ConceptConfig(n_weights=2001, n_inhibition_times=1001,
+                                                n_gradient_points=101, n_trace_points=101))
+    assert_reproduces(results.arrays, "concept_")
+
+
+def test_mnist_two_epochs_reproduce_bit_for_bit():
+    from snnlib import training
+
+    config = mnist.MnistConfig(epochs=2, n_train=2000, n_test=500, batch_size=500)
+    net = mnist.network(config)
+    train_data, test_data = mnist.load_data(config)
+    params = net.init(jax.random.PRNGKey(config.seed))
+    result = training.train(net, params, train_data, test_data, mnist.train_config(config),
+                            progress=False)
+    actual = {f"param_{i}": leaf for i, leaf in enumerate(jax.tree.leaves(result.params))}
+    actual |= {"step_loss": result.step_loss,
+               "test_accuracy": np.asarray(result.metrics["accuracy"]),
+               "test_loss": np.asarray(result.metrics["loss"])}
+    assert_reproduces(actual, "mnist_", rtol=0)
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_the_comparison_can_fail(prefix):
+    wanted = expected(prefix)
+    name = next(k for k, v in wanted.items() if v.dtype.kind == "f" and v.size)
+    changed = dict(wanted)
+    changed[name] = np.nextafter(wanted[name], np.inf, dtype=wanted[name].dtype) * (1 + 1e-9)
+    with pytest.raises(AssertionError):
+        assert_reproduces(changed, prefix)
