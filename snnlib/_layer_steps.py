@@ -8,10 +8,15 @@ input. Two implementations with the same results:
 - `ThetaSteps`: the theta neuron in its rotation form, with no transcendental function
   per neuron and step (see the class).
 
+`layer_steps(model, ...)` picks the implementation by the model's type: a
+`functools.singledispatch` function whose default is `ModelSteps`; a faster form for a new
+model is registered next to it with `@layer_steps.register(NewModel)`.
+
 Both record the spikes of each neuron in S slots and count them (a count above S: the
 budget ran out). Carries are tuples of arrays; t (the time of the last input) is a scalar.
 """
 
+from functools import singledispatch
 from typing import NamedTuple
 
 import jax
@@ -131,9 +136,13 @@ class ThetaSteps:
         return StepResult(times.T, counts, phase[None])
 
 
+@singledispatch
 def layer_steps(model: NeuronModel, duration: Array, max_spikes: int) -> ModelSteps | ThetaSteps:
-    """The fastest exact steps for the model: the rotation form for theta neurons."""
-    if isinstance(model, Theta):
-        return ThetaSteps(model, duration, max_spikes)
+    """The fastest exact steps for the model: the model's own functions by default."""
     return ModelSteps(model, duration, max_spikes)
 
+
+@layer_steps.register
+def _(model: Theta, duration: Array, max_spikes: int) -> ThetaSteps:
+    """Theta neurons: the rotation form."""
+    return ThetaSteps(model, duration, max_spikes)
