@@ -1,0 +1,354 @@
+"""Yin-Yang with theta-neuron networks and pseudospikes (beyond the paper; issue 12).
+
+The four features (x, y, 1 - x, 1 - y) of a point become input spike times
+t = t_max * feature (time-to-first-spike coding), plus one bias input spike at t_bias.
+A feed-forward network of theta neurons (the MNIST neuron: tau = 6/pi, I0 = 5/4,
+Theta = 6) classifies the point by its earliest output spike, counting pseudospikes,
+trained as in the MNIST experiment (cross-entropy of the first output spike times,
+Adabelief). Model selection uses the validation split only; the test split is not
+looked at for any choice (its accuracy is recorded per epoch for the figure, and the
+result is the one after the last, pre-set epoch).
+"""
+
+import math
+import time
+from dataclasses import asdict, dataclass, field, replace
+from functools import partial
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import Array
+from jax.typing import ArrayLike
+
+from ..classifier import Params, SpikingClassifier
+from ..data.yinyang import load_yinyang
+from ..feedforward import LayerSpikes, check_spike_budget, simulate_feedforward_batch
+from ..losses import first_spike_cross_entropy
+from ..neurons import Theta
+from ..training import TrainConfig, train
+from ._results import Results, run_metadata
+
+# reported test accuracies (mean, sample std over seeds) and their sources
+PEERS = {
+    "EventProp (LIF, adjoint)": (0.981, 0.002, "Wunderlich & Pehle 2021, Sci. Rep. 11:12829"),
+    "Goltz et al. (LIF, first-spike times)": (
+        0.959, 0.007, "Goltz et al. 2021, Nat. Mach. Intell. 3:823; Kriener et al. 2021"),
+    "ANN 4-120-3": (0.987, 0.003, "Kriener et al. 2021, arXiv:2102.08211"),
+    "shallow (no hidden layer)": (0.64, None, "Kriener et al. 2021, arXiv:2102.08211"),
+}
+N_FEATURES = 4
+TEST_OFFSET = 3  # evaluation labels >= 3 mark test samples (label - 3), see `eval_data`
+# spike budget per neuron of the analyses after training (the decision map covers points
+# outside the disk, where a hidden neuron may spike twice)
+ANALYSIS_SPIKES = 3
+
+
+@dataclass(frozen=True)
+class YinYangNetwork(SpikingClassifier):
+    """`SpikingClassifier` on time-coded points: 5 input channels (4 features, bias).
+
+    Inputs are features (B, 4); channel i spikes at t_max * feature_i, channel 4 (bias)
+    at t_bias. Initial phases start at phase_init * Theta. With pseudospikes=False the
+    first output spike times count ordinary spikes only (a silent output neuron has
+    t = T, and no gradient): the ablation. The evaluation metrics are split into
+    validation and test by the labels (`TEST_OFFSET`).
+    """
+
+    sizes: tuple[int, ...] = (5, 120, 3)
+    duration: float = 2.0
+    t_max: float = 1.0
+    t_bias: float = 0.0
+    phase_init: float = 0.5
+    w_scale: float = 1.0
+    w_mean: float = 0.0
+    pseudospikes: bool = True
+    flip_probability: float = 0.0
+    max_spikes: int = 1
+    simulator: str = field(default="layered", init=False)
+
+    def init(self, key: Array, dtype=jnp.float32) -> Params:
+        """Weights uniform in w_mean/fan_in +- w_scale/sqrt(fan_in); phases phase_init Theta."""
+        params = super().init(key, dtype)
+        weights = [w + self.w_mean / w.shape[1] for w in params["weights"]]
+        phases = [jnp.full_like(p, self.phase_init * self.model.period)
+                  for p in params["initial_phases"]]
+        return {"weights": weights, "initial_phases": phases}
+
+    def input_times(self, features: ArrayLike) -> Array:
+        """Input spike times (B, 5): t_max * features, then the bias spike t_bias."""
+        features = jnp.asarray(features)
+        bias = jnp.full((*features.shape[:-1], 1), self.t_bias, features.dtype)
+        return jnp.concatenate([self.t_max * features, bias], axis=-1)
+
+    def simulate(self, params: Params, features: ArrayLike) -> tuple[LayerSpikes, ...]:
+        """Spikes of every layer for a batch of points (B, 4); leading axis B."""
+        times = self.input_times(jnp.asarray(features, params["weights"][0].dtype))
+        states = [p[None] for p in params["initial_phases"]]
+        return simulate_feedforward_batch(self.model, params["weights"], times,
+                                          jnp.arange(times.shape[-1]), states, self.duration,
+                                          self.max_spikes)
+
+    def input_weights(self, params: Params, features: ArrayLike) -> Array:
+        """First-layer weights per trial (B, N_1, 5): the same for every point."""
+        first = params["weights"][0]
+        return jnp.broadcast_to(first, (jnp.shape(features)[0], *first.shape))
+
+    def first_spike_times(self, params: Params, features: ArrayLike,
+                          layers: tuple[LayerSpikes, ...]) -> Array:
+        """First output spike times (B, 3), with pseudospikes unless disabled."""
+        first = super().first_spike_times(params, features, layers)
+        return first if self.pseudospikes else jnp.minimum(first, self.duration)
+
+    def batch_metrics(self, params: Params, features: Array, labels: Array
+                      ) -> dict[str, Array]:
+        """Sums over a batch, separately for validation (label < 3) and test samples."""
+        is_test = labels >= TEST_OFFSET
+        labels = jnp.where(is_test, labels - TEST_OFFSET, labels)
+        first, layers = self._batch(params, features)
+        ordinary = jnp.minimum(first, self.duration)
+        loss = jax.vmap(first_spike_cross_entropy, (0, 0, None, None))(
+            first, labels, self.duration, self.gamma)
+        correct = jnp.argmin(first, axis=-1) == labels
+        correct_ordinary = jnp.argmin(ordinary, axis=-1) == labels
+        counts = jnp.concatenate([jnp.minimum(h.counts, self.max_spikes) for h in layers[:-1]],
+                                 axis=-1) if len(layers) > 1 else jnp.zeros((len(labels), 1))
+        sums = {"hidden_spikes": jnp.sum(counts, axis=0),
+                "output_spikes": jnp.sum(jnp.minimum(layers[-1].counts, self.max_spikes)),
+                "n_exhausted": jnp.sum(jnp.any(jnp.stack([h.exhausted for h in layers]), 0))}
+        for prefix, mask in (("", ~is_test), ("test_", is_test)):
+            sums |= {f"{prefix}n": jnp.sum(mask), f"{prefix}loss": jnp.sum(loss * mask),
+                     f"{prefix}correct": jnp.sum(correct & mask),
+                     f"{prefix}correct_ordinary": jnp.sum(correct_ordinary & mask)}
+        return sums
+
+    @staticmethod
+    def summarize(sums: dict[str, Array], n_samples: int) -> dict[str, float]:
+        """Accuracies and losses of the validation (no prefix) and test (test_) samples,
+        spikes per hidden neuron and point, silent hidden neurons, output spikes."""
+        metrics = {}
+        for prefix in ("", "test_"):
+            n = max(int(sums[f"{prefix}n"]), 1)
+            metrics |= {f"{prefix}accuracy": float(sums[f"{prefix}correct"]) / n,
+                        f"{prefix}accuracy_ordinary":
+                            float(sums[f"{prefix}correct_ordinary"]) / n,
+                        f"{prefix}loss": float(sums[f"{prefix}loss"]) / n}
+        hidden = np.asarray(sums["hidden_spikes"])
+        return metrics | {"activity": float(np.mean(hidden)) / n_samples,
+                          "silent": float(np.mean(hidden == 0)),
+                          "output_activity": float(sums["output_spikes"]) / (3 * n_samples),
+                          "n_exhausted": int(sums["n_exhausted"])}
+
+
+@dataclass(frozen=True)
+class YinYangConfig:
+    """Parameters of the Yin-Yang experiment (defaults: the full-scale run, chosen on the
+    validation split: 100 epochs, lr 1e-2 decaying with time constant 25 epochs, w_scale 3,
+    120 hidden neurons; 99.1 % validation accuracy for seeds 0 and 1)."""
+
+    epochs: int = 100
+    seed: int = 0
+    hidden: tuple[int, ...] = (120,)
+    tau: float = 6 / math.pi
+    current: float = 1.25  # I0
+    duration: float = 2.0  # T
+    t_max: float = 1.0
+    t_bias: float = 0.0
+    phase_init: float = 0.5  # initial phases, in units of Theta
+    w_scale: float = 3.0
+    w_mean: float = 0.0
+    gamma: float = 1e-2
+    pseudospikes: bool = True
+    batch_size: int = 100
+    learning_rate: float = 1e-2
+    decay_epochs: float = 25.0
+    max_spikes: int = 1
+    n_train: int = 5000
+    monitor_test: bool = True  # evaluate the test split too (recorded, never used to choose)
+    map_points: int = 101  # decision map: map_points^2 points of the unit square
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden", tuple(int(n) for n in self.hidden))
+        if not 0 < self.n_train <= 5000:
+            raise ValueError(f"n_train must lie in 1..5000, got {self.n_train}")
+        if not 0 <= self.t_max <= self.duration or not 0 <= self.t_bias <= self.duration:
+            raise ValueError("t_max and t_bias must lie in [0, duration]")
+
+
+def network(config: YinYangConfig) -> YinYangNetwork:
+    """The network of a config: theta neurons, 5 - hidden - 3."""
+    return YinYangNetwork(
+        model=Theta(tau=config.tau, current=config.current),
+        sizes=(N_FEATURES + 1, *config.hidden, 3), duration=config.duration,
+        t_max=config.t_max, t_bias=config.t_bias, phase_init=config.phase_init,
+        w_scale=config.w_scale, w_mean=config.w_mean, gamma=config.gamma,
+        pseudospikes=config.pseudospikes, max_spikes=config.max_spikes)
+
+
+def eval_data(monitor_test: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The evaluation set: the validation split, then (if monitor_test) the test split
+    with labels shifted by TEST_OFFSET so that the metrics keep them apart."""
+    features, labels = load_yinyang("validation")
+    if monitor_test:
+        test_features, test_labels = load_yinyang("test")
+        features = np.concatenate([features, test_features])
+        labels = np.concatenate([labels, test_labels + TEST_OFFSET])
+    return features.astype(np.float32), labels.astype(np.int32)
+
+
+def run(config: YinYangConfig = YinYangConfig(), checkpoint: str | Path | None = None,
+        progress: bool = True) -> Results:
+    """Train one seed; return validation (and test) metrics per epoch, the parameters,
+    the decision map and spike rasters of one example per class before and after."""
+    start = time.perf_counter()
+    net = network(config)
+    features, labels = load_yinyang("train")
+    train_data = (features[:config.n_train].astype(np.float32),
+                  labels[:config.n_train].astype(np.int32))
+    initial = net.init(jax.random.PRNGKey(config.seed))
+    fingerprint = asdict(config) | {"epochs": None, "map_points": None}
+    result = train(net, initial, train_data, eval_data(config.monitor_test),
+                   TrainConfig(epochs=config.epochs, batch_size=config.batch_size,
+                               learning_rate=config.learning_rate,
+                               decay_epochs=config.decay_epochs, seed=config.seed,
+                               eval_batch_size=1000),
+                   checkpoint=checkpoint, fingerprint=fingerprint, progress=progress)
+    arrays = {name: np.asarray(values) for name, values in result.metrics.items()}
+    arrays.update(step_loss=result.step_loss, step_accuracy=result.step_accuracy)
+    arrays |= {f"{kind}_{layer + 1}": np.asarray(value)  # weights_1, initial_phases_1, ...
+               for kind in ("weights", "initial_phases")
+               for layer, value in enumerate(result.params[kind])}
+    arrays.update(decision_map(net, result.params, config.map_points))
+    test_features, test_labels = load_yinyang("test")
+    arrays["test_prediction"] = predict(net, result.params, test_features)
+    arrays["example_index"] = np.array([np.flatnonzero(test_labels == c)[0] for c in range(3)])
+    for name, params in (("before", initial), ("after", result.params)):
+        spikes, first = example_spikes(net, params, test_features[arrays["example_index"]])
+        arrays[f"example_spike_times_{name}"] = spikes
+        arrays[f"example_first_times_{name}"] = first
+    metadata = run_metadata(time.perf_counter() - start, config.seed)
+    metadata.update(
+        epochs=len(result.metrics["accuracy"]) - 1,
+        final={name: values[-1] for name, values in result.metrics.items()},
+        initial={name: values[0] for name, values in result.metrics.items()},
+        seconds_per_epoch=float(np.mean(result.metrics["epoch_seconds"][1:] or [np.nan])),
+        training_wall_time_s=result.wall_time,
+        peers={name: list(value) for name, value in PEERS.items()})
+    return Results(arrays=arrays, config=asdict(config), metadata=metadata)
+
+
+def predict(net: YinYangNetwork, params: Params, features: ArrayLike,
+            batch_size: int = 2000) -> np.ndarray:
+    """Predicted class (earliest output spike, pseudospikes counted) of each point,
+    simulated with the spike budget `ANALYSIS_SPIKES` (raises if it runs out)."""
+    net = replace(net, max_spikes=ANALYSIS_SPIKES)
+    predictions = []
+    for begin in range(0, len(features), batch_size):
+        batch = jnp.asarray(features[begin:begin + batch_size], jnp.float32)
+        first, layers = _first_times(net, params, batch)
+        check_spike_budget(layers)
+        predictions.append(np.asarray(jnp.argmin(first, axis=-1)))
+    return np.concatenate(predictions).astype(np.int8)
+
+
+def decision_map(net: YinYangNetwork, params: Params, points: int) -> dict[str, np.ndarray]:
+    """Predicted class on a points x points grid over the unit square."""
+    grid = np.linspace(0.0, 1.0, points)
+    x, y = np.meshgrid(grid, grid)
+    xy = np.stack([x.ravel(), y.ravel()], axis=-1)
+    features = np.concatenate([xy, 1 - xy], axis=-1)
+    return {"map_grid": grid,
+            "map_prediction": predict(net, params, features).reshape(points, points)}
+
+
+def example_spikes(net: YinYangNetwork, params: Params, features: ArrayLike
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Spike times of all neurons (inputs first) for a few points, (B, 5 + N, S) with
+    S = `ANALYSIS_SPIKES`, and their first output spike times (B, 3)."""
+    net = replace(net, max_spikes=ANALYSIS_SPIKES)
+    features = jnp.asarray(features, jnp.float32)
+    first, layers = _first_times(net, params, features)
+    check_spike_budget(layers)
+    inputs = net.input_times(features)[..., None]
+    inputs = jnp.pad(inputs, ((0, 0), (0, 0), (0, net.max_spikes - 1)),
+                     constant_values=jnp.inf)
+    spikes = jnp.concatenate([inputs, *[layer.times for layer in layers]], axis=1)
+    return np.asarray(spikes), np.asarray(first)
+
+
+@partial(jax.jit, static_argnums=0)
+def _first_times(net: YinYangNetwork, params: Params, features: Array
+                 ) -> tuple[Array, tuple[LayerSpikes, ...]]:
+    """First output spike times (B, 3) and the spikes of every layer, compiled per net."""
+    return net._batch(params, features)
+
+
+# the full-scale runs: the chosen network and the two ablations
+VARIANTS: dict[str, dict] = {
+    "full": {},
+    "nopseudo": {"pseudospikes": False},  # ordinary spikes only in the loss
+    "shallow": {"hidden": ()},  # no hidden layer: 5 - 3
+}
+
+
+def variant_config(variant: str, seed: int, epochs: int | None = None) -> YinYangConfig:
+    """The config of a full-scale run of one variant ("full", "nopseudo", "shallow")."""
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
+    epochs = {} if epochs is None else {"epochs": epochs}
+    return YinYangConfig(seed=seed, **VARIANTS[variant], **epochs)
+
+
+def run_name(variant: str, seed: int) -> str:
+    """yinyang_seed{seed} for the full network, yinyang_{variant}_seed{seed} else."""
+    return f"yinyang_seed{seed}" if variant == "full" else f"yinyang_{variant}_seed{seed}"
+
+
+def reproduce(seeds=(0,), variant: str = "full", epochs: int | None = None,
+              results_dir: str | Path = "results") -> list[Results]:
+    """Full-scale runs, one per seed, checkpointed in results_dir/checkpoints/NAME.pkl
+    (rerun to resume) and saved as results_dir/NAME.npz/.json (`run_name`)."""
+    results_dir = Path(results_dir)
+    runs = []
+    for seed in seeds:
+        name = run_name(variant, seed)
+        results = run(variant_config(variant, seed, epochs),
+                      checkpoint=results_dir / "checkpoints" / f"{name}.pkl")
+        results.save(results_dir / name)
+        runs.append(results)
+    return runs
+
+
+def load_runs(variant: str = "full", results_dir: str | Path = "results") -> list[Results]:
+    """The stored full-scale runs of a variant, by seed."""
+    prefix = run_name(variant, 0).removesuffix("0")
+    paths = sorted(Path(results_dir).glob(f"{prefix}*.npz"),
+                   key=lambda p: int(p.stem.removeprefix(prefix)))
+    if not paths:
+        raise FileNotFoundError(
+            f"no {prefix}*.npz in {Path(results_dir).resolve()}: run python -m "
+            f"snnlib.experiments.yinyang --variant {variant} or use quick parameters")
+    return [Results.load(p) for p in paths]
+
+
+def main(argv=None) -> None:
+    """python -m snnlib.experiments.yinyang [--variant full] [--seeds 0 1 ...]"""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Full-scale Yin-Yang runs; rerun the same "
+                                     "command to resume.")
+    parser.add_argument("--variant", choices=sorted(VARIANTS), default="full")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--results-dir", default="results")
+    args = parser.parse_args(argv)
+    for seed in args.seeds:
+        results = reproduce((seed,), args.variant, args.epochs, args.results_dir)[0]
+        final = results.metadata["final"]
+        print(f"{args.variant} seed {seed}: {results.metadata['epochs']} epochs, validation "
+              f"{final['accuracy']:.4f}, test {final['test_accuracy']:.4f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

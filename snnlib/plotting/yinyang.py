@@ -1,0 +1,160 @@
+"""Figures of the Yin-Yang experiment, drawn from the Results of one or more seeds."""
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+
+from ..data.yinyang import CLASS_NAMES
+from ..experiments.yinyang import PEERS
+from . import PALETTE, panel_labels
+
+# Okabe & Ito colours for yin, yang and the dots
+CLASS_COLORS = ("#0072B2", "#E69F00", "#009E73")
+
+
+def data_set(ax: Axes, features: np.ndarray, labels: np.ndarray, title: str = "") -> None:
+    """Points of a split coloured by class."""
+    for index, name in enumerate(CLASS_NAMES):
+        chosen = labels == index
+        ax.scatter(features[chosen, 0], features[chosen, 1], s=3, color=CLASS_COLORS[index],
+                   label=name, rasterized=True)
+    ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal", xlabel="$x$", ylabel="$y$", title=title)
+    ax.legend(loc="upper right", fontsize="x-small", markerscale=3, handletextpad=0.2)
+
+
+def decision_map(ax: Axes, results, features: np.ndarray, labels: np.ndarray) -> None:
+    """The trained network's class over the unit square, the test points it gets wrong
+    marked (black crosses)."""
+    grid = results["map_grid"]
+    step = grid[1] - grid[0]
+    extent = (grid[0] - step / 2, grid[-1] + step / 2, grid[0] - step / 2, grid[-1] + step / 2)
+    ax.imshow(results["map_prediction"], origin="lower", extent=extent, alpha=0.45,
+              cmap=ListedColormap(CLASS_COLORS), vmin=-0.5, vmax=2.5, interpolation="nearest")
+    wrong = results["test_prediction"] != labels
+    ax.scatter(features[wrong, 0], features[wrong, 1], marker="x", s=14, lw=0.8, color="k",
+               label=f"{int(wrong.sum())} wrong test points")
+    circle = plt.Circle((0.5, 0.5), 0.5, fill=False, color="0.3", lw=0.6)
+    ax.add_patch(circle)
+    ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal", xlabel="$x$", ylabel="$y$",
+           title=f"decision map, seed {results.config['seed']}")
+    ax.legend(loc="upper right", fontsize="x-small")
+
+
+def raster(ax: Axes, results, example: int, which: str) -> None:
+    """Spikes of the input, hidden and output neurons for the test example of one class,
+    before or after training; orange marks: the output neurons' first spikes when they
+    are pseudospikes (after T; clipped to the right edge)."""
+    duration = results.config["duration"]
+    spikes = results[f"example_spike_times_{which}"][example]
+    first = results[f"example_first_times_{which}"][example]
+    rows = [row[np.isfinite(row)] for row in spikes]
+    sizes = [5, *results.config["hidden"], 3]
+    colors = ["k"] * (len(rows) - 3) + list(CLASS_COLORS)
+    ax.eventplot(rows, colors=colors, linewidths=0.8, linelengths=max(1.0, len(rows) / 60))
+    right = 1.5 * duration
+    start = 0
+    for index, size in enumerate(sizes):
+        if index % 2 == 0:
+            ax.axhspan(start - 0.5, start + size - 0.5, color="0.93", zorder=0)
+        start += size
+    pseudo = first > duration
+    outputs = np.arange(len(rows) - 3, len(rows))
+    ax.scatter(np.minimum(first[pseudo], right), outputs[pseudo], marker="|", s=40,
+               color=PALETTE["pseudo"], zorder=3, clip_on=False)
+    ax.axvline(duration, color="0.5", lw=0.6, ls="--")
+    label = CLASS_NAMES[example]
+    predicted = CLASS_NAMES[int(np.argmin(first))]
+    ax.set(xlim=(0, right), ylim=(-1, len(rows)), xlabel="time $t$",
+           ylabel="input | hidden | output", yticks=np.cumsum([0, *sizes])[:-1],
+           title=f"{label}, {which} training: predicts {predicted}")
+
+
+def accuracy_vs_epoch(ax: Axes, groups: Mapping[str, Sequence], keys=("accuracy",),
+                      colors: Sequence[str] | None = None) -> None:
+    """Accuracy (%) vs epoch: mean over the seeds of each group, +- one sample standard
+    deviation shaded; keys name the metrics (validation "accuracy", "test_accuracy")."""
+    colors = list(colors or plt.rcParams["axes.prop_cycle"].by_key()["color"])
+    lines = [(name, runs, key) for name, runs in groups.items() for key in keys
+             if all(key in run.arrays for run in runs)]
+    for (name, runs, key), color in zip(lines, colors, strict=False):
+        values = 100 * stacked(runs, key)
+        epochs = np.arange(values.shape[1])
+        mean = values.mean(axis=0)
+        split = "test" if key.startswith("test") else "validation"
+        label = f"{name}, {split}" if len(keys) > 1 else name
+        ax.plot(epochs, mean, color=color, lw=1.2, label=f"{label} ({len(runs)})",
+                ls="-" if split == "validation" else "--")
+        if len(runs) > 1:
+            spread = values.std(axis=0, ddof=1)
+            ax.fill_between(epochs, mean - spread, mean + spread, color=color, alpha=0.25, lw=0)
+    ax.set(xlabel="epoch", ylabel="accuracy (%)", ylim=(30, 100))
+    ax.legend(fontsize="x-small", loc="lower right", title="(seeds)",
+              title_fontsize="x-small")
+
+
+def stacked(runs: Sequence, key: str) -> np.ndarray:
+    """(n_runs, n_epochs + 1) array of a metric, truncated to the shortest run."""
+    length = min(len(run[key]) for run in runs)
+    return np.stack([np.asarray(run[key][:length], float) for run in runs])
+
+
+def mean_std(values: Sequence[float]) -> str:
+    """'mean ± sample std' in % (just the value for one seed)."""
+    values = 100 * np.asarray(values, float)
+    if len(values) == 1:
+        return f"{values[0]:.1f}"
+    return f"{values.mean():.1f} ± {values.std(ddof=1):.1f}"
+
+
+def comparison(groups: Mapping[str, Sequence]) -> list[tuple[str, str, str, str]]:
+    """Rows (network, test accuracy %, seeds, source): the peers' reported numbers, then
+    ours (final epoch of each group of runs)."""
+    rows = []
+    for name, (mean, std, source) in PEERS.items():
+        value = f"{100 * mean:.1f}" + (f" ± {100 * std:.1f}" if std is not None else "")
+        rows.append((name, value, "", source))
+    for name, runs in groups.items():
+        key = "test_accuracy" if "test_accuracy" in runs[0].arrays else "accuracy"
+        split = "" if key == "test_accuracy" else " (validation)"
+        rows.append((f"{name}{split}", mean_std([run[key][-1] for run in runs]),
+                     str(len(runs)), "this book"))
+    return rows
+
+
+def figure(runs: Sequence, features: np.ndarray, labels: np.ndarray,
+           test_features: np.ndarray, test_labels: np.ndarray,
+           ablations: Mapping[str, Sequence] | None = None) -> Figure:
+    """(a) the training set, (b) the decision map of the first seed with its wrong test
+    points, (c) validation and test accuracy vs epoch over the seeds, (d) with the
+    ablations' validation accuracy if given."""
+    panels = 4 if ablations else 3
+    fig, axes = plt.subplots(1, panels, figsize=(3.4 * panels, 3.4))
+    data_set(axes[0], features, labels, f"training set ({len(labels)} points)")
+    decision_map(axes[1], runs[0], test_features, test_labels)
+    accuracy_vs_epoch(axes[2], {"theta net": runs}, keys=("accuracy", "test_accuracy"),
+                      colors=[PALETTE["pseudo"], PALETTE["pseudo"]])
+    axes[2].set_title("validation and test accuracy")
+    if ablations:
+        accuracy_vs_epoch(axes[3], {"full": runs, **ablations})
+        axes[3].set_title("ablations (validation)")
+    panel_labels(axes)
+    return fig
+
+
+def raster_figure(results) -> Figure:
+    """Spike rasters of one test point per class (columns), before (top) and after
+    (bottom) training."""
+    fig, axes = plt.subplots(2, 3, figsize=(10, 6), sharex=True, sharey=True)
+    for row, which in enumerate(("before", "after")):
+        for example in range(3):
+            raster(axes[row, example], results, example, which)
+    for ax in axes[:, 1:].ravel():
+        ax.set_ylabel("")
+    for ax in axes[0]:
+        ax.set_xlabel("")
+    panel_labels(axes)
+    return fig
