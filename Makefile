@@ -3,13 +3,13 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: test book figures lint bench clean
+.PHONY: test book figures lab lint bench clean
 
 # the tests execute the notebooks and build the book too, so both use the same venv
 $(VENV)/.stamp: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,book]"
+	$(PY) -m pip install --quiet -e ".[test,book,view]"
 	touch $@
 
 ## make test: set up the venv and run the default (fast) test suite
@@ -21,9 +21,19 @@ figures: $(VENV)/.stamp
 	$(PY) -m snnlib.cli figures $(if $(QUICK),--quick,)
 
 ## make book: set up, execute the notebooks, build the Jupyter Book into _build/html
-## (--all rebuilds every page, so that -W sees the warnings of unchanged pages too)
+## (--all rebuilds every page, so that -W sees the warnings of unchanged pages too).
+## MathJax comes with the build (the sphinx-mathjax-offline package of the view extra copies
+## it into _build/html/_static/mathjax): the pages render equations with no network.
 book: figures
 	$(VENV)/bin/jupyter-book build --all -W --keep-going .
+
+## make lab: open the notebooks (notebooks/*.py, paired with .ipynb by jupytext.toml) in
+## JupyterLab, with the project's venv as the kernel; .py files open as notebooks
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
+lab: $(VENV)/.stamp
+	mkdir -p $(LAB_SETTINGS)
+	echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' > $(LAB_SETTINGS)/overrides.json
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=. notebooks/concept.py
 
 lint: $(VENV)/.stamp
 	$(VENV)/bin/ruff check snnlib tests bench notebooks

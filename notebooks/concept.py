@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -9,7 +9,7 @@
 # ---
 
 # %% [markdown]
-# # Continuous spike times in QIF neurons (Fig. 1)
+# # Fig. 1: Continuous spike times in QIF neurons
 #
 # In a leaky integrate-and-fire (LIF) neuron a spike is emitted when the voltage crosses a
 # threshold at finite height. If an input weakens, the voltage maximum sinks below the
@@ -20,84 +20,150 @@
 # {doc}`../theory`), so the spike time is a continuous function of the parameters
 # everywhere.
 #
-# Each neuron, initially at rest, receives one excitatory input spike at $t = 0$ of weight
+# Each neuron, initially at rest, receives one excitatory input spike at $t = 0.5$ of weight
 # $w \in [0, 2 w_{\min}]$, where $w_{\min}$ is the smallest weight that makes a resting neuron
 # spike ($\pi^2/4$ for the QIF, $4 V_\mathrm{th}$ for the LIF neuron). In the second sweep an
 # excitatory input of $1.5\,w_{\min}$ at $t = 0.5$ is followed by an inhibitory one of
 # $-w_{\min}$ at a variable time $t_\mathrm{inh}$. QIF: $\tau = 1$, $T = 4$; LIF: $\tau = 1$,
-# $T = 3$. The derivative $\mathrm{d}t_\mathrm{sp}/\mathrm{d}w$ is computed by reverse-mode
-# differentiation through the exact event-based simulation and compared with finite
-# differences of the sweep.
+# $T = 3$. All times are in units of the membrane time constant $\tau$. The derivative
+# $\mathrm{d}t_\mathrm{sp}/\mathrm{d}w$ is computed by reverse-mode differentiation through
+# the exact event-based simulation and compared with finite differences of the sweep.
+#
+# Source of this page: {download}`notebooks/concept.py <../../notebooks/concept.py>`
+# ([in the repository](https://github.com/snnlib/snnlib/blob/main/notebooks/concept.py));
+# the executed notebook: download button at the top of the page.
 
-# %%
+# %% tags=["hide-input"]
 import json
 from pathlib import Path
 
 import jax
-import matplotlib.pyplot as plt
+import numpy as np
 from IPython.display import Markdown, display
 
+from snnlib._notebooks import (
+    check_parameters,
+    glue_figure,
+    glued_figures,
+    markdown_table,
+    use_repository_root,
+)
 from snnlib.experiments import concept
 from snnlib.plotting import use_style
 from snnlib.plotting.concept import figure
 
 jax.config.update("jax_enable_x64", True)
+use_style()
+use_repository_root()  # default paths below are relative to it
 
 # %% tags=["parameters"]
 quick = False  # True: coarser inhibition-time grid, fewer derivative and trace points
-results_json = "book/notebooks/concept.json"
+results_json = "book/notebooks/concept.json"  # where the measured numbers go (for the tests)
+
+# %% tags=["remove-cell"]
+check_parameters(quick=(quick, bool), results_json=(results_json, str))
 
 # %%
+# the paper's protocol: the excitatory input of the weight sweep arrives at t = 0.5
 if quick:
-    config = concept.ConceptConfig(n_inhibition_times=10_000, n_gradient_points=200,
-                                   n_trace_points=500)
+    config = concept.ConceptConfig(input_time=0.5, n_inhibition_times=10_000,
+                                   n_gradient_points=200, n_trace_points=500)
 else:
-    config = concept.ConceptConfig()
+    config = concept.ConceptConfig(input_time=0.5)
 results = concept.run(config)
+details = concept.figure_details(config)  # example traces, dt_sp/dw near w_min
 
-# %%
-use_style()
-fig = figure(results)
-plt.show()
+# %% tags=["remove-output"]
+fig = figure(results, details)
+glue_figure("fig-concept", fig)
 
 # %% [markdown]
-# **(a, e)** Voltage of the QIF and the LIF neuron for five input weights (triangles: spikes;
-# the QIF voltage runs to $+\infty$ at a spike and returns from $-\infty$). **(b, f)** First
-# spike time against the input weight; the dots are the weights of (a, e). Above the trial
-# end $T$ (grey) the QIF neuron's first spike is a pseudospike (orange); the LIF neuron's
-# spike vanishes. **(c, g)** $\mathrm{d}t_\mathrm{sp}/\mathrm{d}w$ by automatic
-# differentiation (line) and by central differences of the sweep (circles). **(d, h)** First
-# spike time against the time of the inhibitory input.
+# ```{glue:figure} fig-concept
+# ---
+# name: fig-concept
+# alt: >-
+#   Twelve panels. The input currents of the two protocols; QIF and LIF voltage traces for
+#   five input weights and for three inhibition times; first spike times against input
+#   weight for both neurons on one axis, the QIF time rising continuously through the trial
+#   end while the LIF spike breaks off, with an inset where the LIF derivative diverges
+#   near the smallest spiking weight; first spike times against the inhibition time with
+#   the diagonal; derivatives by autodiff and by finite differences.
+# ---
+#
+# **Fig. 1.** **(a)** The two protocols' input currents (units of $w_{\min}$): one
+# excitatory input of weight $w$ at $t = 0.5$ (green, $w = w_{\min}$), and an excitatory
+# input of $1.5\,w_{\min}$ followed by an inhibitory one of $-w_{\min}$ at $t_\mathrm{inh}$
+# (purple). **(b, c)** Voltage of the QIF and the LIF neuron for five input weights
+# (triangles: spikes; the QIF voltage runs to $+\infty$ at a spike and returns from
+# $-\infty$). **(d)** First spike time against the input weight for both neurons (dotted:
+# the QIF pseudospike beyond $T$; the LIF spike vanishes below $w_{\min}$); inset:
+# $|\mathrm{d}t_\mathrm{sp}/\mathrm{d}w|$ at log-spaced distances above $w_{\min}$: it
+# diverges for the LIF neuron and stays small for the QIF neuron. **(e, f)** Voltage for
+# three inhibition times (triangles below: the inhibitory inputs). **(g, h)** First spike
+# time against the inhibition time; dashed: $t_\mathrm{sp} = t_\mathrm{inh}$, dots: the
+# examples of (e, f); the QIF spike moves continuously beyond $T$, the LIF spike vanishes
+# once the inhibition comes before it. **(i, j)** First spike time against the input weight
+# per neuron, in grey above $T$ the QIF pseudospike; dots: the weights of (b, c).
+# **(k, l)** $\mathrm{d}t_\mathrm{sp}/\mathrm{d}w$ by automatic differentiation (line) and
+# by central differences of the sweep (circles).
+# ```
 
-# %%
+# %% tags=["hide-input"]
 meta = results.metadata
-qif_jump, lif_jump = meta["qif_largest_jump_vs_weight"], meta["lif_largest_jump_vs_weight"]
 qif_T, lif_T = meta["qif_duration"], meta["lif_duration"]
+qif_near, lif_near = details["qif"]["threshold"], details["lif"]["threshold"]
+# the plateau: first spike time when the inhibition comes at the trial end
+plateau = {name: float(results[f"{name}_first_spike_vs_inhibition"][-1])
+           for name in ("qif", "lif")}
 gradient_error = max(meta["qif_gradient_max_relative_error"],
                      meta["lif_gradient_max_relative_error"])
-display(Markdown(
-    f"**Measured** on a grid of {config.n_weights:,} input weights: the first spike time "
-    f"changes between neighbouring weights by at most {qif_jump:.1e} "
-    f"({qif_jump / qif_T:.1e} T) for the QIF neuron and jumps by {lif_jump:.2f} "
-    f"({lif_jump / lif_T:.2f} T) for the LIF neuron; on {config.n_inhibition_times:,} "
-    f"inhibitory input times by {meta['qif_largest_jump_vs_inhibition']:.1e} (QIF) and "
-    f"{meta['lif_largest_jump_vs_inhibition']:.2f} (LIF). Automatic differentiation agrees "
-    f"with finite differences to a relative {gradient_error:.0e}. **Paper:** the QIF spike "
-    "time changes continuously and the spike vanishes only at the trial end; the LIF spike "
-    "time jumps when the spike vanishes in mid-trial."
-))
+display(Markdown(markdown_table(
+    ["", "paper", "this run"],
+    [["largest change of the QIF spike time between neighbouring weights "
+      f"({config.n_weights:,} weights)", "continuous",
+      f"{meta['qif_largest_jump_vs_weight']:.1e} τ"],
+     ["largest jump of the LIF spike time (weight sweep)", "jumps",
+      f"{meta['lif_largest_jump_vs_weight']:.2f} τ "
+      f"({meta['lif_largest_jump_vs_weight'] / lif_T:.2f} T)"],
+     ["largest change of the QIF spike time between neighbouring inhibition times "
+      f"({config.n_inhibition_times:,} times)", "continuous",
+      f"{meta['qif_largest_jump_vs_inhibition']:.1e} τ"],
+     ["largest jump of the LIF spike time (inhibition sweep)", "jumps",
+      f"{meta['lif_largest_jump_vs_inhibition']:.2f} τ "
+      f"({meta['lif_largest_jump_vs_inhibition'] / lif_T:.2f} T)"],
+     ["autodiff vs finite differences, largest relative difference of "
+      "$\\mathrm{d}t_\\mathrm{sp}/\\mathrm{d}w$", "exact gradient", f"{gradient_error:.0e}"],
+     ["largest LIF $|\\mathrm{d}t_\\mathrm{sp}/\\mathrm{d}w|$ just above $w_{\\min}$ "
+      f"($w/w_{{\\min}} - 1$ = {lif_near['distance'][0]:.0e})", "diverges",
+      f"{np.abs(lif_near['dt_dw'][0]):.0f} τ"],
+     ["largest QIF $|\\mathrm{d}t_\\mathrm{sp}/\\mathrm{d}w|$ there", "finite",
+      f"{np.abs(qif_near['dt_dw'][0]):.2f} τ"],
+     ["spike time with late inhibition (QIF, LIF)", "unaffected",
+      f"{plateau['qif']:.3f} τ, {plateau['lif']:.3f} τ"],
+     ["trial lengths $T$ (QIF, LIF)", "4 τ, 3 τ", f"{qif_T:g} τ, {lif_T:g} τ"]],
+)))
 
 # %% [markdown]
-# The measured numbers are written to `results_json` for the tests.
+# The QIF spike time moves continuously and the spike vanishes only at the trial end, where
+# it continues as a pseudospike; the LIF spike time jumps when the spike vanishes in
+# mid-trial, as in the paper.
 
-# %%
+# %% tags=["remove-cell"]
 numbers = {
     "quick": quick,
     "n_weights": config.n_weights,
     "n_inhibition_times": config.n_inhibition_times,
     **{key: value for key, value in meta.items() if key.startswith(("qif_", "lif_"))},
+    "input_time": config.input_time,
+    "plateau": plateau,
+    "near_threshold_distance": {n: details[n]["threshold"]["distance"].tolist() for n in details},
+    "near_threshold_dt_dw": {n: details[n]["threshold"]["dt_dw"].tolist() for n in details},
+    "inhibition_examples": {n: details[n]["inhibition"]["inhibition_times"].tolist()
+                            for n in details},
+    "inhibition_example_first_spikes": {
+        n: [float(s[0]) for s in details[n]["inhibition"]["spikes"]] for n in details},
     "wall_time_s": meta["wall_time_s"],
+    "figure_fonts": glued_figures(),
 }
 Path(results_json).parent.mkdir(parents=True, exist_ok=True)
 Path(results_json).write_text(json.dumps(numbers, indent=2) + "\n")
-print(json.dumps(numbers, indent=2))

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -9,7 +9,7 @@
 # ---
 
 # %% [markdown]
-# # Learning spike times in a single neuron (Fig. 2)
+# # Fig. 2: Learning spike times in a single neuron
 #
 # A QIF neuron receives 20 input spikes with fixed, random times and weights and two input
 # spikes whose weights (initially 0) and times (initially 10 ms and 90 ms) are learned. It
@@ -26,63 +26,99 @@
 # (`optax.clip`, elementwise; with the gradient's global norm clipped instead, the loss is
 # still 2.5 after 3000 trials). The task is the paper's own instance, shipped with `snnlib`; the
 # parameter `seed` draws a fresh one (which need not be learnable with these settings).
+#
+# Source of this page: {download}`notebooks/single_neuron.py <../../notebooks/single_neuron.py>`
+# ([in the repository](https://github.com/snnlib/snnlib/blob/main/notebooks/single_neuron.py));
+# the executed notebook: download button at the top of the page.
 
-# %%
+# %% tags=["hide-input"]
 import json
 from pathlib import Path
 
 import jax
-import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
+from snnlib._notebooks import (
+    check_parameters,
+    glue_figure,
+    glued_figures,
+    markdown_table,
+    use_repository_root,
+)
 from snnlib.experiments import single_neuron
 from snnlib.plotting import use_style
 from snnlib.plotting.single_neuron import figure
 
 jax.config.update("jax_enable_x64", True)
+use_style()
+use_repository_root()  # default paths below are relative to it
 
 # %% tags=["parameters"]
 quick = False  # the experiment takes seconds: quick mode only samples the traces coarser
 seed = None  # None: the paper's task instance; an integer: a fresh random instance
-results_json = "book/notebooks/single_neuron.json"
+results_json = "book/notebooks/single_neuron.json"  # where the measured numbers go
+
+# %% tags=["remove-cell"]
+check_parameters(quick=(quick, bool), seed=(seed, (int, type(None))),
+                 results_json=(results_json, str))
 
 # %%
 config = single_neuron.SingleNeuronConfig(seed=seed, n_trace_points=500 if quick else 2000)
 results = single_neuron.run(config)
+trajectories = single_neuron.trainable_trajectories(results)  # the two trainable inputs
 
-# %%
-use_style()
-fig = figure(results)
-plt.show()
+# %% tags=["remove-output"]
+fig = figure(results, trajectories)
+glue_figure("fig-single-neuron", fig)
 
 # %% [markdown]
-# **(a, b)** Input spikes (bars of height $w$; green excitatory, purple inhibitory, black
-# the two trainable ones), voltage $V$ with output spikes (triangles) and targets (dashed),
-# and synaptic current $I$, before and after learning. **(c)** Output spike times during
-# learning; in the grey region ($t > T$) they are pseudospikes. **(d)** Loss.
-# **(e)** The four gradient components divided by the gradient's norm, one dot per trial,
-# against the spike-time arc length (the summed distance the two spike times have moved):
-# the gradient changes continuously, also when the spikes enter the trial.
+# ```{glue:figure} fig-single-neuron
+# ---
+# name: fig-single-neuron
+# alt: >-
+#   Input spikes, voltage and synaptic current of the neuron before learning (silent) and
+#   after learning (two spikes at the dashed target times); below, the output spike times
+#   descending from the pseudospike region into the trial onto the targets, the two
+#   trainable input spike times moving during training, the loss falling over 3000
+#   trials, and the four gradient components, each normalised by its maximum, against the
+#   output spike-time arc length.
+# ---
+#
+# **Fig. 2.** **(a, b)** Input spikes (bars of height $w$; green excitatory, purple
+# inhibitory, black the two trainable ones), voltage $V$ with output spikes (triangles) and
+# targets (dashed), and synaptic current $I$, before and after learning. **(c)** Output
+# spike times during learning; in the grey region ($t > T$) they are pseudospikes.
+# **(d)** The times of the two trainable *input* spikes during learning (dotted: the output
+# targets). **(e)** Loss. **(f)** The four gradient components, each divided by its largest
+# magnitude over training (the paper's normalisation), one dot per trial, against the
+# output spike-time arc length (the summed distance the two output spike times have
+# moved): the gradient changes continuously, also when the spikes enter the trial.
+# ```
 
-# %%
+# %% tags=["hide-input"]
 meta = results.metadata
 spikes = np.asarray(meta["final_spike_times"])
 targets = results["target_times"]
-display(Markdown(
-    f"**Measured** after {config.n_trials} trials: output spikes at "
-    f"{spikes[0] * 10:.4f} ms and {spikes[1] * 10:.4f} ms (targets "
-    f"{targets[0] * 10:g} ms and {targets[1] * 10:g} ms), loss {meta['final_loss']:.1e}; the "
-    f"neuron emitted {meta['initial_spike_count']} spikes in the first trial, and from trial "
-    f"{meta['trials_to_converge']} on both spikes stay within 0.1 ms of their targets. "
-    "**Paper:** the initially silent neuron acquires both spikes at the target times; loss "
-    "6e-23 after 3000 trials with the paper's code on this instance."
-))
+display(Markdown(markdown_table(
+    ["", "paper", "this run"],
+    [["output spikes after training", "at the targets, 25 ms and 75 ms",
+      f"{spikes[0] * 10:.4f} ms, {spikes[1] * 10:.4f} ms"],
+     [f"loss after {config.n_trials} trials", "6e-23 (the paper's code on this instance)",
+      f"{meta['final_loss']:.1e}"],
+     ["trainable input spike times after training", "—",
+      f"{trajectories['times'][-1][0] * 10:.2f} ms, {trajectories['times'][-1][1] * 10:.2f} ms "
+      "(from 10 ms and 90 ms)"],
+     ["output spikes in the first trial", "0 (initially silent)",
+      str(meta["initial_spike_count"])],
+     ["first trial from which both spikes stay within 0.1 ms of their targets", "—",
+      str(meta["trials_to_converge"])]],
+)))
 
 # %% [markdown]
-# The measured numbers are written to `results_json` for the tests.
+# The initially silent neuron acquires both spikes at the target times, as in the paper.
 
-# %%
+# %% tags=["remove-cell"]
 numbers = {
     "quick": quick,
     "seed": seed,
@@ -95,8 +131,11 @@ numbers = {
     "final_spike_count": meta["final_spike_count"],
     "trials_to_converge": meta["trials_to_converge"],
     "all_finite": meta["all_finite"],
+    "trainable_times_final": trajectories["times"][-1].tolist(),
+    "trainable_times_replay_error": float(np.max(np.abs(
+        trajectories["times"][-1] - results["trainable_times_after"]))),
     "wall_time_s": meta["wall_time_s"],
+    "figure_fonts": glued_figures(),
 }
 Path(results_json).parent.mkdir(parents=True, exist_ok=True)
 Path(results_json).write_text(json.dumps(numbers, indent=2) + "\n")
-print(json.dumps(numbers, indent=2))

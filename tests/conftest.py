@@ -2,4 +2,6 @@
 
 import jax
 
+pytest_plugins = ["book_build"]  # the executed and built book, shared by the book tests
+
 jax.config.update("jax_enable_x64", True)

@@ -214,3 +214,81 @@ def run(config: ConceptConfig = ConceptConfig()) -> Results:
         })
     metadata.update(run_metadata(time.perf_counter() - start, seed=None))
     return Results(arrays=arrays, config=asdict(config), metadata=metadata)
+
+
+# Details for the book's Fig. 1 panels (computed on demand, not part of run()'s Results).
+
+@partial(jax.jit, static_argnames=("model", "max_events"))
+def _protocol_traces(model: NeuronModel, max_events: int, duration, weights, times, grid):
+    def one(w, t):
+        events = simulate_neuron(model, w, t, duration, max_events)
+        states = jnp.moveaxis(state_trace(model, events, grid), 0, 1)  # (D, P, 1)
+        return (model.voltage(states)[:, 0], states[1, :, 0],
+                ordinary_spike_times(events, [0], max_events)[0])
+
+    return jax.vmap(one)(weights, times)
+
+
+def protocol_traces(config: ConceptConfig, name: str, weights: np.ndarray,
+                    times: np.ndarray) -> dict[str, np.ndarray]:
+    """Traces of a neuron at rest receiving, in each of E examples, M input spikes of
+    weights (E, M) (absolute) at times (E, M): time grid (P,), voltage V (E, P), synaptic
+    current I (E, P) and ordinary spike times (E, K) (+inf padded). Needs a model whose
+    state is (V, I) (QIF, LIF)."""
+    model, duration, max_events = model_setup(config, name)
+    grid = np.linspace(0.0, duration, config.n_trace_points)
+    voltage, current, spikes = _protocol_traces(
+        model, max_events, duration, jnp.asarray(weights, float), jnp.asarray(times, float),
+        jnp.asarray(grid))
+    return {"times": grid, "voltage": np.asarray(voltage), "current": np.asarray(current),
+            "spikes": np.asarray(spikes)}
+
+
+def inhibition_examples(config: ConceptConfig, name: str,
+                        inhibition_times: tuple[float, ...]) -> dict[str, np.ndarray]:
+    """protocol_traces of the inhibition sweep's protocol (excitatory input of
+    config.excitatory_weight w_min at config.excitatory_time, inhibitory one of
+    config.inhibitory_weight w_min) for a few inhibition times; adds "inhibition_times"."""
+    model, _, _ = model_setup(config, name)
+    w_min = model.min_spiking_input
+    n = len(inhibition_times)
+    weights = np.tile([config.excitatory_weight * w_min, config.inhibitory_weight * w_min],
+                      (n, 1))
+    times = np.stack([np.full(n, config.excitatory_time), inhibition_times], axis=1)
+    traces = protocol_traces(config, name, weights, times)
+    traces["inhibition_times"] = np.asarray(inhibition_times, float)
+    return traces
+
+
+def derivative_near_threshold(config: ConceptConfig, name: str, n_points: int = 61,
+                              smallest: float = 1e-6) -> dict[str, np.ndarray]:
+    """dt_sp/dw (autodiff) just above the smallest spiking weight: at w = w_min (1 + d) for
+    distances d log-spaced in [smallest, 1]. The LIF derivative diverges as d -> 0 (the
+    spike appears at a finite time with infinite slope); the QIF spike there is a
+    pseudospike far beyond T, whose time changes smoothly."""
+    model, duration, max_events = model_setup(config, name)
+    distance = np.logspace(np.log10(smallest), 0.0, n_points)
+    weights = model.min_spiking_input * (1.0 + distance)
+    dt_dw = spike_time_derivative(model, duration, max_events, weights, config.input_time)
+    return {"distance": distance, "weights": weights, "dt_dw": dt_dw}
+
+
+# inhibition times of the example traces: QIF spike suppressed (pseudospike), delayed and
+# unaffected; LIF spike suppressed by simultaneous and by later inhibition, and unaffected
+INHIBITION_EXAMPLES = {"qif": (1.0, 1.32, 2.5), "lif": (0.5, 0.7, 1.2)}
+
+
+def figure_details(config: ConceptConfig) -> dict[str, dict[str, np.ndarray]]:
+    """Per model: inhibition-protocol traces at INHIBITION_EXAMPLES ("inhibition"), traces of
+    one excitatory input of weight w_min ("single", for the current schematic) and dt_sp/dw
+    near w_min ("threshold")."""
+    details = {}
+    for name in MODEL_NAMES:
+        model, _, _ = model_setup(config, name)
+        details[name] = {
+            "inhibition": inhibition_examples(config, name, INHIBITION_EXAMPLES[name]),
+            "single": protocol_traces(config, name, np.array([[model.min_spiking_input]]),
+                                      np.array([[config.input_time]])),
+            "threshold": derivative_near_threshold(config, name, smallest=1e-8),
+        }
+    return details

@@ -209,3 +209,27 @@ def run(config: SingleNeuronConfig = SingleNeuronConfig()) -> Results:
         all_finite=bool(finite), n_exhausted=int(exhausted.sum()),
     )
     return Results(arrays=arrays, config=asdict(config), metadata=metadata)
+
+
+# Details for the book's Fig. 2 panels (computed on demand from a run's Results).
+
+def trainable_trajectories(results: Results) -> dict[str, np.ndarray]:
+    """The trainable input weights and times before each trial and after the last,
+    {"weights": (n_trials + 1, 2), "times": (n_trials + 1, 2)}: replayed from the recorded
+    gradients with the run's optimiser (make_optimizer), whose updates depend only on them."""
+    config = SingleNeuronConfig(**{k: tuple(v) if isinstance(v, list) else v
+                                   for k, v in results.config.items()})
+    optimizer = make_optimizer(config)
+    names = ("weights", "times")
+    start = {name: jnp.asarray(results[f"trainable_{name}_before"]) for name in names}
+    grads = {name: jnp.asarray(results[f"grad_{name}"][:-1]) for name in names}
+
+    def step(carry, grad):
+        params, state = carry
+        updates, state = optimizer.update(grad, state, params)
+        params = optax.apply_updates(params, updates)
+        return (params, state), params
+
+    _, history = jax.lax.scan(step, (start, optimizer.init(start)), grads)
+    return {name: np.concatenate([np.asarray(start[name])[None], np.asarray(history[name])])
+            for name in start}

@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 
 from . import PALETTE, panel_labels
 
+MODEL_NAMES = ("qif", "lif")
 MODEL_LABELS = {"qif": "QIF", "lif": "LIF"}
 VOLTAGE_LIMITS = {"qif": (-2.0, 3.0), "lif": (-0.1, 1.6)}
 
@@ -36,12 +37,12 @@ def voltage_traces(ax: Axes, results, name: str) -> None:
                     color=color, clip_on=False)
     if name == "lif":
         ax.axhline(1.0, color="0.3", lw=0.8, ls="--")
-        ax.text(0.5 * times[-1], 1.0, r"threshold $V_\mathrm{th}$", ha="center", va="bottom",
-                fontsize=7, color="0.3")
+        ax.text(0.02 * times[-1], 1.0, r"threshold $V_\mathrm{th}$", ha="left", va="bottom",
+                fontsize=8, color="0.3")
     ax.set(xlim=(0, times[-1]), ylim=(low, high), xlabel=r"time $t$ ($\tau$)",
            ylabel=f"{MODEL_LABELS[name]} voltage $V$")
     ax.legend(title=r"$w$ ($w_{\min}$)", loc="upper right", handlelength=1.0, labelspacing=0.2,
-              fontsize=7, title_fontsize=7, frameon=True, framealpha=0.9, edgecolor="none")
+              fontsize=8, title_fontsize=8, frameon=True, framealpha=0.9, edgecolor="none")
 
 
 def spike_time_curve(ax: Axes, x: np.ndarray, first: np.ndarray, name: str,
@@ -55,11 +56,11 @@ def spike_time_curve(ax: Axes, x: np.ndarray, first: np.ndarray, name: str,
         ax.plot(x, pseudo, color=PALETTE["pseudo"], label="pseudospike")
     ax.axhspan(duration, 1.3 * duration, color="0.9", zorder=0)
     ax.axhline(duration, color="0.5", lw=0.8)
-    ax.text(x[0], duration, r" trial end $T$", va="bottom", fontsize=7, color="0.35")
+    ax.text(x[0], duration, r" trial end $T$", va="bottom", fontsize=8, color="0.35")
     ax.set(ylim=(0, 1.3 * duration), ylabel=r"first spike time $t_\mathrm{sp}$ ($\tau$)")
     if not np.isfinite(first).all():
         gap = x[~np.isfinite(first)]
-        ax.text(np.mean(gap), 0.5 * duration, "no spike", ha="center", fontsize=7,
+        ax.text(np.mean(gap), 0.5 * duration, "no spike", ha="center", fontsize=8,
                 color=PALETTE[name])
 
 
@@ -74,7 +75,7 @@ def spike_time_vs_weight(ax: Axes, results, name: str) -> None:
     ax.scatter(examples, at, s=14, c=shades(PALETTE[name], len(examples)), zorder=3,
                edgecolors="k", linewidths=0.4)
     ax.set(xlim=(0, weights[-1]), xlabel=r"input weight $w$ ($w_{\min}$)")
-    ax.legend(loc="lower left", fontsize=7)
+    ax.legend(loc="lower left", fontsize=8)
 
 
 def spike_time_derivative(ax: Axes, results, name: str) -> None:
@@ -89,28 +90,110 @@ def spike_time_derivative(ax: Axes, results, name: str) -> None:
     ax.axhline(0, color="0.6", lw=0.6)
     ax.set(xlim=(0, weights[-1]), xlabel=r"input weight $w$ ($w_{\min}$)",
            ylabel=r"$\mathrm{d}t_\mathrm{sp}/\mathrm{d}w$ ($\tau$)")
-    ax.legend(loc="lower right", fontsize=7)
+    ax.legend(loc="lower right", fontsize=8)
 
 
-def spike_time_vs_inhibition(ax: Axes, results, name: str) -> None:
-    """t_sp against the time of the inhibitory input; the excitatory input time dotted."""
+def spike_time_vs_inhibition(ax: Axes, results, name: str, details=None) -> None:
+    """t_sp against the time of the inhibitory input, with the diagonal t_sp = t_inh (an
+    inhibition before the spike can suppress it) and the example inhibition times."""
     duration = results.metadata[f"{name}_duration"]
-    spike_time_curve(ax, results[f"{name}_inhibition_times"],
-                     results[f"{name}_first_spike_vs_inhibition"], name, duration)
+    first = results[f"{name}_first_spike_vs_inhibition"]
+    spike_time_curve(ax, results[f"{name}_inhibition_times"], first, name, duration)
+    ax.plot([0, duration], [0, duration], color="0.5", lw=0.8, ls="--",
+            label=r"$t_\mathrm{sp} = t_\mathrm{inh}$")
     excitatory_time = results.config["excitatory_time"]
     ax.axvline(excitatory_time, color=PALETTE["input_exc"], lw=0.8, ls=":")
-    ax.text(excitatory_time, 0.02 * duration, " excitatory input", fontsize=7,
-            color=PALETTE["input_exc"])
+    if details is not None:
+        examples = details[name]["inhibition"]["inhibition_times"]
+        at = np.interp(examples, results[f"{name}_inhibition_times"],
+                       np.where(np.isfinite(first), first, np.nan))
+        ax.scatter(examples, np.where(np.isfinite(at), at, 0.02 * duration), s=16,
+                   c=shades(PALETTE[name], len(examples)), zorder=3, edgecolors="k",
+                   linewidths=0.4, clip_on=False)
     ax.set(xlim=(0, duration), xlabel=r"inhibitory input time $t_\mathrm{inh}$ ($\tau$)")
+    ax.legend(loc="lower right", fontsize=8)
 
 
-def figure(results) -> Figure:
-    """Rows: QIF, LIF. Columns: voltage traces, t_sp(w), dt_sp/dw, t_sp(t_inh)."""
-    fig, axes = plt.subplots(2, 4, figsize=(11, 5.6))
-    for row, name in zip(axes, ("qif", "lif"), strict=True):
-        voltage_traces(row[0], results, name)
-        spike_time_vs_weight(row[1], results, name)
-        spike_time_derivative(row[2], results, name)
-        spike_time_vs_inhibition(row[3], results, name)
+def inhibition_traces(ax: Axes, details, name: str) -> None:
+    """V(t) for the example inhibition times (the inhibitory inputs marked below)."""
+    traces = details[name]["inhibition"]
+    low, high = VOLTAGE_LIMITS[name]
+    colors = shades(PALETTE[name], len(traces["voltage"]))
+    for v, t_spikes, t_inh, color in zip(traces["voltage"], traces["spikes"],
+                                         traces["inhibition_times"], colors, strict=True):
+        ax.plot(traces["times"], np.where((v > low - 1) & (v < high + 1), v, np.nan),
+                color=color, lw=1.2, label=f"{t_inh:g}")
+        ax.plot([t_inh], [low], ls="", marker="^", ms=6, color=color, clip_on=False)
+        t_spikes = t_spikes[np.isfinite(t_spikes)]
+        if t_spikes.size:
+            ax.plot(t_spikes, np.full(t_spikes.shape, high), ls="", marker="v", ms=5,
+                    color=color, clip_on=False)
+    if name == "lif":
+        ax.axhline(1.0, color="0.3", lw=0.8, ls="--")
+    ax.set(xlim=(0, traces["times"][-1]), ylim=(low, high), xlabel=r"time $t$ ($\tau$)",
+           ylabel=f"{MODEL_LABELS[name]} voltage $V$")
+    ax.legend(title=r"$t_\mathrm{inh}$ ($\tau$)", loc="upper right", handlelength=1.0,
+              labelspacing=0.2, fontsize=8, title_fontsize=8, frameon=True, framealpha=0.9,
+              edgecolor="none")
+
+
+def current_schematic(ax: Axes, details, results) -> None:
+    """The two protocols' input currents I(t) / w_min: one excitatory input of weight w
+    (here w = w_min), and an excitatory input followed by an inhibitory one."""
+    single = details["qif"]["single"]
+    inhibition = details["qif"]["inhibition"]
+    w_min = results.metadata["qif_w_min"]
+    ax.plot(single["times"], single["current"][0] / w_min, color=PALETTE["input_exc"],
+            label=f"$w$ at {results.config['input_time']:g}")
+    ax.plot(inhibition["times"], inhibition["current"][1] / w_min, color=PALETTE["input_inh"],
+            label=r"$1.5\,w_{\min}$, then $-w_{\min}$ at $t_\mathrm{inh}$")
+    ax.axhline(0, color="0.6", lw=0.6)
+    ax.set(xlim=(0, single["times"][-1]), ylim=(-1.2, 1.9), xlabel=r"time $t$ ($\tau$)",
+           ylabel=r"input current $I$ ($w_{\min}$)", title="protocols")
+    ax.legend(loc="lower right", fontsize=8, handlelength=1.0)
+
+
+def both_models_vs_weight(ax: Axes, results, details) -> None:
+    """QIF and LIF first spike times against w / w_min on one axis; inset: |dt_sp/dw|
+    just above w_min (log-log), where the LIF derivative diverges."""
+    for name in MODEL_NAMES:
+        w_min, duration = (results.metadata[f"{name}_w_min"],
+                           results.metadata[f"{name}_duration"])
+        first = results[f"{name}_first_spike_vs_weight"]
+        weights = results[f"{name}_weights"] / w_min
+        ax.plot(weights, np.where(first <= duration, first, np.nan), color=PALETTE[name],
+                label=MODEL_LABELS[name])
+        pseudo = np.where((first > duration) & np.isfinite(first), first, np.nan)
+        ax.plot(weights, pseudo, color=PALETTE[name], ls=":", lw=1.5)
+    ax.set(xlim=(0, 2), ylim=(0, 5), xlabel=r"input weight $w$ ($w_{\min}$)",
+           ylabel=r"first spike time $t_\mathrm{sp}$ ($\tau$)")
+    ax.plot([], [], color="0.3", ls=":", lw=1.5, label="pseudospike")
+    ax.legend(loc="upper right", fontsize=8)
+    inset = ax.inset_axes([0.3, 0.3, 0.22, 0.42])
+    for name in MODEL_NAMES:
+        near = details[name]["threshold"]
+        inset.loglog(near["distance"], np.abs(near["dt_dw"]), color=PALETTE[name])
+    inset.set_xlabel(r"$w / w_{\min} - 1$", fontsize=8, labelpad=1)
+    inset.set_ylabel(r"$|\mathrm{d}t_\mathrm{sp}/\mathrm{d}w|$", fontsize=8, labelpad=1)
+    inset.tick_params(labelsize=8)
+    inset.set_xticks([1e-8, 1e-4, 1], ["1e-8", "", "1"])
+    inset.set_yticks([1e-1, 1e1, 1e3])
+
+
+def figure(results, details) -> Figure:
+    """Row 1: the protocols' input currents, QIF and LIF voltage traces for example weights,
+    both models' t_sp(w) with |dt_sp/dw| near w_min. Row 2: voltage traces for example
+    inhibition times, t_sp(t_inh). Row 3: t_sp(w) per model, dt_sp/dw by autodiff and
+    finite differences. details: concept.figure_details(config)."""
+    fig, axes = plt.subplots(3, 4, figsize=(10, 8.4))
+    current_schematic(axes[0, 0], details, results)
+    voltage_traces(axes[0, 1], results, "qif")
+    voltage_traces(axes[0, 2], results, "lif")
+    both_models_vs_weight(axes[0, 3], results, details)
+    for column, name in enumerate(MODEL_NAMES):
+        inhibition_traces(axes[1, column], details, name)
+        spike_time_vs_inhibition(axes[1, 2 + column], results, name, details)
+        spike_time_vs_weight(axes[2, column], results, name)
+        spike_time_derivative(axes[2, 2 + column], results, name)
     panel_labels(axes)
     return fig

@@ -37,7 +37,7 @@ def raster(ax: Axes, results, which: str) -> None:
             ax.axhspan(start - 0.5, start + size - 0.5, color="0.92", zorder=0)
         name = "output" if index == len(sizes) - 1 else f"hidden {index + 1}"
         ax.text(0.98 * duration, start + size / 2, name, ha="right", va="center",
-                fontsize="small", color="0.4")
+                fontsize=8, color="0.4")
         start += size
     n = start
     prediction = int(results[f"example_prediction_{which}"])
@@ -56,22 +56,35 @@ def voltages(ax: Axes, results, which: str) -> None:
                 lw=2.0 if index == label else 0.8, label=str(index))
     ax.set(xlim=(0, time[-1]), ylim=(-8, 8), xlabel="time $t$", ylabel="output voltage $V$",
            title=f"output neurons, {which} training")
-    ax.legend(ncol=5, fontsize="x-small", handlelength=1.0, columnspacing=0.8, loc="lower left")
+    ax.legend(ncol=5, fontsize=8, handlelength=1.0, columnspacing=0.8, loc="lower left")
 
 
 def error_vs_epoch(ax: Axes, runs: Sequence) -> None:
-    """Test error vs epoch + 1, mean and spread (min to max) over the seeds, with and
-    without pseudospikes."""
-    for key, color, label in (("accuracy", PALETTE["pseudo"], "incl. pseudospikes"),
-                              ("accuracy_ordinary", PALETTE["theta"], "ordinary spikes only")):
+    """Test error vs epoch + 1 for every seed (thin lines) and their mean +- standard
+    deviation (seaborn), with and without pseudospikes."""
+    import pandas as pd
+    import seaborn as sns
+
+    frames = []
+    for key, label in (("accuracy", "incl. pseudospikes"),
+                       ("accuracy_ordinary", "ordinary spikes only")):
         error = _stacked(runs, key, lambda a: 1 - a)
         epochs = np.arange(1, error.shape[1] + 1)
-        ax.plot(epochs, error.mean(axis=0), color=color, label=label)
-        if len(runs) > 1:
-            ax.fill_between(epochs, error.min(axis=0), error.max(axis=0), color=color, alpha=0.3)
-    ax.set(xscale="log", yscale="log", xlabel="epoch + 1", ylabel="test error",
-           ylim=(1e-2, 1), title=f"{len(runs)} seed{'s' if len(runs) > 1 else ''}")
-    ax.legend(fontsize="small")
+        for run, row in zip(runs, error, strict=True):
+            frames.append(pd.DataFrame({"epoch + 1": epochs, "test error": row,
+                                        "seed": run.config["seed"],
+                                        "counting": label}))
+    data = pd.concat(frames, ignore_index=True)
+    palette = {"incl. pseudospikes": PALETTE["pseudo"],
+               "ordinary spikes only": PALETTE["theta"]}
+    if len(runs) > 1:
+        sns.lineplot(data=data, x="epoch + 1", y="test error", hue="counting", units="seed",
+                     estimator=None, palette=palette, lw=0.5, alpha=0.5, legend=False, ax=ax)
+    sns.lineplot(data=data, x="epoch + 1", y="test error", hue="counting", palette=palette,
+                 errorbar="sd" if len(runs) > 1 else None, ax=ax)
+    ax.set(xscale="log", yscale="log", ylim=(1e-2, 1),
+           title=f"{len(runs)} seed{'s' if len(runs) > 1 else ''}")
+    ax.legend(title=None)
 
 
 def _stacked(runs: Sequence, key: str, transform=lambda a: a) -> np.ndarray:

@@ -78,15 +78,32 @@ def comparison(ax: Axes, results) -> None:
     ax.set(xlim=(0, duration * MS), xlabel="time (ms)", title="without recurrence into others")
 
 
+def spike_change(ax: Axes, results) -> None:
+    """Largest change of any target spike time between consecutive trials (the grid search
+    caps it at dt_max)."""
+    change = results["max_spike_change"] * MS
+    trials = np.arange(1, len(change) + 1)
+    ax.loglog(trials, change, color="0.3", lw=0.6, rasterized=True)
+    cap = results.config.get("dt_max")
+    if results.config.get("mode") == "grid" and cap:
+        ax.axhline(cap * MS, color=PALETTE["lif"], lw=1, ls="--", label=r"cap $\Delta t_{\max}$")
+        ax.legend(loc="lower left")
+    ax.set(xlabel="trial", ylabel="largest spike-time change (ms)")
+
+
 def figure(results) -> Figure:
-    """The recurrent-network figure: rasters, spike times, loss, comparison."""
-    fig, axes = plt.subplots(2, 3, figsize=(10, 5.6))
+    """The recurrent-network figure: rasters and loss (top row); spike times of target
+    neurons 0 and 1 against trial and against arc length (middle and bottom rows); the
+    pruned network's spikes and the largest spike-time change per trial (right column)."""
+    fig, axes = plt.subplots(3, 3, figsize=(10, 8.4))
     trials = len(results["loss"]) - 1
     raster(axes[0, 0], results, "before", "trial 0")
     raster(axes[0, 1], results, "after", f"trial {trials}")
     loss_vs_trial(axes[0, 2], results)
-    spike_times_vs(axes[1, 0], results, "trial")
-    spike_times_vs(axes[1, 1], results, "arc")
+    for row, neuron in ((1, 0), (2, 1)):
+        spike_times_vs(axes[row, 0], results, "trial", neuron)
+        spike_times_vs(axes[row, 1], results, "arc", neuron)
     comparison(axes[1, 2], results)
+    spike_change(axes[2, 2], results)
     panel_labels(axes)
     return fig

@@ -31,7 +31,7 @@ def input_spikes(ax: Axes, results, which: str) -> None:
             label="trainable inputs")
     ax.axhline(0, color="0.6", lw=0.6)
     ax.set(ylabel="input $w$", ylim=(-2.5, 6.0))
-    ax.legend(loc="upper right", fontsize=7, handlelength=1.0)
+    ax.legend(loc="upper right", fontsize=8, handlelength=1.0)
 
 
 def voltage_trace(ax: Axes, results, which: str) -> None:
@@ -49,7 +49,7 @@ def voltage_trace(ax: Axes, results, which: str) -> None:
         ax.plot([t], [high], ls="", marker="v", ms=6, clip_on=False,
                 color=SPIKE_COLORS[min(k, len(SPIKE_COLORS) - 1)])
     ax.text(0.01, 0.97, f"{len(spikes)} output spikes", transform=ax.transAxes, va="top",
-            fontsize=7)
+            fontsize=8)
     ax.set(ylim=(low, high), ylabel="voltage $V$")
 
 
@@ -66,7 +66,7 @@ def spike_times_vs_trial(ax: Axes, results) -> None:
     duration = results.config["duration"] * MS
     trials = np.arange(len(times))
     ax.axhspan(duration, 1.3 * duration, color="0.9", zorder=0)
-    ax.text(trials[-1], 1.3 * duration, "pseudospikes ", ha="right", va="top", fontsize=7,
+    ax.text(trials[-1], 1.3 * duration, "pseudospikes ", ha="right", va="top", fontsize=8,
             color="0.35")
     for k, color in enumerate(SPIKE_COLORS):
         ax.plot(trials, times[:, k], color=color, lw=1.2, label=f"spike {k + 1}")
@@ -75,7 +75,7 @@ def spike_times_vs_trial(ax: Axes, results) -> None:
                    label="targets" if k == 0 else None)
     ax.set(xlim=(0, trials[-1]), ylim=(0, 1.3 * duration), xlabel="trial",
            ylabel="output spike times (ms)")
-    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 0.22), fontsize=7)
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 0.22), fontsize=8)
 
 
 def loss_vs_trial(ax: Axes, results) -> None:
@@ -84,31 +84,46 @@ def loss_vs_trial(ax: Axes, results) -> None:
     ax.set(xlim=(0, len(loss) - 1), xlabel="trial", ylabel="loss $L$")
 
 
+def input_times_vs_trial(ax: Axes, results, trajectories) -> None:
+    """The two trainable input spike times over training (dashed: the output targets)."""
+    times = trajectories["times"] * MS
+    trials = np.arange(len(times))
+    for k in range(times.shape[1]):
+        ax.plot(trials, times[:, k], color="k", lw=1.2, ls=("-", "--")[k % 2],
+                label=f"input {k + 1}")
+    for target in results["target_times"] * MS:
+        ax.axhline(target, color=PALETTE["target"], lw=0.6, ls=":")
+    ax.set(xlim=(0, trials[-1]), ylim=(0, results.config["duration"] * MS), xlabel="trial",
+           ylabel="trainable input times (ms)")
+    ax.legend(loc="center right", fontsize=8)
+
+
 def normalised_gradients(ax: Axes, results) -> None:
-    """Gradient components divided by the gradient norm, against the spike-time arc
-    length (the distance the output spikes have travelled): one dot per trial."""
-    gradient = np.concatenate([results["grad_weights"], results["grad_times"]], axis=1)
-    norm = np.linalg.norm(gradient, axis=1)
+    """Each gradient component divided by its largest magnitude over training (the paper's
+    normalisation), against the spike-time arc length (the distance the output spikes have
+    travelled): one dot per trial."""
     arc = arc_length(results["output_times"] * MS)
     for (name, column), (label, color) in GRADIENT_STYLES.items():
-        ax.plot(arc, results[name][:, column] / norm, ls="", marker=".", ms=1.5, color=color,
-                label=label, rasterized=True)
+        component = results[name][:, column]
+        ax.plot(arc, component / np.max(np.abs(component)), ls="", marker=".", ms=1.5,
+                color=color, label=label, rasterized=True)
     ax.axhline(0, color="0.6", lw=0.6)
-    ax.set(xlim=(0, arc[-1]), ylim=(-1.05, 1.05), xlabel="spike-time arc length (ms)",
-           ylabel=r"gradient / $\|$gradient$\|$")
-    ax.legend(loc="upper left", fontsize=7, markerscale=5, ncol=2, handlelength=0.8,
+    ax.set(xlim=(0, arc[-1]), ylim=(-1.05, 1.05), xlabel="output spike-time arc length (ms)",
+           ylabel="gradient / its max")
+    ax.legend(loc="lower right", fontsize=8, markerscale=5, ncol=2, handlelength=0.8,
               columnspacing=0.8)
 
 
-def figure(results) -> Figure:
-    """Inputs, V and I before and after learning (top); spike times and loss against
-    trial, and normalised gradients against arc length (bottom)."""
-    mosaic = [["in_before"] * 3 + ["in_after"] * 3,
-              ["v_before"] * 3 + ["v_after"] * 3,
-              ["i_before"] * 3 + ["i_after"] * 3,
-              ["times"] * 2 + ["loss"] * 2 + ["gradients"] * 2]
-    fig, axes = plt.subplot_mosaic(mosaic, figsize=(10, 7.4),
-                                   height_ratios=[0.6, 1.0, 0.8, 1.4])
+def figure(results, trajectories) -> Figure:
+    """Inputs, V and I before and after learning (top); output spike times, trainable
+    input times and loss against trial, and normalised gradients against arc length
+    (bottom). trajectories: single_neuron.trainable_trajectories(results)."""
+    mosaic = [["in_before"] * 6 + ["in_after"] * 6,
+              ["v_before"] * 6 + ["v_after"] * 6,
+              ["i_before"] * 6 + ["i_after"] * 6,
+              ["times"] * 3 + ["inputs"] * 3 + ["loss"] * 3 + ["gradients"] * 3]
+    fig, axes = plt.subplot_mosaic(mosaic, figsize=(10, 7.6),
+                                   height_ratios=[0.6, 1.0, 0.8, 1.5])
     trials = len(results["loss"]) - 1
     for which, title in (("before", "before learning (trial 0)"),
                          ("after", f"after learning (trial {trials})")):
@@ -121,8 +136,9 @@ def figure(results) -> Figure:
             ax.sharex(bottom)
             ax.tick_params(labelbottom=False)
     spike_times_vs_trial(axes["times"], results)
+    input_times_vs_trial(axes["inputs"], results, trajectories)
     loss_vs_trial(axes["loss"], results)
     normalised_gradients(axes["gradients"], results)
-    panel_labels([axes[name] for name in ("in_before", "in_after", "times", "loss",
+    panel_labels([axes[name] for name in ("in_before", "in_after", "times", "inputs", "loss",
                                           "gradients")])
     return fig
