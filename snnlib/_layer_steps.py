@@ -1,12 +1,17 @@
-"""One input step of a layer of non-interacting neurons (used by `simulate_layer`).
+"""The input steps of a layer of non-interacting neurons (used by `_simulate_layer`).
 
 A step takes every neuron of the layer from the previous input time to the next input
 (t_input, with its weight onto each neuron): own spikes due before it, the flow, and the
-input. Two implementations with the same results:
+input. `run` scans the steps over the time-sorted inputs, in chunks, skipping the chunks
+after the last input before T of every trial, and a last step flows to T. Two
+implementations with the same results:
 
-- `ModelSteps`: any neuron model, through its flow / time_to_next_spike / reset / receive.
+- `ModelSteps`: any neuron model, through its flow / time_to_next_spike / reset / receive;
+  gradients by autodiff through the scan (each chunk recomputed in the backward pass).
 - `ThetaSteps`: the theta neuron in its rotation form, with no transcendental function
-  per neuron and step (see the class).
+  per neuron and step, and a hand-written backward pass (an adjoint scan over the phase
+  angle, see `ThetaSteps.run`) that stores two numbers per neuron and step instead of
+  recomputing the forward pass.
 
 `layer_steps(model, ...)` picks the implementation by the model's type: a
 `functools.singledispatch` function whose default is `ModelSteps`; a faster form for a new
@@ -16,7 +21,7 @@ Both record the spikes of each neuron in S slots and count them (a count above S
 budget ran out). Carries are tuples of arrays; t (the time of the last input) is a scalar.
 """
 
-from functools import singledispatch
+from functools import partial, singledispatch
 from typing import NamedTuple
 
 import jax
@@ -74,6 +79,13 @@ class ModelSteps:
         _, state, counts, times = carry
         return StepResult(times.T, counts, state)
 
+    def run(self, initial_state: Array, arrival: Array, delivered: Array,
+            n_active: Array | None) -> StepResult:
+        """All steps: arrival (C, chunk) sorted input times in [0, T] (T: padding),
+        delivered (C, chunk, N) their weights; chunks after the first n_active inputs are
+        skipped; then the last step to T."""
+        return _scan_chunks(self, initial_state, arrival, delivered, n_active)
+
 
 class ThetaSteps:
     """The theta neuron as a rotating unit vector (x, y) = (cos a, sin a), a = phi c/tau - pi/2.
@@ -105,6 +117,11 @@ class ThetaSteps:
                 jnp.zeros((n,), jnp.int32), empty, empty, empty)
 
     def step(self, carry: tuple, event: tuple[Array, Array]) -> tuple:
+        return self._advance(carry, event)[0]
+
+    def _advance(self, carry: tuple, event: tuple[Array, Array]) -> tuple:
+        """One step; also what the backward pass needs: (1/n^2, cos^2 a) after the step
+        (n: the norm after the shear) and the slots filled in this step."""
         t, x, y, counts, slot_x, slot_y, slot_t = carry
         t_input, weight = event
         turn = (t_input - t) * self.omega
@@ -123,8 +140,21 @@ class ThetaSteps:
         y = jnp.where(crossed, -y_turned, y_turned)
         shear = jnp.where(t_input < self.duration, weight / self.model.c, 0.0)
         y = y + shear * x
-        norm = jax.lax.rsqrt(x * x + y * y)
-        return t_input, x * norm, y * norm, counts + new_spikes, slot_x, slot_y, slot_t
+        norm_squared = x * x + y * y
+        norm = jax.lax.rsqrt(norm_squared)
+        x, y = x * norm, y * norm
+        carry = (t_input, x, y, counts + new_spikes, slot_x, slot_y, slot_t)
+        return carry, (1 / norm_squared, x * x), recorded
+
+    def run(self, initial_state: Array, arrival: Array, delivered: Array,
+            n_active: Array | None) -> StepResult:
+        """All steps, as `ModelSteps.run`, with the adjoint backward pass of `_theta_run`."""
+        phase = jnp.clip(initial_state[0], 0.0, self.model.period)
+        if n_active is None:
+            n_active = jnp.asarray(arrival.size)
+        times, counts, final_phase = _theta_run(self.model, self.max_spikes, phase, arrival,
+                                                delivered, n_active, self.duration)
+        return StepResult(times, counts, final_phase[None])
 
     def finish(self, carry: tuple) -> StepResult:
         _, x, y, counts, slot_x, slot_y, slot_t = carry
@@ -134,6 +164,123 @@ class ThetaSteps:
         times = jnp.where(filled, slot_t + to_spike, jnp.inf)
         phase = (jnp.arctan2(y, x) + jnp.pi / 2) / self.omega
         return StepResult(times.T, counts, phase[None])
+
+
+def _scan_chunks(steps, initial_state: Array, arrival: Array, delivered: Array,
+                 n_active: Array | None) -> StepResult:
+    """`steps.step` over the chunks (autodiff, each chunk recomputed in the backward pass)."""
+    chunk_size = arrival.shape[1]
+
+    @jax.checkpoint  # recomputed in the backward pass: residuals only at chunk boundaries
+    def run_chunk(carry, events):
+        return jax.lax.scan(lambda c, e: (steps.step(c, e), None), carry, events)[0]
+
+    def chunk_step(carry, indexed_events):
+        index, events = indexed_events
+        if n_active is None:
+            return run_chunk(carry, events), None
+        needed = index * chunk_size < n_active
+        return jax.lax.cond(needed, run_chunk, lambda c, _: c, carry, events), None
+
+    carry, _ = jax.lax.scan(chunk_step, steps.start(initial_state),
+                            (jnp.arange(arrival.shape[0]), (arrival, delivered)))
+    n = initial_state.shape[-1]
+    return steps.finish(steps.step(carry, (steps.duration, jnp.zeros((n,), initial_state.dtype))))
+
+
+def _theta_forward(model: Theta, max_spikes: int, phase, arrival, delivered, n_active,
+                   duration):
+    """The steps of `ThetaSteps` over the chunks, recording per step and neuron the two
+    residuals of `_advance` and, per slot, the index of the step that filled it."""
+    steps = ThetaSteps(model, duration, max_spikes)
+    n_chunks, chunk_size = arrival.shape
+    n, dtype = phase.shape[-1], phase.dtype
+    skipped = (jnp.ones((chunk_size, n), dtype), jnp.zeros((chunk_size, n), dtype))
+
+    def one_step(carry, event):
+        state, slot_step, index = carry
+        state, residuals, recorded = steps._advance(state, event)
+        return (state, jnp.where(recorded, index, slot_step), index + 1), residuals
+
+    def chunk_step(carry, indexed):
+        chunk, events = indexed
+        start = (carry[0], carry[1], (chunk * chunk_size).astype(jnp.int32))
+        needed = chunk * chunk_size < n_active
+        return jax.lax.cond(
+            needed, lambda c, e: jax.lax.scan(one_step, c, e), lambda c, _: (c, skipped),
+            start, events)
+
+    slot_step = jnp.full((max_spikes, n), -1, jnp.int32)
+    (state, slot_step, _), residuals = jax.lax.scan(
+        chunk_step, (steps.start(phase[None]), slot_step, jnp.int32(0)),
+        (jnp.arange(n_chunks, dtype=jnp.int32), (arrival, delivered)))
+    last = n_chunks * chunk_size  # the index of the last step, the flow to T
+    state, last_residuals, recorded = steps._advance(state, (duration, jnp.zeros((n,), dtype)))
+    slot_step = jnp.where(recorded, last, slot_step)
+    times, counts, final_state = steps.finish(state)
+    return (times, counts, final_state[0]), (residuals, last_residuals, slot_step)
+
+
+@partial(jax.custom_vjp, nondiff_argnums=(0, 1))
+def _theta_run(model: Theta, max_spikes: int, phase, arrival, delivered, n_active, duration):
+    """Spike times (N, S), counts (N,) and final phases (N,) of a theta layer.
+
+    The backward pass is the adjoint of the phase angle a (x, y) = (cos a, sin a): a
+    step maps a_before to a_after = arctan(tan(a_before + omega (t_k - t_{k-1})) + s_k),
+    s_k = w_k / c, so da_after/da_before = 1/n_k^2 and da_after/ds_k = cos^2 a_after;
+    a spike in step k at t_{k-1} + m Theta + (pi/2 - a_{k-1}) / omega and the final phase
+    (a_T + pi/2) / omega. The reverse scan carries the adjoint lambda of the angle and
+    that of the time of the last input; it skips the chunks that the forward pass skipped.
+    """
+    return _theta_forward(model, max_spikes, phase, arrival, delivered, n_active, duration)[0]
+
+
+def _theta_run_fwd(model, max_spikes, phase, arrival, delivered, n_active, duration):
+    outputs, (residuals, last_residuals, slot_step) = _theta_forward(
+        model, max_spikes, phase, arrival, delivered, n_active, duration)
+    finite = jnp.isfinite(outputs[0])
+    return outputs, (residuals, last_residuals, slot_step, finite, arrival, n_active, duration)
+
+
+def _theta_run_bwd(model, max_spikes, saved, cotangents):
+    residuals, last_residuals, slot_step, finite, arrival, n_active, duration = saved
+    times_bar, _, phase_bar = cotangents
+    omega = model.c / model.tau
+    n_chunks, chunk_size = arrival.shape
+    spike_bar = jnp.where(finite, times_bar, 0.0).T  # (S, N)
+
+    def back_step(carry, inputs):
+        angle_bar, time_bar = carry
+        index, t_input, (inverse_norm_squared, cos_squared) = inputs
+        spikes = jnp.sum(jnp.where(slot_step == index, spike_bar, 0.0), axis=0)  # (N,)
+        turned_bar = angle_bar * inverse_norm_squared  # adjoint of the angle before the shear
+        shear_bar = jnp.where(t_input < duration, angle_bar * cos_squared / model.c, 0.0)
+        arrival_bar = time_bar + omega * jnp.sum(turned_bar)
+        carry = (turned_bar - spikes / omega, jnp.sum(spikes) - omega * jnp.sum(turned_bar))
+        return carry, (arrival_bar, shear_bar)
+
+    last = n_chunks * chunk_size
+    carry, (duration_bar, _) = back_step(
+        (phase_bar / omega, jnp.zeros((), phase_bar.dtype)), (last, duration, last_residuals))
+
+    def back_chunk(carry, indexed):
+        chunk, times, chunk_residuals = indexed
+        indices = chunk * chunk_size + jnp.arange(chunk_size)
+        needed = chunk * chunk_size < n_active
+        zeros = (jnp.zeros((chunk_size,), times.dtype),
+                 jnp.zeros((chunk_size, phase_bar.shape[-1]), phase_bar.dtype))
+        return jax.lax.cond(
+            needed,
+            lambda c: jax.lax.scan(back_step, c, (indices, times, chunk_residuals), reverse=True),
+            lambda c: (c, zeros), carry)
+
+    (angle_bar, _), (arrival_bar, delivered_bar) = jax.lax.scan(
+        back_chunk, carry, (jnp.arange(n_chunks, dtype=jnp.int32), arrival, residuals),
+        reverse=True)
+    return angle_bar * omega, arrival_bar, delivered_bar, None, duration_bar
+
+
+_theta_run.defvjp(_theta_run_fwd, _theta_run_bwd)
 
 
 @singledispatch
