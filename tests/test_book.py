@@ -146,6 +146,16 @@ def test_recurrent_stored_runs_neuron_1(tmp_path):
     assert grid["final_spike_times_ms"][1][3] == pytest.approx(98.654, abs=2e-3)
 
 
+def test_mnist_figure_draws_every_stored_seed(tmp_path):
+    """Fig. 4 from the stored full-scale runs: the spread over seeds uses every
+    results/mnist_seed*.npz."""
+    stored = sorted(int(path.stem.removeprefix("mnist_seed"))
+                    for path in (ROOT / "results").glob("mnist_seed*.npz"))
+    numbers = run_notebook("mnist", out_dir=tmp_path, quick=False)
+    assert len(stored) >= 3 and sorted(numbers["seeds"]) == stored
+    assert min(numbers["epochs"]) == 100
+
+
 def check_mnist(numbers: dict) -> None:
     """Fig. 4, quick: the initially silent network learns well above chance in one epoch on
     6000 images (measured 65 %)."""

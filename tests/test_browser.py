@@ -177,8 +177,14 @@ INSPECT = r"""
     const caption = f.querySelector("figcaption");
     const below = img && caption ?
       caption.getBoundingClientRect().top >= img.getBoundingClientRect().bottom - 1 : false;
+    const box = f.getBoundingClientRect();
+    const covered = [...document.querySelectorAll(".bd-sidebar-secondary, .bd-sidebar-primary")]
+      .filter(e => e.offsetParent !== null).some(e => {
+        const r = e.getBoundingClientRect();
+        return r.width > 0 && r.left < box.right && box.left < r.right;
+      });
     return {id: f.id, alt: img ? img.alt : "", shown: img ? img.clientWidth : 0,
-            natural: img ? img.naturalWidth : 0, captionBelow: below,
+            natural: img ? img.naturalWidth : 0, captionBelow: below, covered: covered,
             caption: caption ? caption.innerText : ""};
   });
   const tables = [...main.querySelectorAll("table")].map(t => ({
@@ -191,6 +197,7 @@ INSPECT = r"""
     images: [...document.images].map(i => ({src: i.src, width: i.naturalWidth})),
     figures: figures, tables: tables, overflowing: overflowing,
     injected: document.querySelectorAll(".tag_injected-parameters").length,
+    links: [...document.querySelectorAll("a[href]")].map(a => a.href),
     math: document.querySelectorAll("mjx-container").length,
     height: Math.ceil(document.documentElement.scrollHeight),
   };
@@ -214,7 +221,7 @@ def inspect_page(new_page, url: str, screenshot: Path) -> tuple[dict, list[str],
         page.send("Emulation.setDeviceMetricsOverride", width=WIDTH,
                   height=min(shown["height"], 16000), deviceScaleFactor=1, mobile=False)
         time.sleep(0.3)
-        image = page.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+        image = page.send("Page.captureScreenshot", format="png", captureBeyondViewport=False)
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         screenshot.write_bytes(base64.b64decode(image["data"]))
         page.evaluate("1")  # collect the events sent meanwhile
@@ -253,6 +260,14 @@ def test_every_page_is_checked(pages, built_book):
     assert expected <= set(pages), f"pages not loaded: {expected - set(pages)}"
 
 
+def test_every_page_links_the_repository(pages):
+    config = (ROOT / "_config.yml").read_text()
+    repository = re.search(r"^repository:\n\s+url:\s*(\S+)", config, flags=re.M).group(1)
+    for page, (shown, _, _) in pages.items():
+        assert any(link.startswith(repository) for link in shown["links"]), (
+            f"{page}: no link to the source repository {repository}")
+
+
 def test_equations_are_typeset_offline(pages):
     for page, (shown, _, foreign) in pages.items():
         leftover = RAW_TEX.findall(shown["text"])
@@ -283,6 +298,8 @@ def test_figure_pages(pages, built_book, name):
     for figure in shown["figures"]:
         assert len(figure["alt"]) > 40, f"{name}: figure {figure['id']} lacks alt text"
         assert figure["captionBelow"] and figure["caption"].startswith("Fig. ")
+        assert not figure["covered"], f"{name}: a sidebar lies over figure {figure['id']}"
+        assert figure["shown"] <= WIDTH, f"{name}: figure {figure['id']} wider than the window"
         font = fonts[figure["id"]]
         pixels = font["smallest_pt"] * font["dpi"] / 72 * figure["shown"] / figure["natural"]
         assert pixels >= SMALLEST_TEXT_PX, (
