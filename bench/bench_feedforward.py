@@ -1,21 +1,24 @@
-"""Training-step time of the layered vs the generic simulator on the MNIST network.
+"""MNIST training step: the layered simulator vs the generic one, side by side, and a profile.
 
-    .venv/bin/python bench/bench_feedforward.py [--batch 1000] [--steps 5] [--checkpoint PATH]
-                                                [--initial]
+    .venv/bin/python bench/bench_feedforward.py [--batch 1000] [--steps 5] [--out PATH]
+        [--networks trained initial] [--no-generic]
 
-Runs one subprocess per simulator (one after the other, so that they do not compete for
-the CPU), each timing the jit-compiled training step (value_and_grad + Adabelief, batch
-of MNIST training images, float32) on the same network and data: compile time
-separately, then the median of --steps steps (`.block_until_ready()`). Memory: XLA's
-estimate for the compiled step (temporaries + arguments + outputs) and the peak resident
-memory of the process. The network is the trained one of --checkpoint (default
-results/checkpoints/mnist_seed0.pkl if it exists), else (or with --initial) the initial,
-silent network.
+For each network (trained: the committed full-scale run results/mnist_seed0.npz; initial:
+the silent network at initialisation) one subprocess compiles the jit-compiled training
+step (value_and_grad + Adabelief, float32, a batch of MNIST training images) of both
+simulators, then times them ALTERNATELY (layered, generic, layered, ...), so that both
+see the same machine load; the ratio is the quantity to read. Also measured: compile
+times, XLA's memory estimate of each compiled step, the process's peak RSS, and a profile
+of the layered step (each layer's simulation forward and forward + backward, the sorting
+of the input spikes, and how much of each layer's scan is padding to the batch's busiest
+trial). Everything goes to a JSON file (default bench/results/feedforward.json) with the
+machine, versions and commit; a table is printed. Not a test: run on demand (`make bench`).
 """
 
 import argparse
-import dataclasses
 import json
+import os
+import platform
 import resource
 import subprocess
 import sys
@@ -23,52 +26,151 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CHECKPOINT = ROOT / "results" / "checkpoints" / "mnist_seed0.pkl"
+TRAINED = ROOT / "results" / "mnist_seed0.npz"
 
 
-def measure(variant: str, batch: int, steps: int, checkpoint: Path | None) -> dict:
-    """Time and memory of one simulator's training step (runs in its own process)."""
+def machine() -> dict:
+    """CPU model, usable cores, platform, versions and commit of this measurement."""
+    import jax
+
+    model = "unknown"
+    if Path("/proc/cpuinfo").exists():
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                            cwd=ROOT).stdout.strip() or "unknown"
+    return {"cpu": model, "cores": len(os.sched_getaffinity(0)), "platform": platform.platform(),
+            "devices": [str(d) for d in jax.devices()], "jax": jax.__version__,
+            "python": platform.python_version(), "commit": commit}
+
+
+def load_params(network_name: str, net):
+    """The committed trained parameters, or the initial ones."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    if network_name == "initial":
+        return net.init(jax.random.PRNGKey(0))
+    if not TRAINED.exists():
+        raise SystemExit(f"{TRAINED} is missing: it is committed; restore it with git")
+    with np.load(TRAINED) as stored:
+        layers = range(1, len(net.sizes))
+        return {"weights": [jnp.asarray(stored[f"weights_{i}"]) for i in layers],
+                "initial_phases": [jnp.asarray(stored[f"initial_phases_{i}"]) for i in layers]}
+
+
+def timed(function, *args, repeats: int = 3) -> float:
+    """Median wall time of a compiled function (after one warm-up call)."""
     import jax
     import numpy as np
 
-    from snnlib.checkpoint import load_checkpoint
-    from snnlib.experiments.mnist import MnistConfig, load_data, network
-    from snnlib.training import TrainConfig, make_optimizer, make_train_step
-
-    config = MnistConfig(n_train=batch, n_test=batch)
-    (inputs, labels), _ = load_data(config)
-    net = dataclasses.replace(network(config), simulator=variant)
-    saved = load_checkpoint(checkpoint) if checkpoint else None
-    params = saved["params"] if saved else net.init(jax.random.PRNGKey(0))
-    optimizer = make_optimizer(TrainConfig(), steps_per_epoch=60)
-    opt_state = optimizer.init(params)
-    args = (params, opt_state, jax.numpy.asarray(inputs), jax.numpy.asarray(labels),
-            jax.random.PRNGKey(1))
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    start = time.perf_counter()
-    compiled = make_train_step(net, optimizer).lower(*args).compile()
-    compile_seconds = time.perf_counter() - start
-    memory = compiled.memory_analysis()
-    xla_bytes = (memory.temp_size_in_bytes + memory.argument_size_in_bytes
-                 + memory.output_size_in_bytes) if memory is not None else float("nan")
-    jax.block_until_ready(compiled(*args))  # warm-up
+    jax.block_until_ready(function(*args))
     times = []
-    for _ in range(steps):
+    for _ in range(repeats):
         start = time.perf_counter()
-        jax.block_until_ready(compiled(*args))
+        jax.block_until_ready(function(*args))
         times.append(time.perf_counter() - start)
-    sums = jax.jit(net.batch_metrics)(params, *args[2:4])
-    activity = net.summarize(jax.device_get(sums), batch)["activity"]
+    return float(np.median(times))
+
+
+def profile(net, params, inputs) -> dict:
+    """Where the layered forward and backward pass spend their time, layer by layer."""
+    from functools import partial
+
+    import jax
+    import jax.numpy as jnp
+
+    from snnlib.feedforward import _simulate_layer as simulate_layer
+
+    duration = net.duration
+    layers = jax.jit(net.simulate)(params, inputs)
+    first = jax.jit(net.input_weights)(params, inputs)
+    row = {"input_weights_s": timed(jax.jit(net.input_weights), params, inputs)}
+    times = jnp.broadcast_to(jnp.asarray([0.02], first.dtype), (inputs.shape[0], 1))
+    sources = jnp.zeros((inputs.shape[0], 1), jnp.int32)
+    for index, layer in enumerate(layers):
+        weights = first if index == 0 else params["weights"][index]
+        state = params["initial_phases"][index][None]
+        active = jnp.sum(times < duration, axis=-1)
+        n_active = jnp.max(active)
+        run = partial(simulate_layer, net.model, max_spikes=net.max_spikes, n_active=n_active)
+        axes = (0 if weights.ndim == 3 else None, 0, 0, None, None)
+
+        def forward(w, t, s, run=run, axes=axes, state=state):
+            return jax.vmap(run, axes)(w, t, s, state, duration)
+
+        def scalar(w, t, forward=forward, s=sources):
+            out = forward(w, t, s)
+            return jnp.sum(jnp.where(jnp.isfinite(out.times), out.times, 0.0)) + jnp.sum(
+                out.final_state)
+
+        row[f"layer{index + 1}"] = {
+            "inputs_per_trial_mean": float(jnp.mean(active)),
+            "inputs_per_trial_max": int(n_active),
+            "padding_fraction": float(1 - jnp.mean(active) / jnp.maximum(n_active, 1)),
+            "forward_s": timed(jax.jit(forward), weights, times, sources),
+            "forward_backward_s": timed(jax.jit(jax.grad(scalar, argnums=(0, 1))), weights,
+                                        times),
+            "sort_s": timed(jax.jit(lambda t: jnp.argsort(t, axis=-1)), times),
+        }
+        n = layer.times.shape[-2]
+        times = layer.times.reshape(inputs.shape[0], -1)
+        sources = jnp.broadcast_to(jnp.repeat(jnp.arange(n), net.max_spikes), times.shape)
+    return row
+
+
+def measure(network_name: str, batch: int, steps: int, generic: bool) -> dict:
+    """Compile both training steps, time them alternately, profile the layered one."""
+    import dataclasses
+
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from snnlib.experiments import mnist
+    from snnlib.training import make_optimizer, make_train_step
+
+    config = mnist.quick_config(n_train=batch, n_test=batch, batch_size=batch)
+    (inputs, labels), _ = mnist.load_data(config)
+    base = config.network
+    params = load_params(network_name, base)
+    optimizer = make_optimizer(4e-3, decay_steps=100 * 60)  # the paper's MNIST schedule
+    args = (params, optimizer.init(params), jnp.asarray(inputs), jnp.asarray(labels),
+            jax.random.PRNGKey(1))
+    variants = ["layered", "generic"] if generic else ["layered"]
+    rows, compiled = {}, {}
+    for variant in variants:
+        net = dataclasses.replace(base, simulator=variant)
+        start = time.perf_counter()
+        compiled[variant] = make_train_step(net, optimizer).lower(*args).compile()
+        memory = compiled[variant].memory_analysis()
+        rows[variant] = {
+            "compile_s": time.perf_counter() - start,
+            "xla_memory_mb": (memory.temp_size_in_bytes + memory.argument_size_in_bytes
+                              + memory.output_size_in_bytes) / 2**20 if memory else None,
+            "step_s": [],
+        }
+        jax.block_until_ready(compiled[variant](*args))  # warm-up
+    for _ in range(steps):  # alternate, so that both see the same load
+        for variant in variants:
+            start = time.perf_counter()
+            jax.block_until_ready(compiled[variant](*args))
+            rows[variant]["step_s"].append(time.perf_counter() - start)
+    for row in rows.values():
+        row["step_median_s"] = float(np.median(row["step_s"]))
+        row["step_min_s"] = float(np.min(row["step_s"]))
+    sums = jax.jit(base.batch_metrics)(params, *args[2:4])
     return {
-        "variant": variant,
-        "compile_s": compile_seconds,
-        "step_s": float(np.median(times)),
-        "step_min_s": float(np.min(times)),
-        "xla_memory_mb": xla_bytes / 2**20,
+        "network": network_name,
+        "hidden_activity": base.summarize(jax.device_get(sums), batch)["activity"],
+        "variants": rows,
+        "ratio_generic_to_layered": (rows["generic"]["step_median_s"]
+                                     / rows["layered"]["step_median_s"]) if generic else None,
+        "profile_layered": profile(base, params, args[2]),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "rss_before_compile_mb": rss_before / 1024,
-        "hidden_activity": activity,
-        "network": f"trained ({saved['epoch']} epochs)" if saved else "initial (silent)",
     }
 
 
@@ -76,34 +178,46 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--steps", type=int, default=5)
-    parser.add_argument("--checkpoint", type=Path,
-                        default=DEFAULT_CHECKPOINT if DEFAULT_CHECKPOINT.exists() else None)
-    parser.add_argument("--initial", action="store_true",
-                        help="use the initial (silent) network even if a checkpoint exists")
-    parser.add_argument("--variant", choices=["layered", "generic"], help=argparse.SUPPRESS)
+    parser.add_argument("--networks", nargs="+", default=["trained", "initial"],
+                        choices=["trained", "initial"])
+    parser.add_argument("--no-generic", action="store_true",
+                        help="time the layered step only (the generic one takes seconds)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" /
+                        "feedforward.json")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.initial:
-        args.checkpoint = None
-    if args.variant:  # the child process
-        print(json.dumps(measure(args.variant, args.batch, args.steps, args.checkpoint)))
+    if args.child:  # one network per process: compile caches and peak RSS do not mix
+        print(json.dumps(measure(args.child, args.batch, args.steps, not args.no_generic)))
         return
-    rows = {}
-    for variant in ("layered", "generic"):
-        command = [sys.executable, __file__, "--variant", variant, "--batch", str(args.batch),
-                   "--steps", str(args.steps)]
-        command += ["--checkpoint", str(args.checkpoint)] if args.checkpoint else ["--initial"]
-        output = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
-        rows[variant] = json.loads(output.stdout.strip().splitlines()[-1])
-    layered, generic = rows["layered"], rows["generic"]
-    print(f"MNIST training step, batch {args.batch}, float32, {layered['network']} network "
-          f"(hidden activity {layered['hidden_activity']:.3f} spikes/neuron/image)")
-    print(f"{'':24}{'layered':>12}{'generic':>12}{'ratio':>9}")
-    for key, label in (("step_s", "step time (s, median)"), ("step_min_s", "step time (s, min)"),
-                       ("compile_s", "compile time (s)"), ("xla_memory_mb", "XLA memory (MiB)"),
-                       ("peak_rss_mb", "peak RSS (MiB)")):
-        ratio = generic[key] / layered[key]
-        print(f"{label:24}{layered[key]:12.3f}{generic[key]:12.3f}{ratio:9.2f}")
-    print(f"layered speed-up: {generic['step_s'] / layered['step_s']:.1f}x (target >= 5x)")
+    report = {"batch": args.batch, "steps": args.steps, "dtype": "float32",
+              "machine": machine(), "networks": {}}
+    for name in args.networks:
+        command = [sys.executable, __file__, "--child", name, "--batch", str(args.batch),
+                   "--steps", str(args.steps)] + (["--no-generic"] if args.no_generic else [])
+        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+        if done.returncode:
+            raise SystemExit(done.stderr[-3000:])
+        report["networks"][name] = json.loads(done.stdout.strip().splitlines()[-1])
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=1))
+    print(f"MNIST training step, batch {args.batch}, float32, {report['machine']['cpu']} "
+          f"({report['machine']['cores']} cores); written to {args.out}")
+    for name, row in report["networks"].items():
+        layered = row["variants"]["layered"]
+        line = (f"{name:8} network (hidden activity {row['hidden_activity']:.3f}): layered "
+                f"{layered['step_median_s']:.3f} s/step (compile {layered['compile_s']:.1f} s)")
+        if row["ratio_generic_to_layered"] is not None:
+            generic = row["variants"]["generic"]
+            line += (f", generic {generic['step_median_s']:.3f} s/step (compile "
+                     f"{generic['compile_s']:.1f} s): ratio {row['ratio_generic_to_layered']:.1f}x")
+        print(line)
+        for layer, values in row["profile_layered"].items():
+            if isinstance(values, dict):
+                print(f"    {layer}: fwd {values['forward_s']:.3f} s, fwd+bwd "
+                      f"{values['forward_backward_s']:.3f} s, sort {values['sort_s']:.4f} s, "
+                      f"inputs/trial {values['inputs_per_trial_mean']:.1f} (max "
+                      f"{values['inputs_per_trial_max']}, padding "
+                      f"{values['padding_fraction']:.0%})")
 
 
 if __name__ == "__main__":
