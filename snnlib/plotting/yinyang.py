@@ -10,10 +10,12 @@ from matplotlib.figure import Figure
 
 from ..data.yinyang import CLASS_NAMES
 from ..experiments.yinyang import PEERS
+from ..neurons import Theta
 from . import PALETTE, panel_labels
 
 # Okabe & Ito colours for yin, yang and the dots
 CLASS_COLORS = ("#0072B2", "#E69F00", "#009E73")
+OUTPUT_ROW = 12.0  # height of an output neuron's row in the rasters (hidden rows: 1)
 
 
 def data_set(ax: Axes, features: np.ndarray, labels: np.ndarray, title: str = "") -> None:
@@ -23,7 +25,7 @@ def data_set(ax: Axes, features: np.ndarray, labels: np.ndarray, title: str = ""
         ax.scatter(features[chosen, 0], features[chosen, 1], s=3, color=CLASS_COLORS[index],
                    label=name, rasterized=True)
     ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal", xlabel="$x$", ylabel="$y$", title=title)
-    ax.legend(loc="upper right", fontsize="x-small", markerscale=3, handletextpad=0.2)
+    ax.legend(loc="upper right", fontsize=8, markerscale=3, handletextpad=0.2)
 
 
 def decision_map(ax: Axes, results, features: np.ndarray, labels: np.ndarray) -> None:
@@ -41,36 +43,39 @@ def decision_map(ax: Axes, results, features: np.ndarray, labels: np.ndarray) ->
     ax.add_patch(circle)
     ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal", xlabel="$x$", ylabel="$y$",
            title=f"decision map, seed {results.config['seed']}")
-    ax.legend(loc="upper right", fontsize="x-small")
+    ax.legend(loc="upper right", fontsize=8)
 
 
 def raster(ax: Axes, results, example: int, which: str) -> None:
     """Spikes of the input, hidden and output neurons for the test example of one class,
-    before or after training; orange marks: the output neurons' first spikes when they
-    are pseudospikes (after T; clipped to the right edge)."""
+    before or after training. The three output neurons get wide rows in their class
+    colours; orange: their first spikes when these are pseudospikes (after T, before
+    T + Theta)."""
     duration = results.config["duration"]
     spikes = results[f"example_spike_times_{which}"][example]
     first = results[f"example_first_times_{which}"][example]
     rows = [row[np.isfinite(row)] for row in spikes]
-    sizes = [5, *results.config["hidden"], 3]
-    colors = ["k"] * (len(rows) - 3) + list(CLASS_COLORS)
-    ax.eventplot(rows, colors=colors, linewidths=0.8, linelengths=max(1.0, len(rows) / 60))
-    right = 1.5 * duration
-    start = 0
-    for index, size in enumerate(sizes):
-        if index % 2 == 0:
-            ax.axhspan(start - 0.5, start + size - 0.5, color="0.93", zorder=0)
-        start += size
+    n_hidden = len(rows) - 8
+    output_rows = n_hidden + 5 + OUTPUT_ROW * (np.arange(3) + 0.5) + 2
+    positions = [*range(n_hidden + 5), *output_rows]
+    lengths = [2.0] * (n_hidden + 5) + [0.8 * OUTPUT_ROW] * 3
+    colors = ["k"] * (n_hidden + 5) + list(CLASS_COLORS)
+    ax.eventplot(rows, lineoffsets=positions, linelengths=lengths, colors=colors,
+                 linewidths=[1.0] * (n_hidden + 5) + [2.0] * 3)
+    ax.axhspan(-0.5, 4.5, color="0.93", zorder=0)
+    ax.axhspan(output_rows[0] - OUTPUT_ROW / 2, output_rows[-1] + OUTPUT_ROW / 2, color="0.93",
+               zorder=0)
+    right = duration + Theta(results.config["tau"], results.config["current"]).period
     pseudo = first > duration
-    outputs = np.arange(len(rows) - 3, len(rows))
-    ax.scatter(np.minimum(first[pseudo], right), outputs[pseudo], marker="|", s=40,
-               color=PALETTE["pseudo"], zorder=3, clip_on=False)
+    ax.scatter(first[pseudo], output_rows[pseudo], marker="|", s=(0.8 * OUTPUT_ROW) ** 2,
+               lw=2.0, color=PALETTE["pseudo"], zorder=3)
+    ax.axvspan(duration, right, color=PALETTE["pseudo"], alpha=0.08, lw=0, zorder=0)
     ax.axvline(duration, color="0.5", lw=0.6, ls="--")
-    label = CLASS_NAMES[example]
     predicted = CLASS_NAMES[int(np.argmin(first))]
-    ax.set(xlim=(0, right), ylim=(-1, len(rows)), xlabel="time $t$",
-           ylabel="input | hidden | output", yticks=np.cumsum([0, *sizes])[:-1],
-           title=f"{label}, {which} training: predicts {predicted}")
+    ax.set(xlim=(0, right), ylim=(-1, output_rows[-1] + OUTPUT_ROW / 2), xlabel="time $t$",
+           yticks=[2, 5 + n_hidden / 2, *output_rows],
+           yticklabels=["input", "hidden", *CLASS_NAMES],
+           title=f"{CLASS_NAMES[example]}, {which} training: {predicted}")
 
 
 def accuracy_vs_epoch(ax: Axes, groups: Mapping[str, Sequence], keys=("accuracy",),
@@ -91,9 +96,9 @@ def accuracy_vs_epoch(ax: Axes, groups: Mapping[str, Sequence], keys=("accuracy"
         if len(runs) > 1:
             spread = values.std(axis=0, ddof=1)
             ax.fill_between(epochs, mean - spread, mean + spread, color=color, alpha=0.25, lw=0)
-    ax.set(xlabel="epoch", ylabel="accuracy (%)", ylim=(30, 100))
-    ax.legend(fontsize="x-small", loc="lower right", title="(seeds)",
-              title_fontsize="x-small")
+    ax.set(xlabel="epoch", ylabel="accuracy (%)", ylim=(20, 100))
+    ax.legend(fontsize=8, loc="lower right", title="(seeds)",
+              title_fontsize=8)
 
 
 def stacked(runs: Sequence, key: str) -> np.ndarray:
@@ -136,7 +141,7 @@ def figure(runs: Sequence, features: np.ndarray, labels: np.ndarray,
     data_set(axes[0], features, labels, f"training set ({len(labels)} points)")
     decision_map(axes[1], runs[0], test_features, test_labels)
     accuracy_vs_epoch(axes[2], {"theta net": runs}, keys=("accuracy", "test_accuracy"),
-                      colors=[PALETTE["pseudo"], PALETTE["pseudo"]])
+                      colors=[PALETTE["pseudo"], "k"])
     axes[2].set_title("validation and test accuracy")
     if ablations:
         accuracy_vs_epoch(axes[3], {"full": runs, **ablations})
@@ -152,8 +157,6 @@ def raster_figure(results) -> Figure:
     for row, which in enumerate(("before", "after")):
         for example in range(3):
             raster(axes[row, example], results, example, which)
-    for ax in axes[:, 1:].ravel():
-        ax.set_ylabel("")
     for ax in axes[0]:
         ax.set_xlabel("")
     panel_labels(axes)
