@@ -29,8 +29,8 @@
 # layer (`snnlib.feedforward`).
 #
 # With `quick = False` the figure is drawn from all the full-scale runs stored in `results/`
-# (60 000 training images; `python -m snnlib.experiments.mnist --seeds 0 --epochs 100`
-# computes one, resuming from its checkpoint if interrupted).
+# (60 000 training images; `snnlib reproduce mnist --seeds 0 --promote`
+# computes one; rerun it with `--run-dir` to resume an interrupted run).
 #
 # Source of this page: {download}`notebooks/mnist.py <../../notebooks/mnist.py>`
 # ([in the repository](https://github.com/snnlib/snnlib/blob/main/notebooks/mnist.py));
@@ -51,7 +51,7 @@ from snnlib._notebooks import (
 )
 from snnlib.experiments import mnist
 from snnlib.plotting import use_style
-from snnlib.plotting.mnist import figure, summary
+from snnlib.plotting.mnist import figure
 
 use_style()
 use_repository_root()  # default paths below are relative to it
@@ -71,8 +71,8 @@ check_parameters(quick=(quick, bool), n_train_quick=(n_train_quick, int),
 
 # %%
 if quick:
-    config = mnist.MnistConfig(epochs=1, n_train=n_train_quick, n_test=n_test_quick,
-                               batch_size=batch_size_quick)
+    config = mnist.quick_config(epochs=1, n_train=n_train_quick, n_test=n_test_quick,
+                                batch_size=batch_size_quick)
     runs = [mnist.run(config, progress=False)]
 else:
     runs = mnist.load_runs(results_dir)
@@ -103,7 +103,7 @@ glue_figure("fig-mnist", fig)
 # ```
 
 # %% tags=["hide-input"]
-display(Markdown(markdown_table(["", "paper", "this run"], summary(runs))))
+display(Markdown(markdown_table(["", "paper", "this run"], mnist.compare(runs))))
 
 
 # %% tags=["remove-cell"]
@@ -113,9 +113,9 @@ def final(key: str) -> list[float]:
 
 record = {
     "quick": quick,
-    "seeds": [run.config["seed"] for run in runs],
+    "seeds": [run.config["training"]["seed"] for run in runs],
     "epochs": [run.metadata["epochs"] for run in runs],
-    "n_train": runs[0].config["n_train"],
+    "n_train": runs[0].config["data"]["n_train"],
     "accuracy": final("accuracy"),
     "accuracy_ordinary": final("accuracy_ordinary"),
     "activity": final("activity"),

@@ -23,7 +23,7 @@
 #
 # With `quick = False` the figures are drawn from the stored full-scale runs in
 # `results/` (10 000 trials, and 20 000 for the grid-search variant). To recompute them,
-# call `snnlib.experiments.recurrent.reproduce("normal")` and `reproduce("grid")`.
+# run `snnlib reproduce recurrent --promote` and `snnlib reproduce recurrent-grid --promote`.
 #
 # Source of this page: {download}`notebooks/recurrent.py <../../notebooks/recurrent.py>`
 # ([in the repository](https://github.com/snnlib/snnlib/blob/main/notebooks/recurrent.py));

@@ -1,13 +1,18 @@
-"""Training loop: jit-compiled steps sharded over all devices, progress bars, checkpoints
-after every epoch, and exact resumption of an interrupted run.
+"""The one training loop of every experiment, and the data-parallel MNIST-style trainer.
 
-The loop is generic: a `Task` supplies the loss (with an RNG key for augmentation), a
-projection of the parameters after each step, and test metrics as sums over batches.
+`run_loop` advances a carry (parameters, optimiser state, RNG key) unit by unit (a chunk
+of `lax.scan` trials, or an epoch of batches), with a tqdm bar, a check that losses and
+parameters stay finite, the report of exhausted simulation budgets, and atomic
+checksummed checkpoints (`snnlib.checkpoint`) from which a rerun resumes to exactly the
+result of an uninterrupted run. `train` uses it for batched classification tasks (MNIST,
+Yin-Yang): jit-compiled steps sharded over the devices, test metrics after each epoch.
 """
 
+import json
 import math
 import time
-import warnings
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
@@ -20,7 +25,151 @@ import optax
 from tqdm import tqdm
 
 from ._placement import Placement
-from .checkpoint import load_checkpoint, save_checkpoint
+from .budget import report_exhausted
+from .checkpoint import checkpoint_lock, load_checkpoint, save_checkpoint
+
+
+class NonFiniteError(FloatingPointError):
+    """Training produced a non-finite loss or parameter."""
+
+
+def make_optimizer(learning_rate: float, decay_steps: float | None = None, *,
+                   kind: str = "adabelief", b1: float = 0.9, b2: float = 0.999,
+                   gradient_clip: float | None = None) -> optax.GradientTransformation:
+    """The optimiser of every experiment: Adabelief (b1, b2) or plain SGD, with learning
+    rate lr exp(-step / decay_steps) (constant if decay_steps is None), after clipping
+    each gradient component to [-gradient_clip, gradient_clip] if given."""
+    schedule: float | optax.Schedule = learning_rate
+    if decay_steps is not None:
+        schedule = optax.exponential_decay(learning_rate, decay_steps, math.exp(-1))
+    if kind == "adabelief":
+        optimizer = optax.adabelief(schedule, b1=b1, b2=b2)
+    elif kind == "sgd":
+        optimizer = optax.sgd(schedule)
+    else:
+        raise ValueError(f"optimizer kind must be 'adabelief' or 'sgd', got {kind!r}")
+    if gradient_clip is not None:
+        optimizer = optax.chain(optax.clip(gradient_clip), optimizer)
+    return optimizer
+
+
+@dataclass
+class LoopResult:
+    """The final carry, the records of all units concatenated along axis 0, the number
+    of units done and the wall time (including interrupted earlier parts)."""
+
+    carry: Any
+    records: dict[str, np.ndarray]
+    done: int
+    wall_time: float
+
+
+def _jsonable(value: Any) -> Any:
+    """value as it reads back from JSON (tuples become lists, numpy scalars numbers)."""
+    return json.loads(json.dumps(value, default=lambda v: v.item() if isinstance(
+        v, np.generic) else v.tolist() if isinstance(v, np.ndarray) else str(v)))
+
+
+def config_differences(stored: Any, current: Any, prefix: str = "") -> list[str]:
+    """'key: stored X, now Y' for every (nested) key whose values differ."""
+    if isinstance(stored, dict) and isinstance(current, dict):
+        lines = []
+        for key in sorted(set(stored) | set(current), key=str):
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if key not in stored or key not in current:
+                lines.append(f"{name}: stored {stored.get(key, '(absent)')!r}, now "
+                             f"{current.get(key, '(absent)')!r}")
+            else:
+                lines += config_differences(stored[key], current[key], name)
+        return lines
+    return [] if stored == current else [f"{prefix or 'value'}: stored {stored!r}, now {current!r}"]
+
+
+def _check_finite(carry: Any, records: dict[str, np.ndarray], finite: tuple[str, ...],
+                  where: str, checkpoint: str | Path | None, done: int) -> None:
+    """Raise NonFiniteError if a record named in `finite` or a float leaf of carry is not
+    finite."""
+    bad = [name for name in finite if name in records
+           and not np.all(np.isfinite(records[name]))]
+    leaves = jax.tree_util.tree_flatten_with_path(jax.device_get(carry))[0]
+    bad += [f"parameter {jax.tree_util.keystr(path)}" for path, leaf in leaves
+            if np.issubdtype(np.asarray(leaf).dtype, np.inexact)
+            and not np.all(np.isfinite(leaf))]
+    if bad:
+        kept = (f"the last good checkpoint {checkpoint} (after {done} units) is kept"
+                if checkpoint else "no checkpoint was written")
+        raise NonFiniteError(f"{where}: non-finite {', '.join(bad)}; training stopped, "
+                             f"{kept}. Lower the learning rate or check the data.")
+
+
+def run_loop(
+    advance: Callable[[Any, int, int], tuple[Any, dict[str, np.ndarray]]],
+    start: Callable[[], tuple[Any, dict[str, np.ndarray]]],
+    total: int,
+    *,
+    unit: int = 1,
+    checkpoint: str | Path | None = None,
+    identity: Any = None,
+    desc: str = "training",
+    progress: bool = True,
+    finite: tuple[str, ...] = ("loss",),
+    budget: str | None = None,
+    trials_per_count: int = 1,
+    writer: bool = True,
+    postfix: Callable[[dict[str, np.ndarray]], dict[str, str]] | None = None,
+) -> LoopResult:
+    """Advance a carry from `start()` to `total` units, `unit` at a time.
+
+    start() -> (carry, records before training); advance(carry, done, length) ->
+    (carry, records of these `length` units, each with a leading axis). A record named
+    "n_exhausted" (counts per trial or step, each covering trials_per_count trials) is
+    reported with `snnlib.budget.report_exhausted` (budget: e.g. "max_events=600").
+    Records named in `finite` and the float leaves of the carry must stay finite (else
+    NonFiniteError; the checkpoint keeps the last good state). With `checkpoint`, the
+    carry and records are saved atomically after every advance (holding the checkpoint's
+    lock), and a rerun resumes: `identity` (e.g. the config, JSON) must match the stored
+    one (else ValueError naming the differing keys); a checkpoint with `total` units or
+    more is returned as it is. writer=False (the other processes of a multi-process run):
+    read the checkpoint to resume, but neither lock nor write it, and show no progress.
+    """
+    start_time = time.perf_counter()
+    identity = _jsonable(identity)
+    with checkpoint_lock(checkpoint) if checkpoint and writer else nullcontext():
+        carry, records = start()
+        done = 0
+        saved = load_checkpoint(checkpoint, lambda meta: {
+            "carry": carry, "records": dict.fromkeys(meta["records"], 0)}) if checkpoint else None
+        if saved is not None:
+            differences = config_differences(saved.meta["identity"], identity)
+            if differences:
+                raise ValueError(f"checkpoint {checkpoint} was written by another "
+                                 f"configuration: {'; '.join(differences)} (delete it to "
+                                 "start afresh, or use another checkpoint path)")
+            carry, records, done = saved.tree["carry"], saved.tree["records"], saved.meta["done"]
+            start_time -= saved.meta["elapsed"]
+        bar = tqdm(total=total, initial=min(done, total), desc=desc,
+                   disable=not (progress and writer))
+        while done < total:
+            length = min(unit, total - done)
+            carry, new = advance(carry, done, length)
+            new = {name: np.asarray(value) for name, value in new.items()}
+            where = f"{desc}, units {done + 1}-{done + length}"
+            _check_finite(carry, new, finite, where, checkpoint, done)
+            if budget is not None and "n_exhausted" in new:
+                report_exhausted(int(np.sum(new["n_exhausted"])),
+                                 new["n_exhausted"].size * trials_per_count, where, budget)
+            records = records | {name: np.concatenate([records[name], value])
+                                 if name in records else value for name, value in new.items()}
+            done += length
+            if checkpoint and writer:
+                meta = {"done": done, "elapsed": time.perf_counter() - start_time,
+                        "identity": identity, "records": sorted(records)}
+                save_checkpoint(checkpoint, {"carry": carry, "records": records}, meta)
+            bar.update(length)
+            if postfix is not None:
+                bar.set_postfix(postfix(new))
+        bar.close()
+    return LoopResult(carry, records, done, time.perf_counter() - start_time)
 
 
 class Task(Protocol):
@@ -44,7 +193,7 @@ class Task(Protocol):
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimiser and loop settings (defaults: the paper's MNIST training)."""
+    """Optimiser and loop settings of `train` (defaults: the paper's MNIST training)."""
 
     epochs: int = 100
     batch_size: int = 1000
@@ -56,8 +205,16 @@ class TrainConfig:
     eval_batch_size: int = 1000
 
     def __post_init__(self) -> None:
-        if self.epochs < 0 or min(self.batch_size, self.eval_batch_size) < 1:
-            raise ValueError("epochs must be >= 0, batch_size and eval_batch_size positive")
+        if self.epochs < 0:
+            raise ValueError(f"TrainConfig: epochs must be >= 0, got {self.epochs}")
+        if min(self.batch_size, self.eval_batch_size) < 1:
+            raise ValueError(f"TrainConfig: batch_size and eval_batch_size must be positive, "
+                             f"got {self.batch_size} and {self.eval_batch_size}")
+
+    def optimizer(self, steps_per_epoch: int) -> optax.GradientTransformation:
+        """Adabelief with learning rate lr exp(-step / (decay_epochs steps_per_epoch))."""
+        return make_optimizer(self.learning_rate, self.decay_epochs * steps_per_epoch,
+                              b1=self.b1, b2=self.b2)
 
 
 @dataclass
@@ -70,13 +227,6 @@ class TrainResult:
     step_loss: np.ndarray
     step_accuracy: np.ndarray
     wall_time: float
-
-
-def make_optimizer(config: TrainConfig, steps_per_epoch: int) -> optax.GradientTransformation:
-    """Adabelief with learning rate lr exp(-step / (decay_epochs steps_per_epoch))."""
-    schedule = optax.exponential_decay(
-        config.learning_rate, config.decay_epochs * steps_per_epoch, math.exp(-1))
-    return optax.adabelief(schedule, b1=config.b1, b2=config.b2)
 
 
 def make_train_step(task: Task, optimizer: optax.GradientTransformation):
@@ -113,6 +263,10 @@ def evaluate(task: Task, params: Any, inputs: np.ndarray, labels: np.ndarray,
     return task.summarize(jax.device_get(sums), len(inputs))
 
 
+def _metric_records(values: dict[str, float]) -> dict[str, np.ndarray]:
+    return {f"metric_{name}": np.asarray([value]) for name, value in values.items()}
+
+
 def train(
     task: Task,
     params: Any,
@@ -129,14 +283,12 @@ def train(
     Every epoch shuffles the training set and augments each batch with its own key (both
     derived from config.seed), so a run is reproducible. Batches are sharded over
     `devices` (default: all), which must divide config.batch_size; a last incomplete batch
-    is dropped. With `checkpoint`, the state after every epoch (parameters, optimiser
-    state, RNG key, metrics so far) is written atomically there, and a call with the same
-    path resumes from it, giving exactly the result of an uninterrupted run; a checkpoint
-    written with fewer epochs is continued, one with as many or more is returned as is
-    (`TrainResult.metrics` has one entry per epoch done, plus one).
+    is dropped. With `checkpoint`, the state after every epoch is saved (see `run_loop`)
+    and a call with the same path resumes from it, giving exactly the result of an
+    uninterrupted run; a checkpoint with fewer epochs is continued, one with as many or
+    more is returned as is (`TrainResult.metrics` has one entry per epoch done, plus one).
     `fingerprint` (e.g. the experiment's config) is stored and must match on resume.
     """
-    start_time = time.perf_counter()
     placement = Placement(devices)
     if config.batch_size % len(placement.devices):
         raise ValueError(f"batch_size={config.batch_size} is not divisible by the "
@@ -145,42 +297,28 @@ def train(
     n_batches = len(train_inputs) // config.batch_size
     if n_batches == 0:
         raise ValueError(f"{len(train_inputs)} training samples: fewer than one batch of "
-                         f"{config.batch_size}")
-    optimizer = make_optimizer(config, n_batches)
+                         f"batch_size={config.batch_size}; lower batch_size")
+    optimizer = config.optimizer(n_batches)
     step = make_train_step(task, optimizer)
-    # what determines the trajectory: a checkpoint may be continued to more epochs
-    identity = {"train": asdict(config) | {"epochs": None}, "task": fingerprint}
+    writer = jax.process_index() == 0  # process 0 writes checkpoints and progress bars
 
-    state = load_checkpoint(checkpoint) if checkpoint else None
-    if state is not None:
-        if state["identity"] != identity:
-            raise ValueError(f"checkpoint {checkpoint} was written by another configuration: "
-                             f"{state['identity']} (delete it to start afresh)")
-        start_time -= state["elapsed"]
-    else:
-        state = {
-            "params": params,
-            "opt_state": optimizer.init(params),
-            "key": jax.random.fold_in(jax.random.PRNGKey(config.seed), 1),
-            "epoch": 0,
-            "metrics": _append({}, evaluate(task, params, *test_data, config.eval_batch_size,
-                                            placement.devices) | {"train_loss": math.nan,
-                                                                  "train_accuracy": math.nan,
-                                                                  "epoch_seconds": 0.0}),
-            "step_loss": [],
-            "step_accuracy": [],
-            "identity": identity,
-        }
-    params = placement.replicate(state["params"])
-    opt_state = placement.replicate(state["opt_state"])
-    epochs = tqdm(total=config.epochs, initial=state["epoch"], desc="epochs", disable=not progress)
-    for epoch in range(state["epoch"], config.epochs):
+    def start():
+        carry = {"params": params, "opt_state": optimizer.init(params),
+                 "key": jax.random.fold_in(jax.random.PRNGKey(config.seed), 1)}
+        initial = evaluate(task, params, *test_data, config.eval_batch_size, placement.devices)
+        initial |= {"train_loss": math.nan, "train_accuracy": math.nan, "epoch_seconds": 0.0}
+        empty = {name: np.zeros(0) for name in ("step_loss", "step_accuracy")}
+        return jax.device_get(carry), _metric_records(initial) | empty | {
+            "n_exhausted": np.zeros(0, np.int64)}
+
+    def advance(carry, epoch, _length):
         epoch_start = time.perf_counter()
-        key, order_key, flip_key = jax.random.split(jnp.asarray(state["key"]), 3)
+        params, opt_state = placement.replicate((carry["params"], carry["opt_state"]))
+        key, order_key, flip_key = jax.random.split(jnp.asarray(carry["key"]), 3)
         order = np.asarray(jax.random.permutation(order_key, len(train_inputs)))
-        losses, accuracies, exhausted = [], [], 0
+        losses, accuracies, exhausted = [], [], []
         batches = tqdm(range(n_batches), desc=f"epoch {epoch + 1}", leave=False,
-                       disable=not progress)
+                       disable=not (progress and writer))
         for index in batches:
             chosen = order[index * config.batch_size:(index + 1) * config.batch_size]
             inputs, labels = placement.put_batch(train_inputs[chosen], train_labels[chosen])
@@ -188,33 +326,27 @@ def train(
                                                 jax.random.fold_in(flip_key, index))
             losses.append(float(loss))
             accuracies.append(float(aux["accuracy"]))
-            exhausted += int(aux["n_exhausted"])
+            exhausted.append(int(aux["n_exhausted"]))
             batches.set_postfix(loss=f"{losses[-1]:.3f}", acc=f"{accuracies[-1]:.3f}")
-        if exhausted:
-            warnings.warn(f"epoch {epoch + 1}: the spike budget ran out in {exhausted} training "
-                          "trials (spike times there are incomplete); increase max_spikes",
-                          stacklevel=2)
         test = evaluate(task, params, *test_data, config.eval_batch_size, placement.devices)
         test |= {"train_loss": float(np.mean(losses)), "train_accuracy": float(np.mean(accuracies)),
                  "epoch_seconds": time.perf_counter() - epoch_start}
-        state.update(params=jax.device_get(params), opt_state=jax.device_get(opt_state),
-                     key=np.asarray(key), epoch=epoch + 1, metrics=_append(state["metrics"], test),
-                     step_loss=state["step_loss"] + losses,
-                     step_accuracy=state["step_accuracy"] + accuracies)
-        if checkpoint:
-            save_checkpoint(checkpoint, state | {"elapsed": time.perf_counter() - start_time})
-        epochs.update(1)
-        epochs.set_postfix(test_acc=f"{test['accuracy']:.4f}", loss=f"{test['loss']:.3f}")
-    epochs.close()
-    return TrainResult(
-        params=jax.device_get(params),
-        metrics=state["metrics"],
-        step_loss=np.asarray(state["step_loss"]),
-        step_accuracy=np.asarray(state["step_accuracy"]),
-        wall_time=time.perf_counter() - start_time,
-    )
+        carry = {"params": params, "opt_state": opt_state, "key": key}
+        return jax.device_get(carry), _metric_records(test) | {
+            "step_loss": np.asarray(losses), "step_accuracy": np.asarray(accuracies),
+            "n_exhausted": np.asarray(exhausted, np.int64)}
 
-
-def _append(metrics: dict[str, list], values: dict[str, float]) -> dict[str, list]:
-    """A new dict of lists with one more entry per metric."""
-    return {name: [*metrics.get(name, []), value] for name, value in values.items()}
+    result = run_loop(
+        advance, start, config.epochs, checkpoint=checkpoint,
+        identity={"train": asdict(config) | {"epochs": None}, "task": fingerprint},
+        desc="epochs", progress=progress, finite=("step_loss",),
+        budget=f"the spike budget of {type(task).__name__}",
+        trials_per_count=config.batch_size, writer=writer, postfix=lambda new: {
+            "test_acc": f"{float(new['metric_accuracy'][-1]):.4f}",
+            "loss": f"{float(new['metric_loss'][-1]):.3f}"})
+    metrics = {name.removeprefix("metric_"): values.tolist()
+               for name, values in result.records.items() if name.startswith("metric_")}
+    return TrainResult(params=result.carry["params"], metrics=metrics,
+                       step_loss=result.records["step_loss"],
+                       step_accuracy=result.records["step_accuracy"],
+                       wall_time=result.wall_time)

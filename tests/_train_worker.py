@@ -15,16 +15,16 @@ import numpy as np
 
 from snnlib import training
 from snnlib._placement import Placement
-from snnlib.experiments.mnist import MnistConfig, load_data, network, train_config
+from snnlib.experiments.mnist import load_data, quick_config
 
-CONFIG = MnistConfig(epochs=3, n_train=300, n_test=100, batch_size=100, hidden=(10,))
+CONFIG = quick_config(epochs=3, n_train=300, n_test=100, batch_size=100, hidden=(10,))
 
 
 def run(checkpoint=None, devices=None):
-    net = network(CONFIG)
+    net = CONFIG.network
     train_data, test_data = load_data(CONFIG)
-    params = net.init(jax.random.PRNGKey(CONFIG.seed))
-    return training.train(net, params, train_data, test_data, train_config(CONFIG),
+    params = net.init(jax.random.PRNGKey(CONFIG.training.seed))
+    return training.train(net, params, train_data, test_data, CONFIG.training,
                           checkpoint=checkpoint, progress=False, devices=devices)
 
 
@@ -42,8 +42,8 @@ def main(mode, *paths):
         if "--pause-after-checkpoint" in paths:  # give the test time to kill us after epoch 1
             original = training.save_checkpoint
 
-            def save_and_pause(path, tree):
-                original(path, tree)
+            def save_and_pause(path, tree, meta):
+                original(path, tree, meta)
                 time.sleep(60)
 
             training.save_checkpoint = save_and_pause

@@ -6,7 +6,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from snnlib import QIF, EventBudgetError
+from snnlib import QIF, EventBudgetError, budget
 from snnlib.experiments import Results, concept
 
 matplotlib.use("Agg")
@@ -93,6 +93,32 @@ def test_too_small_event_budget_raises():
         concept.first_spike_sweep(QIF(), 4.0, 1, np.array([[5.0]]), np.array([[0.0]]))
 
 
+def test_derivative_of_the_issue_row_matches_finite_differences():
+    """spike_time_derivative(QIF(), 4.0, 1, [3, 10], 0.5) gave 1.9e-22 (true -1.62): one
+    event cannot hold the input and the output spike. Now: an error naming max_events;
+    with enough events, the central difference of the simulated spike time."""
+    with pytest.raises(budget.EventBudgetError, match="max_events=1 ran out"):
+        concept.spike_time_derivative(QIF(), 4.0, 1, [3, 10], 0.5)
+    autodiff = concept.spike_time_derivative(QIF(), 4.0, 4, [3, 10], 0.5)
+
+    def first_spike(w):
+        return concept.first_spike_sweep(QIF(), 4.0, 4, np.array([[w]]), np.array([[0.5]]))[0]
+
+    numeric = [(first_spike(w + 1e-6) - first_spike(w - 1e-6)) / 2e-6 for w in (3.0, 10.0)]
+    np.testing.assert_allclose(autodiff, numeric, rtol=1e-6)
+    assert autodiff[0] == pytest.approx(-1.6235, abs=1e-4)
+    with pytest.raises(ValueError, match="weights must be a 1-D array"):
+        concept.spike_time_derivative(QIF(), 4.0, 4, [[3.0]], 0.5)
+    with pytest.raises(ValueError, match="max_events must be a positive integer"):
+        concept.spike_time_derivative(QIF(), 4.0, 0, [3.0], 0.5)
+
+
+def test_paper_comparison_rows(results):
+    rows = concept.compare(results)
+    assert [paper for _, paper, _ in rows[:4]] == ["continuous", "jumps", "continuous", "jumps"]
+    assert rows[-1][2] == "4 τ, 3 τ"
+
+
 def test_invalid_config_raises():
     with pytest.raises(ValueError, match="at least 3 points"):
         concept.ConceptConfig(n_weights=1)
@@ -106,8 +132,8 @@ def test_figure_redraws_from_saved_results(results, tmp_path):
     np.testing.assert_array_equal(loaded["qif_first_spike_vs_weight"],
                                   results["qif_first_spike_vs_weight"])
     use_style()
-    fig = figure(loaded)
-    assert len(fig.axes) == 8
+    fig = figure(loaded, concept.figure_details(CONFIG))
+    assert len(fig.axes) == 12
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # e.g. "constrained_layout not applied"
         fig.savefig(tmp_path / "concept.png")

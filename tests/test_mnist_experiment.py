@@ -1,5 +1,6 @@
 """The MNIST experiment: a tiny run, continuing a checkpoint, the figure, stored results."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import matplotlib
@@ -10,15 +11,15 @@ from snnlib.experiments import mnist
 
 matplotlib.use("Agg")
 RESULTS = Path(__file__).parents[1] / "results"
-TINY = mnist.MnistConfig(epochs=2, n_train=400, n_test=200, batch_size=100, hidden=(12,),
-                         trace_points=51)
+TINY = mnist.quick_config(epochs=2, n_train=400, n_test=200, batch_size=100, hidden=(12,),
+                          trace_points=51)
 
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     """One epoch, then continued from its checkpoint to two."""
-    checkpoint = tmp_path_factory.mktemp("mnist") / "run.pkl"
-    first = mnist.run(mnist.MnistConfig(**{**TINY.__dict__, "epochs": 1}),
+    checkpoint = tmp_path_factory.mktemp("mnist") / "run.ckpt"
+    first = mnist.run(replace(TINY, training=replace(TINY.training, epochs=1)),
                       checkpoint=checkpoint, progress=False)
     return first, mnist.run(TINY, checkpoint=checkpoint, progress=False)
 
@@ -43,16 +44,17 @@ def test_tiny_run_learns_and_records_everything(tiny_run):
 
 
 def test_results_round_trip_and_figure(tiny_run, tmp_path):
-    from snnlib.plotting.mnist import figure, summary
+    from snnlib.plotting.mnist import figure
 
     results = tiny_run[1]
     results.save(tmp_path / "mnist_seed0")
     runs = mnist.load_runs(tmp_path)
-    assert len(runs) == 1 and runs[0].config["hidden"] == [12]
+    assert len(runs) == 1 and runs[0].config["network"]["sizes"] == [784, 12, 10]
+    assert mnist.MnistConfig.from_dict(runs[0].config) == TINY
     np.testing.assert_array_equal(runs[0]["accuracy"], results["accuracy"])
     fig = figure(runs * 2)
     assert len(fig.axes) == 6
-    rows = dict((name, ours) for name, _, ours in summary(runs))
+    rows = dict((name, ours) for name, _, ours in mnist.compare(runs))
     assert rows["epochs"] == "2" and rows["silent hidden neurons before training (%)"] == "100.0"
     with pytest.raises(FileNotFoundError, match="reproduce"):
         mnist.load_runs(tmp_path / "empty")
@@ -62,10 +64,12 @@ def test_stored_full_scale_results_load_and_redraw():
     from snnlib.plotting.mnist import figure
 
     if not list(RESULTS.glob("mnist_seed*.npz")):
-        pytest.skip("results/mnist_seed*.npz not produced yet (python -m snnlib.experiments.mnist)")
+        pytest.skip("results/mnist_seed*.npz not produced yet (snnlib reproduce mnist)")
     runs = mnist.load_runs(RESULTS)
     for results in runs:
-        assert results.metadata["epochs"] >= 20 and results.config["n_train"] == 60_000
+        config = mnist.MnistConfig.from_dict(results.config)  # flat configs still load
+        assert results.metadata["epochs"] >= 20 and config.data.n_train == 60_000
+        assert config.training.epochs == results.metadata["epochs"]
         assert results["accuracy"][-1] >= 0.97  # the issue's acceptance bound
         assert results["silent"][0] > 0.99  # initially silent
         assert np.all(results["n_exhausted"] == 0)

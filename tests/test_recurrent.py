@@ -6,6 +6,8 @@ import matplotlib
 import numpy as np
 import pytest
 
+from snnlib import training
+from snnlib.checkpoint import checkpoint_meta
 from snnlib.experiments import Results
 from snnlib.experiments import recurrent as rec
 
@@ -54,30 +56,43 @@ def test_grid_variant_caps_spike_time_changes():
 
 
 def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch, quick_normal):
-    checkpoint = tmp_path / "run.pkl"
+    checkpoint = tmp_path / "run.ckpt"
     config = rec.RecurrentConfig(n_trials=200, chunk=50)
     calls = {"n": 0}
-    save = rec.save_checkpoint
+    save = training.save_checkpoint
 
-    def save_then_die(path, tree):
-        save(path, tree)
+    def save_then_die(path, tree, meta):
+        save(path, tree, meta)
         calls["n"] += 1
         if calls["n"] == 2:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(rec, "save_checkpoint", save_then_die)
+    monkeypatch.setattr(training, "save_checkpoint", save_then_die)
     with pytest.raises(KeyboardInterrupt):
         rec.run(config, checkpoint=checkpoint, progress=False)
-    monkeypatch.setattr(rec, "save_checkpoint", save)
+    monkeypatch.setattr(training, "save_checkpoint", save)
+    assert checkpoint_meta(checkpoint)["done"] == 100
     resumed = rec.run(config, checkpoint=checkpoint, progress=False)
     np.testing.assert_array_equal(resumed["loss"], quick_normal["loss"])
-    with pytest.raises(ValueError, match="another config"):
-        rec.run(rec.RecurrentConfig(n_trials=300, chunk=50), checkpoint=checkpoint,
-                progress=False)
+    with pytest.raises(ValueError, match="learning_rate: stored 0.01, now 0.02"):
+        rec.run(rec.RecurrentConfig(n_trials=300, chunk=50, learning_rate=0.02),
+                checkpoint=checkpoint, progress=False)
+
+
+def test_float64_is_required_not_switched_on():
+    import jax
+
+    jax.config.update("jax_enable_x64", False)
+    try:
+        with pytest.raises(RuntimeError, match="jax_enable_x64 is off"):
+            rec.run(rec.RecurrentConfig(n_trials=1, chunk=1), progress=False)
+        assert not jax.config.jax_enable_x64  # checked, not switched on
+    finally:
+        jax.config.update("jax_enable_x64", True)
 
 
 def test_too_small_event_budget_warns():
-    with pytest.warns(UserWarning, match="max_events=50 ran out"):
+    with pytest.warns(UserWarning, match="max_events=50 ran out before the trial end T in 2 of 2"):
         rec.run(rec.RecurrentConfig(n_trials=2, chunk=2, max_events=50), progress=False)
 
 
@@ -87,7 +102,7 @@ def test_stored_full_scale_results_load_and_redraw(mode):
 
     path = RESULTS / f"recurrent_{mode}"
     if not path.with_suffix(".npz").exists():
-        pytest.skip(f"{path}.npz not produced yet (snnlib.experiments.recurrent.reproduce)")
+        pytest.skip(f"{path}.npz not produced yet (snnlib reproduce recurrent)")
     results = Results.load(path)
     trials = 20_000 if mode == "grid" else 10_000
     assert len(results["loss"]) == trials + 1
@@ -96,4 +111,4 @@ def test_stored_full_scale_results_load_and_redraw(mode):
     if mode == "grid":
         assert np.max(results["max_spike_change"]) < results.config["dt_max"]
     fig = figure(results)
-    assert len(fig.axes) == 6
+    assert len(fig.axes) == 9

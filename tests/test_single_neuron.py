@@ -94,8 +94,11 @@ def test_figure_redraws_from_saved_results(results, tmp_path):
     loaded = Results.load(results.save(tmp_path / "single_neuron"))
     np.testing.assert_array_equal(loaded["loss"], results["loss"])
     use_style()
-    fig = figure(loaded)
-    assert len(fig.axes) == 9
+    trajectories = sn.trainable_trajectories(loaded)
+    np.testing.assert_allclose(trajectories["times"][-1], loaded["trainable_times_after"],
+                               rtol=1e-9)
+    fig = figure(loaded, trajectories)
+    assert len(fig.axes) == 10
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fig.savefig(tmp_path / "single_neuron.png")

@@ -11,7 +11,7 @@ import jax
 import numpy as np
 import pytest
 
-from snnlib.checkpoint import load_checkpoint, save_checkpoint
+from snnlib.checkpoint import checkpoint_meta
 from snnlib.classifier import SpikingClassifier
 from snnlib.training import TrainConfig, train
 
@@ -49,7 +49,7 @@ def assert_same_run(path_a: Path, path_b: Path, rtol: float = 0.0) -> None:
 
 
 def test_a_killed_run_resumes_to_exactly_the_uninterrupted_result(tmp_path, compile_cache):
-    checkpoint = tmp_path / "run.pkl"
+    checkpoint = tmp_path / "run.ckpt"
     process = subprocess.Popen(
         [sys.executable, str(WORKER), "train", str(checkpoint), str(tmp_path / "never.npz"),
          "--pause-after-checkpoint"], env=worker_env(compile_cache), stdout=subprocess.DEVNULL,
@@ -63,11 +63,11 @@ def test_a_killed_run_resumes_to_exactly_the_uninterrupted_result(tmp_path, comp
     process.wait()
     process.stderr.close()
     assert process.returncode == -signal.SIGKILL
-    assert load_checkpoint(checkpoint)["epoch"] == 1
+    assert checkpoint_meta(checkpoint)["done"] == 1
     assert not (tmp_path / "never.npz").exists()
     run_worker(compile_cache, "resume-and-fresh", str(checkpoint), str(tmp_path / "resumed.npz"),
                str(tmp_path / "fresh.npz"))
-    assert load_checkpoint(checkpoint)["epoch"] == 3
+    assert checkpoint_meta(checkpoint)["done"] == 3
     assert_same_run(tmp_path / "resumed.npz", tmp_path / "fresh.npz")
 
 
@@ -85,15 +85,28 @@ def tiny_data():
     return (bins, rng.integers(0, 10, 8).astype(np.int32)), (bins[:4], np.arange(4, dtype=np.int32))
 
 
-def test_a_checkpoint_of_another_configuration_is_refused(tmp_path, tiny_data):
+def test_a_checkpoint_of_another_configuration_is_refused_naming_the_keys(tmp_path, tiny_data):
     net = SpikingClassifier(sizes=(784, 4, 10))
     params = net.init(jax.random.PRNGKey(0))
-    checkpoint = tmp_path / "other.pkl"
-    save_checkpoint(checkpoint, {"identity": {"train": {"learning_rate": 1.0}, "task": None}})
-    with pytest.raises(ValueError, match="another configuration"):
-        train(net, params, *tiny_data, TrainConfig(batch_size=4), checkpoint=checkpoint,
-              progress=False)
-    with pytest.raises(ValueError, match="fewer than one batch"):
+    checkpoint = tmp_path / "run.ckpt"
+    train(net, params, *tiny_data, TrainConfig(epochs=1, batch_size=4), checkpoint=checkpoint,
+          progress=False)
+    other = TrainConfig(epochs=2, batch_size=4, learning_rate=1e-3, b2=0.99)
+    with pytest.raises(ValueError, match="another configuration") as error:
+        train(net, params, *tiny_data, other, checkpoint=checkpoint, progress=False)
+    assert "train.learning_rate: stored 0.004, now 0.001" in str(error.value)
+    assert "train.b2: stored 0.999, now 0.99" in str(error.value)
+    assert "train.batch_size" not in str(error.value)  # only the differing keys
+    # more epochs of the same configuration continue the checkpoint
+    more = train(net, params, *tiny_data, TrainConfig(epochs=2, batch_size=4),
+                 checkpoint=checkpoint, progress=False)
+    assert len(more.metrics["accuracy"]) == 3 and len(more.step_loss) == 4
+
+
+def test_bad_training_arguments_are_named(tiny_data):
+    net = SpikingClassifier(sizes=(784, 4, 10))
+    params = net.init(jax.random.PRNGKey(0))
+    with pytest.raises(ValueError, match="fewer than one batch of batch_size=16"):
         train(net, params, *tiny_data, TrainConfig(batch_size=16), progress=False)
     with pytest.raises(ValueError, match="epochs must be >= 0"):
         TrainConfig(epochs=-1)

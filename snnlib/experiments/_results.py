@@ -1,15 +1,18 @@
 """Experiment results: numpy arrays plus metadata, saved as .npz + .json side by side."""
 
+import dataclasses
 import json
 import os
 import platform
 import subprocess
-import tempfile
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ..checkpoint import atomic_write
 
 
 @dataclass
@@ -27,10 +30,10 @@ class Results:
         """Write PATH.npz (arrays) and PATH.json (config, metadata), each atomically."""
         path = Path(path).with_suffix("")
         path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path.with_suffix(".npz"), lambda f: np.savez_compressed(f, **self.arrays))
+        atomic_write(path.with_suffix(".npz"), lambda f: np.savez_compressed(f, **self.arrays))
         text = json.dumps({"config": self.config, "metadata": self.metadata}, indent=1,
                           default=_json_default)
-        _atomic_write(path.with_suffix(".json"), lambda f: f.write(text.encode()))
+        atomic_write(path.with_suffix(".json"), lambda f: f.write(text.encode()))
         return path
 
     @classmethod
@@ -59,13 +62,62 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {value!r}")
 
 
-def _atomic_write(path: Path, write) -> None:
-    """Write via a temporary file in the same folder and rename it into place."""
-    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as f:
-        write(f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(f.name, path)
+def config_from_dict(cls: type, stored: dict[str, Any]) -> Any:
+    """The (nested) config dataclass `cls` from its `dataclasses.asdict` form as read back
+    from JSON: dicts become the fields' dataclasses, lists of tuple fields tuples."""
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for item in dataclasses.fields(cls):
+        if item.name not in stored:
+            continue  # a field added later: its default
+        value, kind = stored[item.name], hints[item.name]
+        if isinstance(value, dict) and dataclasses.is_dataclass(kind):
+            value = config_from_dict(kind, value)
+        elif isinstance(value, list) and typing.get_origin(kind) is tuple:
+            value = tuple(value)
+        values[item.name] = value
+    return cls(**values)
+
+
+def config_json(config: Any) -> dict[str, Any]:
+    """A config dataclass as it reads back from a results JSON (nested dicts, lists)."""
+    return json.loads(json.dumps(dataclasses.asdict(config), default=_json_default))
+
+
+def require_x64(what: str) -> None:
+    """Raise RuntimeError unless float64 is on: the library never flips JAX's flags."""
+    import jax
+
+    if not jax.config.jax_enable_x64:
+        raise RuntimeError(
+            f"{what} computes in float64, but jax_enable_x64 is off: call "
+            "jax.config.update('jax_enable_x64', True) at the start of the program (before "
+            "creating arrays) or set the environment variable JAX_ENABLE_X64=1.")
+
+
+def _git_state(directory: Path) -> tuple[str, bool | None]:
+    """(commit, whether tracked files of the package differ from it) of the checkout
+    holding directory; ("unknown", None) outside git."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                                check=True, cwd=directory).stdout.strip()
+        changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no",
+                                  "--", "."], capture_output=True, text=True, check=True,
+                                 cwd=directory.parent).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown", None
+    return commit, bool(changed)
+
+
+def _cpu_model() -> str:
+    """The CPU model name from /proc/cpuinfo (Linux), else platform.processor()."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
 
 
 def run_metadata(wall_time: float, seed: int | None) -> dict[str, Any]:
@@ -75,13 +127,7 @@ def run_metadata(wall_time: float, seed: int | None) -> dict[str, Any]:
 
     from .. import __version__
 
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-            cwd=Path(__file__).parent,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
+    commit, dirty = _git_state(Path(__file__).parent)
     return {
         "seed": seed,
         "wall_time_s": round(wall_time, 3),
@@ -93,10 +139,14 @@ def run_metadata(wall_time: float, seed: int | None) -> dict[str, Any]:
             "numpy": np.__version__,
         },
         "commit": commit,
+        "uncommitted_changes": dirty,  # True: the code differed from the commit
         "machine": {
             "platform": platform.platform(),
             "processor": platform.machine(),
+            "cpu_model": _cpu_model(),
             "cpu_count": os.cpu_count(),
+            "cpus_available": len(os.sched_getaffinity(0)) if hasattr(
+                os, "sched_getaffinity") else os.cpu_count(),
             "devices": [str(d) for d in jax.devices()],
         },
         "x64": bool(jax.config.jax_enable_x64),

@@ -16,13 +16,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import Array
+from jax.typing import ArrayLike
 
+from ..budget import raise_if_exhausted
 from ..neurons import LIF, QIF, NeuronModel
 from ..simulate import EventBudgetError, Events, simulate, state_trace
 from ..spikes import first_spike_times, ordinary_spike_times
-from ._results import Results, run_metadata
+from ._registry import Reproduction, RunOptions, register
+from ._results import Results, require_x64, run_metadata
 
 MODEL_NAMES = ("qif", "lif")
+# the paper's Fig. 1: the QIF spike time is continuous, the LIF one jumps; trial lengths
+PAPER = {"qif": "continuous", "lif": "jumps", "gradient": "exact gradient",
+         "qif_duration": 4.0, "lif_duration": 3.0}
 
 
 @dataclass(frozen=True)
@@ -98,19 +104,31 @@ def _first_spike_and_derivative(model: NeuronModel, max_events: int, duration, w
                                 input_time):
     def first(w):
         events = simulate_neuron(model, w[None], input_time[None], duration, max_events)
-        return first_spike_times(model, events, [0])[0]
+        return first_spike_times(model, events, [0])[0], events.exhausted
 
-    return jax.vmap(jax.value_and_grad(first))(weights)
+    return jax.vmap(jax.value_and_grad(first, has_aux=True))(weights)
 
 
 def spike_time_derivative(model: NeuronModel, duration: float, max_events: int,
-                          weights: np.ndarray, input_time: float) -> np.ndarray:
-    """dt_sp/dw by reverse-mode differentiation through the simulator, at weights (G,).
+                          weights: ArrayLike, input_time: float) -> np.ndarray:
+    """dt_sp/dw by reverse-mode differentiation through the simulator, at weights (G,)
+    (one input spike of weight w at input_time to a neuron at rest).
 
-    nan where the neuron has no spike (LIF); raises FloatingPointError if the derivative
-    of an existing spike is not finite."""
-    value, slope = _first_spike_and_derivative(model, max_events, duration,
-                                               jnp.asarray(weights), jnp.asarray(input_time))
+    nan where the neuron has no spike (LIF). Raises ValueError for weights that are not a
+    1-D array of numbers or max_events < 1, EventBudgetError if max_events runs out before
+    T (the input and the output spikes each take an event), FloatingPointError if the
+    derivative of an existing spike is not finite."""
+    weights = np.asarray(weights)
+    if weights.ndim != 1 or not np.issubdtype(weights.dtype, np.number):
+        raise ValueError(f"weights must be a 1-D array of numbers, got shape {weights.shape} "
+                         f"of {weights.dtype}")
+    if not isinstance(max_events, int | np.integer) or max_events < 1:
+        raise ValueError(f"max_events must be a positive integer, got {max_events!r}")
+    (value, exhausted), slope = _first_spike_and_derivative(
+        model, max_events, duration, jnp.asarray(weights, dtype=float),
+        jnp.asarray(input_time, dtype=float))
+    raise_if_exhausted(exhausted, f"max_events={max_events}",
+                       "pass a larger max_events (each input and output spike is one event)")
     spiked = np.isfinite(np.asarray(value))
     if not np.all(np.isfinite(np.asarray(slope)[spiked])):
         raise FloatingPointError(f"{type(model).__name__}: dt_sp/dw is not finite")
@@ -189,9 +207,9 @@ def sweep_model(config: ConceptConfig, name: str) -> dict[str, np.ndarray]:
 def run(config: ConceptConfig = ConceptConfig()) -> Results:
     """Sweep weights and inhibitory input times for the QIF and the LIF neuron.
 
-    Enables float64 (jax_enable_x64) for the whole process, as the paper's experiment uses it.
+    Needs float64 (jax_enable_x64), as the paper's experiment.
     """
-    jax.config.update("jax_enable_x64", True)
+    require_x64("the concept experiment")
     start = time.perf_counter()
     arrays: dict[str, np.ndarray] = {}
     metadata: dict[str, float] = {}
@@ -214,6 +232,40 @@ def run(config: ConceptConfig = ConceptConfig()) -> Results:
         })
     metadata.update(run_metadata(time.perf_counter() - start, seed=None))
     return Results(arrays=arrays, config=asdict(config), metadata=metadata)
+
+
+def compare(results: Results) -> list[tuple[str, str, str]]:
+    """Rows (quantity, paper, this run) of the paper-vs-run table (times in units of tau)."""
+    meta, config = results.metadata, results.config
+    lif_duration = meta["lif_duration"]
+    rows = []
+    for sweep, points in (("weight", f"{config['n_weights']:,} weights"),
+                          ("inhibition", f"{config['n_inhibition_times']:,} inhibition times")):
+        qif, lif = (meta[f"{name}_largest_jump_vs_{sweep}"] for name in MODEL_NAMES)
+        rows += [(f"largest change of the QIF spike time between neighbouring grid points "
+                  f"({sweep} sweep, {points})", PAPER["qif"], f"{qif:.1e} τ"),
+                 (f"largest jump of the LIF spike time ({sweep} sweep)", PAPER["lif"],
+                  f"{lif:.2f} τ ({lif / lif_duration:.2f} T)")]
+    error = max(meta[f"{name}_gradient_max_relative_error"] for name in MODEL_NAMES)
+    return [*rows,
+            ("autodiff vs finite differences, largest relative difference of "
+             "$\\mathrm{d}t_\\mathrm{sp}/\\mathrm{d}w$", PAPER["gradient"], f"{error:.0e}"),
+            ("trial lengths $T$ (QIF, LIF)",
+             f"{PAPER['qif_duration']:g} τ, {PAPER['lif_duration']:g} τ",
+             f"{meta['qif_duration']:g} τ, {lif_duration:g} τ")]
+
+
+def _reproduce(options: RunOptions) -> dict[str, Results]:
+    """The paper's 1e5-point grids (--quick: 1e4 inhibition times, coarser derivatives)."""
+    config = ConceptConfig(n_inhibition_times=10_000, n_gradient_points=200,
+                           n_trace_points=500) if options.quick else ConceptConfig()
+    return {"concept": run(config)}
+
+
+register(Reproduction(
+    name="concept", description="QIF vs LIF spike times, Fig. 1", expected_time="~1 min",
+    run=_reproduce, size=lambda results: results.config["n_inhibition_times"],
+    size_label="inhibition times", float64=True))
 
 
 # Details for the book's Fig. 1 panels (computed on demand, not part of run()'s Results).

@@ -5,10 +5,11 @@ coded digits by its earliest output spike (pseudospikes included). Weights and i
 phases are trained with Adabelief on a cross-entropy loss of the first output spike times.
 """
 
-import math
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -21,65 +22,82 @@ from ..feedforward import as_recurrent, check_spike_budget
 from ..neurons import Theta
 from ..simulate import check_event_budget, simulate, state_trace
 from ..training import TrainConfig, train
-from ._results import Results, run_metadata
+from ._registry import Reproduction, RunOptions, register
+from ._results import Results, config_from_dict, config_json, run_metadata
 
 # the paper's results (10 seeds, 100 epochs; activity before the first output spike and
 # silent neurons before training from the notebook of the paper's code)
 PAPER = {"accuracy": 0.976, "accuracy_std": 0.001, "accuracy_ordinary": 0.973,
          "accuracy_ordinary_std": 0.001, "activity": 0.42, "activity_first": 0.32,
-         "silent_before": 0.997}
+         "silent_before": 0.997, "silent_after": 0.0, "epochs": 100, "seeds": 10}
+
+
+@dataclass(frozen=True)
+class MnistData:
+    """Which images: the first n_train training and n_test test images."""
+
+    n_train: int = 60_000
+    n_test: int = 10_000
+
+    def __post_init__(self) -> None:
+        if not 0 < self.n_train <= 60_000 or not 0 < self.n_test <= 10_000:
+            raise ValueError(f"MnistData: n_train must lie in 1..60000 and n_test in 1..10000, "
+                             f"got {self.n_train} and {self.n_test}")
 
 
 @dataclass(frozen=True)
 class MnistConfig:
-    """Parameters of the MNIST experiment (defaults: the paper's, one seed)."""
+    """The MNIST experiment: network, training and data settings (defaults: the paper's,
+    held by `SpikingClassifier`, `TrainConfig` and `MnistData`), and the example digit."""
 
-    epochs: int = 100
-    seed: int = 0
-    n_train: int = 60_000
-    n_test: int = 10_000
-    batch_size: int = 1000
-    hidden: tuple[int, ...] = (100, 100)
-    tau: float = 6 / math.pi
-    current: float = 1.25  # I0
-    duration: float = 2.0  # T
-    n_bins: int = 1
-    w_scale: float = 0.5
-    gamma: float = 1e-2
-    flip_probability: float = 0.02
-    learning_rate: float = 4e-3
-    decay_epochs: float = 100.0
-    max_spikes: int = 1  # per neuron: a theta neuron with T < Theta spikes at most once
+    network: SpikingClassifier = field(default_factory=SpikingClassifier)
+    training: TrainConfig = field(default_factory=TrainConfig)
+    data: MnistData = field(default_factory=MnistData)
     example_index: int = 0  # the test image of the rasters and voltage traces
     trace_points: int = 401
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "hidden", tuple(int(n) for n in self.hidden))
-        if not 0 < self.n_train <= 60_000 or not 0 < self.n_test <= 10_000:
-            raise ValueError("n_train must lie in 1..60000 and n_test in 1..10000")
+        if self.network.sizes[0] != 784 or self.network.sizes[-1] != 10:
+            raise ValueError(f"MnistConfig: network.sizes must start with 784 pixels and end "
+                             f"with 10 classes, got {self.network.sizes}")
+
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any]) -> "MnistConfig":
+        """The config of a results JSON: nested (this version) or flat (results written
+        before the configs were nested, e.g. results/mnist_seed0.json)."""
+        if "network" in stored:
+            return config_from_dict(cls, stored)
+        flat = stored
+        network = SpikingClassifier(
+            model=Theta(tau=flat["tau"], current=flat["current"]),
+            sizes=(784, *flat["hidden"], 10), duration=flat["duration"],
+            n_bins=flat["n_bins"], w_scale=flat["w_scale"], gamma=flat["gamma"],
+            flip_probability=flat["flip_probability"], max_spikes=flat["max_spikes"])
+        training = TrainConfig(epochs=flat["epochs"], batch_size=flat["batch_size"],
+                               learning_rate=flat["learning_rate"],
+                               decay_epochs=flat["decay_epochs"], seed=flat["seed"],
+                               eval_batch_size=min(1000, flat["n_test"]))
+        return cls(network, training, MnistData(flat["n_train"], flat["n_test"]),
+                   flat["example_index"], flat["trace_points"])
 
 
-def network(config: MnistConfig) -> SpikingClassifier:
-    """The classifier of the config: theta neurons, 784 - hidden - 10."""
-    return SpikingClassifier(
-        model=Theta(tau=config.tau, current=config.current),
-        sizes=(784, *config.hidden, 10), duration=config.duration, n_bins=config.n_bins,
-        w_scale=config.w_scale, gamma=config.gamma,
-        flip_probability=config.flip_probability, max_spikes=config.max_spikes)
-
-
-def train_config(config: MnistConfig) -> TrainConfig:
-    return TrainConfig(epochs=config.epochs, batch_size=config.batch_size,
-                       learning_rate=config.learning_rate, decay_epochs=config.decay_epochs,
-                       seed=config.seed, eval_batch_size=min(1000, config.n_test))
+def quick_config(epochs: int = 2, n_train: int = 2000, n_test: int = 500,
+                 batch_size: int = 500, seed: int = 0, hidden: tuple[int, ...] = (100, 100),
+                 trace_points: int = 401) -> MnistConfig:
+    """A small run of the paper's network and training (seconds per epoch), with
+    `hidden` layer sizes."""
+    return MnistConfig(network=SpikingClassifier(sizes=(784, *hidden, 10)),
+                       training=TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed),
+                       data=MnistData(n_train, n_test), trace_points=trace_points)
 
 
 def load_data(config: MnistConfig, directory: str | Path | None = None):
     """((train bins, labels), (test bins, labels)): the first n_train / n_test images."""
     data = []
-    for split, size in (("train", config.n_train), ("test", config.n_test)):
+    for split, size in (("train", config.data.n_train), ("test", config.data.n_test)):
         images, labels = load_mnist(split, directory)
-        data.append((pixel_bins(images[:size], config.n_bins), labels[:size].astype(np.int32)))
+        data.append((pixel_bins(images[:size], config.network.n_bins),
+                     labels[:size].astype(np.int32)))
     return tuple(data)
 
 
@@ -92,12 +110,12 @@ def run(config: MnistConfig = MnistConfig(), checkpoint: str | Path | None = Non
     path resumes where it stopped (with the same result as an uninterrupted run).
     """
     start = time.perf_counter()
-    net = network(config)
+    net = config.network
     (train_data, test_data) = load_data(config, data_dir)
-    initial = net.init(jax.random.PRNGKey(config.seed))
+    initial = net.init(jax.random.PRNGKey(config.training.seed))
     # the trajectory does not depend on the number of epochs or on the example shown
-    fingerprint = asdict(config) | {"epochs": None, "example_index": None, "trace_points": None}
-    result = train(net, initial, train_data, test_data, train_config(config),
+    fingerprint = {"network": asdict(net), "data": asdict(config.data)}
+    result = train(net, initial, train_data, test_data, config.training,
                    checkpoint=checkpoint, fingerprint=fingerprint, progress=progress,
                    devices=devices)
     arrays = {name: np.asarray(values) for name, values in result.metrics.items()}
@@ -109,12 +127,12 @@ def run(config: MnistConfig = MnistConfig(), checkpoint: str | Path | None = Non
     images, labels = load_mnist("test", data_dir)
     arrays["example_image"] = images[config.example_index]
     arrays["example_label"] = np.asarray(labels[config.example_index])
-    arrays["example_trace_time"] = np.linspace(0, config.duration, config.trace_points)
+    arrays["example_trace_time"] = np.linspace(0, net.duration, config.trace_points)
     for name, params in (("before", initial), ("after", result.params)):
         example = example_trial(net, params, test_data[0][config.example_index],
                                 config.trace_points)
         arrays.update({f"example_{key}_{name}": value for key, value in example.items()})
-    metadata = run_metadata(time.perf_counter() - start, config.seed)
+    metadata = run_metadata(time.perf_counter() - start, config.training.seed)
     final = {name: values[-1] for name, values in result.metrics.items()}
     metadata.update(
         epochs=len(result.metrics["accuracy"]) - 1, final=final,
@@ -149,29 +167,64 @@ def example_trial(net: SpikingClassifier, params: Params, bins: np.ndarray,
             "voltage": np.clip(np.asarray(voltage), -100, 100)}
 
 
-def reproduce(seeds=(0,), epochs: int = 100, results_dir: str | Path = "results") -> list[Results]:
-    """Full-scale runs (60 000 training images, batch 1000, float32), one per seed,
-    checkpointed in results_dir/checkpoints/mnist_seed{seed}.pkl (rerun to resume) and
-    saved as results_dir/mnist_seed{seed}.npz/.json."""
-    results_dir = Path(results_dir)
-    runs = []
-    for seed in seeds:
-        config = MnistConfig(epochs=epochs, seed=seed)
-        results = run(config, checkpoint=results_dir / "checkpoints" / f"mnist_seed{seed}.pkl")
-        results.save(results_dir / f"mnist_seed{seed}")
-        runs.append(results)
+def _reproduce(options: RunOptions) -> dict[str, Results]:
+    """Full-scale runs (60 000 training images, batch 1000, float32), one per seed
+    (default: seed 0), checkpointed in the run directory; --quick: 1 epoch of 6000 images."""
+    runs = {}
+    for seed in options.seeds or (0,):
+        config = quick_config(1, 6000, 1000, 200, seed) if options.quick else MnistConfig(
+            training=TrainConfig(seed=seed))
+        if options.epochs is not None:
+            config = replace(config, training=replace(config.training, epochs=options.epochs))
+        name = f"mnist_seed{seed}"
+        runs[name] = run(config, checkpoint=options.run_dir / f"{name}.ckpt",
+                         progress=options.progress)
     return runs
 
 
-def snapshot(seed: int = 0, results_dir: str | Path = "results") -> Results:
-    """Results of a full-scale run from its checkpoint, as far as it got (it may still be
-    running), saved as results_dir/mnist_seed{seed}.npz/.json."""
-    results_dir = Path(results_dir)
-    checkpoint = results_dir / "checkpoints" / f"mnist_seed{seed}.pkl"
-    if not checkpoint.exists():
-        raise FileNotFoundError(f"{checkpoint} is missing: start the run with reproduce()")
-    results = run(MnistConfig(epochs=0, seed=seed), checkpoint=checkpoint, progress=False)
-    results.save(results_dir / f"mnist_seed{seed}")
+register(Reproduction(
+    name="mnist", description="784-100-100-10 theta network on MNIST, Fig. 4",
+    expected_time="~30 min/seed on 2 CPUs", run=_reproduce,
+    size=lambda results: results.metadata["epochs"], size_label="epochs", multi_process=True))
+
+
+def _stacked(runs: Sequence[Results], key: str) -> np.ndarray:
+    """(n_runs, n_epochs + 1) array of a metric, truncated to the shortest run."""
+    length = min(len(r[key]) for r in runs)
+    return np.stack([np.asarray(r[key][:length], float) for r in runs])
+
+
+def compare(runs: Sequence[Results]) -> list[tuple[str, str, str]]:
+    """Rows (quantity, paper, ours) of the paper-vs-run table; ours: mean +- std over
+    seeds after the last common epoch."""
+    def ours(key, scale=100.0, epoch=-1, digits=1):
+        values = _stacked(runs, key)[:, epoch] * scale
+        spread = f" ± {values.std():.{digits}f}" if len(values) > 1 else ""
+        return f"{values.mean():.{digits}f}{spread}"
+
+    epochs = len(_stacked(runs, "accuracy")[0]) - 1
+    return [
+        ("test accuracy (%)",
+         f"{100 * PAPER['accuracy']:.1f} ± {100 * PAPER['accuracy_std']:.1f}", ours("accuracy")),
+        ("without pseudospikes (%)", f"{100 * PAPER['accuracy_ordinary']:.1f} ± "
+         f"{100 * PAPER['accuracy_ordinary_std']:.1f}", ours("accuracy_ordinary")),
+        ("hidden activity (spikes/neuron/image)", f"{PAPER['activity']:.2f}",
+         ours("activity", 1.0, digits=2)),
+        ("... before the first output spike", f"{PAPER['activity_first']:.2f}",
+         ours("activity_first", 1.0, digits=2)),
+        ("silent hidden neurons before training (%)", f"{100 * PAPER['silent_before']:.1f}",
+         ours("silent", epoch=0)),
+        ("silent hidden neurons after training (%)", f"{100 * PAPER['silent_after']:.1f}",
+         ours("silent")),
+        ("epochs", str(PAPER["epochs"]), str(epochs)),
+        ("seeds", str(PAPER["seeds"]), str(len(runs))),
+    ]
+
+
+def load(path: str | Path) -> Results:
+    """A stored MNIST run, its config in the nested form (`MnistConfig.from_dict`)."""
+    results = Results.load(path)
+    results.config = config_json(MnistConfig.from_dict(results.config))
     return results
 
 
@@ -182,31 +235,18 @@ def load_runs(results_dir: str | Path = "results") -> list[Results]:
     if not paths:
         raise FileNotFoundError(
             f"no results/mnist_seed*.npz in {Path(results_dir).resolve()}: run "
-            "snnlib.experiments.mnist.reproduce() (hours) or use quick parameters")
-    return [Results.load(p) for p in paths]
+            "`snnlib reproduce mnist --promote` (hours) or use quick parameters")
+    return [load(p) for p in paths]
 
 
-def main(argv=None) -> None:
-    """python -m snnlib.experiments.mnist [--seeds 0 1 ...] [--epochs 100] [--snapshot]"""
-    import argparse
+def main(argv: list[str] | None = None) -> int:
+    """python -m snnlib.experiments.mnist ARGS: the same as `snnlib reproduce mnist ARGS`."""
+    import sys
 
-    parser = argparse.ArgumentParser(description="Full-scale MNIST runs (paper Fig. 4); "
-                                     "rerun the same command to resume.")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--results-dir", default="results")
-    parser.add_argument("--snapshot", action="store_true",
-                        help="only save the results of the checkpoints as far as they got")
-    args = parser.parse_args(argv)
-    for seed in args.seeds:
-        if args.snapshot:
-            results = snapshot(seed, args.results_dir)
-        else:
-            results = reproduce((seed,), args.epochs, args.results_dir)[0]
-        final = results.metadata["final"]
-        print(f"seed {seed}: {results.metadata['epochs']} epochs, test accuracy "
-              f"{final['accuracy']:.4f} ({final['accuracy_ordinary']:.4f} without pseudospikes)")
+    from ..cli import main as cli_main
+
+    return cli_main(["reproduce", "mnist", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

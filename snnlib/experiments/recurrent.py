@@ -7,24 +7,28 @@ input is sum_j w_ij r_j with the presynaptic pseudo rates r_j (SPEC section 2).
 """
 
 import math
-import time
-import warnings
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from tqdm import tqdm
 
-from ..checkpoint import load_checkpoint, save_checkpoint
+from .. import training
 from ..data import load_instance
 from ..losses import normalised_spike_time_loss
 from ..neurons import QIF
 from ..simulate import Events, simulate
 from ..spikes import output_spike_times, pseudo_rates
-from ._results import Results, run_metadata
+from ._registry import Reproduction, RunOptions, register
+from ._results import Results, require_x64, run_metadata
+
+# the paper's Fig. 3 (loss: the paper's code on this instance, 10 000 trials); grid search:
+# the cap on the spike-time change per trial (ms, tau = 10 ms)
+PAPER = {"final_loss_normal": 8.0e-4, "trials_normal": 10_000, "max_spike_change_ms": 5.0}
+MS = 10.0  # ms per time unit tau
 
 
 @dataclass(frozen=True)
@@ -178,11 +182,7 @@ def paper_config(mode: str = "normal", **changes) -> RecurrentConfig:
 
 def make_optimizer(config: RecurrentConfig) -> optax.GradientTransformation:
     """Adabelief with learning rate lr exp(-trial / decay_trials) (constant if None)."""
-    schedule = config.learning_rate
-    if config.decay_trials is not None:
-        schedule = optax.exponential_decay(config.learning_rate, config.decay_trials,
-                                           math.exp(-1))
-    return optax.adabelief(schedule, b2=config.b2)
+    return training.make_optimizer(config.learning_rate, config.decay_trials, b2=config.b2)
 
 
 def make_chunk_runner(config: RecurrentConfig, task: Task):
@@ -227,54 +227,40 @@ def run(
 ) -> Results:
     """Train; return loss and output spike times per trial and the before/after rasters.
 
-    With `checkpoint`, the state is saved after every chunk of trials and a rerun with the
-    same path resumes where it stopped (giving the same result as an uninterrupted run).
+    Needs float64 (jax_enable_x64), as the paper's experiment. With `checkpoint`, the
+    state is saved after every chunk of trials and a rerun with the same path resumes
+    where it stopped (giving the same result as an uninterrupted run); a rerun with more
+    trials continues it.
     """
-    if not jax.config.jax_enable_x64:
-        warnings.warn("float64 is off (jax_enable_x64): the paper's experiment uses float64",
-                      stacklevel=2)
-    start = time.perf_counter()
+    require_x64("the recurrent experiment")
     task = make_task(config)
     run_chunk, optimizer = make_chunk_runner(config, task)
-    params = initial_parameters(config)
-    state = {"params": params, "opt_state": optimizer.init(params), "done": 0,
-             "loss": [], "times": [], "n_exhausted": 0, "elapsed": 0.0}
-    saved = load_checkpoint(checkpoint) if checkpoint else None
-    if saved is not None:
-        if saved["config"] != asdict(config):
-            raise ValueError(f"checkpoint {checkpoint} was written by another config")
-        state = saved
-        start -= state["elapsed"]  # wall time counts the interrupted part too
-    bar = tqdm(total=config.n_trials, initial=state["done"], desc=f"recurrent ({config.mode})",
-               disable=not progress)
-    while state["done"] < config.n_trials:
-        length = min(config.chunk, config.n_trials - state["done"])
+
+    def start():
+        params = initial_parameters(config)
+        return {"params": params, "opt_state": optimizer.init(params)}, {
+            "loss": np.zeros(0), "times": np.zeros((0, *task.targets.shape)),
+            "n_exhausted": np.zeros(0, bool)}
+
+    def advance(carry, _done, length):
         (params, opt_state), (loss, times, exhausted) = run_chunk(
-            state["params"], state["opt_state"], length)
-        exhausted = np.asarray(exhausted)
-        if exhausted.any():
-            warnings.warn(
-                f"max_events={config.max_events} ran out before T in {int(exhausted.sum())} "
-                f"trials after trial {state['done']}: spike times there are wrong; "
-                "increase max_events", stacklevel=2)
-        state.update(params=params, opt_state=opt_state, done=state["done"] + length,
-                     n_exhausted=state["n_exhausted"] + int(exhausted.sum()))
-        state["loss"].append(np.asarray(loss))
-        state["times"].append(np.asarray(times))
-        bar.update(length)
-        bar.set_postfix(loss=f"{float(loss[-1]):.2e}")
-        if checkpoint:
-            save_checkpoint(checkpoint, {**state, "config": asdict(config),
-                                         "elapsed": time.perf_counter() - start})
-    bar.close()
-    return _collect(config, task, state, time.perf_counter() - start)
+            carry["params"], carry["opt_state"], length)
+        return {"params": params, "opt_state": opt_state}, {
+            "loss": loss, "times": times, "n_exhausted": exhausted}
+
+    result = training.run_loop(
+        advance, start, config.n_trials, unit=config.chunk, checkpoint=checkpoint,
+        identity=asdict(config) | {"n_trials": None}, desc=f"recurrent ({config.mode})",
+        progress=progress, budget=f"max_events={config.max_events}",
+        postfix=lambda new: {"loss": f"{float(new['loss'][-1]):.2e}"})
+    return _collect(config, task, result)
 
 
-def _collect(config: RecurrentConfig, task: Task, state: dict, wall_time: float) -> Results:
+def _collect(config: RecurrentConfig, task: Task, result: training.LoopResult) -> Results:
     """Final evaluation (after training, and with pruned recurrent weights) into Results."""
     simulate_trial, loss_and_times = make_trial_functions(config, task)
     evaluate = jax.jit(loss_and_times)
-    final = state["params"]
+    final = result.carry["params"]
     pruned = {**final, "weights_net": _network(final).at[config.n_targets:].set(0.0)}
     arrays: dict[str, np.ndarray] = {}
     for name, params in (("before", initial_parameters(config)), ("after", final),
@@ -286,8 +272,9 @@ def _collect(config: RecurrentConfig, task: Task, state: dict, wall_time: float)
         arrays[f"spike_neurons_{name}"] = np.asarray(events.neuron)[network]
         arrays[f"t_out_{name}"] = np.where(task.is_target, np.asarray(times), np.nan)
         arrays[f"loss_{name}"] = np.asarray(loss)
-    loss_curve = np.concatenate([*state["loss"], arrays["loss_after"][None]])
-    t_out = np.concatenate([*state["times"], np.nan_to_num(arrays["t_out_after"])[None]])
+    loss_curve = np.concatenate([result.records["loss"], arrays["loss_after"][None]])
+    t_out = np.concatenate([result.records["times"],
+                            np.nan_to_num(arrays["t_out_after"])[None]])
     t_out = np.where(task.is_target[None], t_out, np.nan)
     arrays.update(
         loss=loss_curve, t_out=t_out, targets=task.targets, is_extra=task.is_extra,
@@ -296,19 +283,49 @@ def _collect(config: RecurrentConfig, task: Task, state: dict, wall_time: float)
         max_spike_change=np.nanmax(np.abs(np.diff(t_out, axis=0)), axis=(1, 2)),
     )
     errors = np.abs(arrays["t_out_after"] - task.targets)[task.is_target & ~task.is_extra]
-    metadata = run_metadata(wall_time, config.seed)
-    metadata.update(final_loss=float(arrays["loss_after"]), n_exhausted=state["n_exhausted"],
+    metadata = run_metadata(result.wall_time, config.seed)
+    metadata.update(final_loss=float(arrays["loss_after"]),
+                    n_exhausted=int(result.records["n_exhausted"].sum()),
                     max_spike_time_error=float(errors.max()),
-                    seconds_per_trial=wall_time / max(config.n_trials, 1))
+                    seconds_per_trial=result.wall_time / max(config.n_trials, 1))
     return Results(arrays=arrays, config=asdict(config), metadata=metadata)
 
 
-def reproduce(mode: str, results_dir: str | Path = "results") -> Results:
-    """The full-scale run of the paper (10 000 trials; 20 000 in grid mode), checkpointed
-    in results_dir/checkpoints and saved as results_dir/recurrent_{mode}.npz/.json."""
-    jax.config.update("jax_enable_x64", True)
-    config = paper_config(mode)
-    results_dir = Path(results_dir)
-    results = run(config, checkpoint=results_dir / "checkpoints" / f"recurrent_{mode}.pkl")
-    results.save(results_dir / f"recurrent_{mode}")
-    return results
+def compare(results: Results) -> list[tuple[str, str, str]]:
+    """Rows (quantity, paper, this run) of the paper-vs-run table of a normal or grid run."""
+    trials = len(results["loss"]) - 1
+    targets, after = results["targets"], results["t_out_after"]
+    inner = np.isfinite(targets) & ~results["is_extra"]
+    rows = []
+    if results.config["mode"] == "normal":
+        rows.append((f"loss after {trials:,} trials", f"{PAPER['final_loss_normal']:.1e} (the "
+                     f"paper's code on this instance, {PAPER['trials_normal']:,} trials)",
+                     f"{results['loss'][-1]:.1e}"))
+        rows.append(("median spike-time error after training", "—",
+                     f"{np.median(np.abs(after - targets)[inner]) * MS:.2f} ms"))
+    else:
+        rows.append((f"loss after {trials:,} trials", "—", f"{results['loss'][-1]:.1e}"))
+        rows.append(("largest spike-time change between consecutive trials",
+                     f"at most {PAPER['max_spike_change_ms']:g} ms (the cap)",
+                     f"{np.nanmax(results['max_spike_change']) * MS:.2f} ms"))
+    return rows
+
+
+def _reproduce(mode: str, options: RunOptions) -> dict[str, Results]:
+    """The paper's run (10 000 trials; 20 000 in grid mode; --quick: 300 and 100)."""
+    changes = {"n_trials": options.epochs} if options.epochs else {}
+    if options.quick:
+        changes = {"n_trials": 300 if mode == "normal" else 100} | changes
+    config = paper_config(mode, **changes)
+    name = f"recurrent_{mode}"
+    return {name: run(config, checkpoint=options.run_dir / f"{name}.ckpt",
+                      progress=options.progress)}
+
+
+for _mode, _name, _time in (("normal", "recurrent", "~4 min"),
+                            ("grid", "recurrent-grid", "~25 min")):
+    register(Reproduction(
+        name=_name, description=f"recurrent network, Fig. 3 ({_mode} mode)",
+        expected_time=f"{_time} on 2 CPU cores", run=partial(_reproduce, _mode),
+        size=lambda results: results.config["n_trials"], size_label="trials",
+        float64=True))

@@ -8,21 +8,27 @@ Plain SGD; each gradient component is clipped to [-c, c] before the step (optax.
 elementwise: with it the paper's instance reaches the paper's loss of 6e-23).
 """
 
-import time
-import warnings
 from dataclasses import asdict, dataclass
+from functools import partial
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
+from .. import training
 from ..data import load_instance
 from ..losses import mean_squared_spike_time_error
 from ..neurons import QIF
 from ..simulate import Events, simulate, state_trace
 from ..spikes import ordinary_spike_times, output_spike_times, spike_counts
-from ._results import Results, run_metadata
+from ._registry import Reproduction, RunOptions, register
+from ._results import Results, require_x64, run_metadata
+
+# the paper's Fig. 2 (loss: the paper's code on this instance; times in ms, tau = 10 ms)
+PAPER = {"spike_times_ms": (25.0, 75.0), "final_loss": 6e-23, "initial_spike_count": 0}
+MS = 10.0  # ms per time unit tau
 
 
 @dataclass(frozen=True)
@@ -41,10 +47,12 @@ class SingleNeuronConfig:
     tau: float = 1.0
     alpha: float = 10.0
     n_trace_points: int = 2000  # time points of the V and I traces before/after learning
+    chunk: int = 3000  # trials per compiled lax.scan: progress and checkpoint granularity
 
     def __post_init__(self) -> None:
-        if min(self.n_trials, self.max_events, self.n_trace_points) < 1:
-            raise ValueError("n_trials, max_events and n_trace_points must be positive")
+        if min(self.n_trials, self.max_events, self.n_trace_points, self.chunk) < 1:
+            raise ValueError("SingleNeuronConfig: n_trials, max_events, n_trace_points and "
+                             "chunk must be positive")
         if self.gradient_clip <= 0 or self.learning_rate <= 0:
             raise ValueError("learning_rate and gradient_clip must be positive")
 
@@ -115,12 +123,15 @@ def make_loss(config: SingleNeuronConfig, task: Task):
 
 def make_optimizer(config: SingleNeuronConfig) -> optax.GradientTransformation:
     """Clip each gradient component to [-c, c], then plain SGD."""
-    return optax.chain(optax.clip(config.gradient_clip), optax.sgd(config.learning_rate))
+    return training.make_optimizer(config.learning_rate, kind="sgd",
+                                   gradient_clip=config.gradient_clip)
 
 
-def train(config: SingleNeuronConfig, task: Task):
-    """All trials in one lax.scan. Returns the final parameters and, per trial (before its
-    update, plus one evaluation after the last), loss, spike times, counts, gradients."""
+def train(config: SingleNeuronConfig, task: Task, checkpoint: str | Path | None = None,
+          progress: bool = False):
+    """Train in chunks of lax.scan trials (`snnlib.training.run_loop`). Returns the final
+    parameters and, per trial (before its update, plus one evaluation after the last),
+    loss, (spike times, counts, exhausted) and gradients."""
     loss_and_grad = jax.value_and_grad(make_loss(config, task), has_aux=True)
     optimizer = make_optimizer(config)
 
@@ -130,17 +141,38 @@ def train(config: SingleNeuronConfig, task: Task):
         updates, opt_state = optimizer.update(grads, opt_state, params)
         return (optax.apply_updates(params, updates), opt_state), (loss, aux, grads)
 
-    @jax.jit
-    def run_all(params):
-        (params, _), history = jax.lax.scan(trial, (params, optimizer.init(params)), None,
-                                            length=config.n_trials)
-        (loss, aux), grads = loss_and_grad(params)
-        history = jax.tree.map(lambda h, f: jnp.concatenate([h, f[None]]), history,
-                               (loss, aux, grads))
-        return params, history
+    @partial(jax.jit, static_argnums=2)
+    def run_chunk(params, opt_state, length):
+        return jax.lax.scan(trial, (params, opt_state), None, length=length)
 
-    params = {k: jnp.asarray(v) for k, v in task.initial_params.items()}
-    return run_all(params)
+    def start():
+        params = {k: jnp.asarray(v) for k, v in task.initial_params.items()}
+        n = len(task.target_times)
+        empty = {"loss": np.zeros(0), "times": np.zeros((0, n)), "n_exhausted": np.zeros(0, bool),
+                 "counts": np.zeros(0, np.int32)} | {
+                     f"grad_{k}": np.zeros((0, *np.shape(v))) for k, v in params.items()}
+        return {"params": params, "opt_state": optimizer.init(params)}, empty
+
+    def advance(carry, _done, length):
+        (params, opt_state), history = run_chunk(carry["params"], carry["opt_state"], length)
+        return {"params": params, "opt_state": opt_state}, _history_records(history)
+
+    result = training.run_loop(
+        advance, start, config.n_trials, unit=config.chunk, checkpoint=checkpoint,
+        identity=asdict(config) | {"n_trials": None, "n_trace_points": None},
+        desc="single neuron", progress=progress, budget=f"max_events={config.max_events}")
+    final = result.carry["params"]
+    (loss, aux), grads = jax.jit(loss_and_grad)(final)
+    last = _history_records(jax.tree.map(lambda x: x[None], (loss, aux, grads)))
+    history = {k: np.concatenate([v, last[k]]) for k, v in result.records.items()}
+    return final, history, result.wall_time
+
+
+def _history_records(history) -> dict[str, np.ndarray]:
+    """{loss, times, counts, n_exhausted, grad_*} of a scanned (loss, aux, grads) history."""
+    loss, (times, counts, exhausted), grads = jax.tree.map(np.asarray, history)
+    return {"loss": loss, "times": times, "counts": counts, "n_exhausted": exhausted} | {
+        f"grad_{k}": v for k, v in grads.items()}
 
 
 def make_trace_function(config: SingleNeuronConfig, task: Task, grid: np.ndarray):
@@ -169,23 +201,19 @@ def trials_to_converge(times: np.ndarray, targets: np.ndarray, loss: np.ndarray,
     return int(bad[-1] + 1) if bad.size else 0
 
 
-def run(config: SingleNeuronConfig = SingleNeuronConfig()) -> Results:
+def run(config: SingleNeuronConfig = SingleNeuronConfig(), checkpoint: str | Path | None = None,
+        progress: bool = False) -> Results:
     """Train the two inputs; return the learning curves and the traces before and after.
 
-    Enables float64 (jax_enable_x64) for the whole process, as the paper's experiment uses it.
+    Needs float64 (jax_enable_x64), as the paper's experiment.
     """
-    jax.config.update("jax_enable_x64", True)
-    start = time.perf_counter()
+    require_x64("the single-neuron experiment")
     task = make_task(config)
-    final, (loss, (times, counts, exhausted), grads) = train(config, task)
-    loss, times, exhausted = np.asarray(loss), np.asarray(times), np.asarray(exhausted)
-    if exhausted.any():
-        warnings.warn(f"max_events={config.max_events} ran out before T in "
-                      f"{int(exhausted.sum())} trials: spike times there are wrong; increase "
-                      "max_events", stacklevel=2)
+    final, history, wall_time = train(config, task, checkpoint, progress)
+    loss, times = history["loss"], history["times"]
     arrays: dict[str, np.ndarray] = {
-        "loss": loss, "output_times": times, "spike_counts": np.asarray(counts),
-        "grad_weights": np.asarray(grads["weights"]), "grad_times": np.asarray(grads["times"]),
+        "loss": loss, "output_times": times, "spike_counts": history["counts"],
+        "grad_weights": history["grad_weights"], "grad_times": history["grad_times"],
         "target_times": task.target_times, "fixed_times": task.fixed_times,
         "fixed_weights": task.fixed_weights,
     }
@@ -200,15 +228,45 @@ def run(config: SingleNeuronConfig = SingleNeuronConfig()) -> Results:
     arrays["trace_times"] = grid
     finite = all(np.all(np.isfinite(a)) for a in (loss, times, arrays["grad_weights"],
                                                    arrays["grad_times"]))
-    metadata = run_metadata(time.perf_counter() - start, config.seed)
+    metadata = run_metadata(wall_time, config.seed)
     metadata.update(
         final_loss=float(loss[-1]), final_spike_times=times[-1].tolist(),
         initial_spike_count=int(arrays["spike_counts"][0]),
         final_spike_count=int(arrays["spike_counts"][-1]),
         trials_to_converge=trials_to_converge(times, task.target_times, loss),
-        all_finite=bool(finite), n_exhausted=int(exhausted.sum()),
+        all_finite=bool(finite), n_exhausted=int(history["n_exhausted"].sum()),
     )
     return Results(arrays=arrays, config=asdict(config), metadata=metadata)
+
+
+def compare(results: Results) -> list[tuple[str, str, str]]:
+    """Rows (quantity, paper, this run) of the paper-vs-run table."""
+    meta = results.metadata
+    spikes = np.asarray(meta["final_spike_times"]) * MS
+    paper_spikes = " and ".join(f"{t:g} ms" for t in PAPER["spike_times_ms"])
+    return [
+        ("output spikes after training", f"at the targets, {paper_spikes}",
+         f"{spikes[0]:.4f} ms, {spikes[1]:.4f} ms"),
+        (f"loss after {results.config['n_trials']} trials",
+         f"{PAPER['final_loss']:.0e} (the paper's code on this instance)",
+         f"{meta['final_loss']:.1e}"),
+        ("output spikes in the first trial",
+         f"{PAPER['initial_spike_count']} (initially silent)", str(meta["initial_spike_count"])),
+        ("first trial from which both spikes stay within 0.1 ms of their targets", "—",
+         str(meta["trials_to_converge"])),
+    ]
+
+
+def _reproduce(options: RunOptions) -> dict[str, Results]:
+    """The paper's run (3000 trials, seconds; --quick: the same)."""
+    changes = {"n_trials": options.epochs} if options.epochs else {}
+    return {"single_neuron": run(SingleNeuronConfig(**changes), progress=options.progress)}
+
+
+register(Reproduction(
+    name="single_neuron", description="single QIF neuron learns two spikes, Fig. 2",
+    expected_time="~30 s", run=_reproduce, size=lambda results: results.config["n_trials"],
+    size_label="trials", float64=True))
 
 
 # Details for the book's Fig. 2 panels (computed on demand from a run's Results).

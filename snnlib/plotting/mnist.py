@@ -7,7 +7,6 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ..experiments.mnist import PAPER
 from . import PALETTE, panel_labels
 
 CLASS_COLORS = plt.get_cmap("tab10").colors
@@ -15,7 +14,7 @@ CLASS_COLORS = plt.get_cmap("tab10").colors
 
 def layer_sizes(results) -> list[int]:
     """Neurons per layer (hidden layers, then the 10 output neurons)."""
-    return [*results.config["hidden"], 10]
+    return list(results.config["network"]["sizes"][1:])
 
 
 def digit(ax: Axes, results) -> None:
@@ -27,7 +26,7 @@ def digit(ax: Axes, results) -> None:
 def raster(ax: Axes, results, which: str) -> None:
     """Spikes of all neurons for the example image (layers bottom to top, output on top)."""
     times = results[f"example_spike_times_{which}"]
-    duration = results.config["duration"]
+    duration = results.config["network"]["duration"]
     rows = [row[np.isfinite(row)] for row in times]
     ax.eventplot(rows, colors="k", linewidths=0.8, linelengths=2.0)
     start = 0
@@ -72,7 +71,7 @@ def error_vs_epoch(ax: Axes, runs: Sequence) -> None:
         epochs = np.arange(1, error.shape[1] + 1)
         for run, row in zip(runs, error, strict=True):
             frames.append(pd.DataFrame({"epoch + 1": epochs, "test error": row,
-                                        "seed": run.config["seed"],
+                                        "seed": run.config["training"]["seed"],
                                         "counting": label}))
     data = pd.concat(frames, ignore_index=True)
     palette = {"incl. pseudospikes": PALETTE["pseudo"],
@@ -91,32 +90,6 @@ def _stacked(runs: Sequence, key: str, transform=lambda a: a) -> np.ndarray:
     """(n_runs, n_epochs + 1) array of a metric, truncated to the shortest run."""
     length = min(len(r[key]) for r in runs)
     return np.stack([transform(np.asarray(r[key][:length], float)) for r in runs])
-
-
-def summary(runs: Sequence) -> list[tuple[str, str, str]]:
-    """Rows (quantity, paper, ours) of the summary table; ours: mean +- std over seeds
-    after the last common epoch."""
-    def ours(key, scale=100.0, epoch=-1, digits=1):
-        values = _stacked(runs, key)[:, epoch] * scale
-        spread = f" ± {values.std():.{digits}f}" if len(values) > 1 else ""
-        return f"{values.mean():.{digits}f}{spread}"
-
-    epochs = len(_stacked(runs, "accuracy")[0]) - 1
-    return [
-        ("test accuracy (%)",
-         f"{100 * PAPER['accuracy']:.1f} ± {100 * PAPER['accuracy_std']:.1f}", ours("accuracy")),
-        ("without pseudospikes (%)", f"{100 * PAPER['accuracy_ordinary']:.1f} ± "
-         f"{100 * PAPER['accuracy_ordinary_std']:.1f}", ours("accuracy_ordinary")),
-        ("hidden activity (spikes/neuron/image)", f"{PAPER['activity']:.2f}",
-         ours("activity", 1.0, digits=2)),
-        ("... before the first output spike", f"{PAPER['activity_first']:.2f}",
-         ours("activity_first", 1.0, digits=2)),
-        ("silent hidden neurons before training (%)", f"{100 * PAPER['silent_before']:.1f}",
-         ours("silent", epoch=0)),
-        ("silent hidden neurons after training (%)", "0.0", ours("silent")),
-        ("epochs", "100", str(epochs)),
-        ("seeds", "10", str(len(runs))),
-    ]
 
 
 def figure(runs: Sequence) -> Figure:

@@ -1,0 +1,55 @@
+"""Registry of full-scale reproductions for ``snnlib reproduce NAME``.
+
+An experiment module registers each of its reproductions at import time::
+
+    register(Reproduction(name="mnist", description="...", expected_time="~30 min/seed",
+                          run=reproduce_runs, size=lambda results: results.metadata["epochs"],
+                          size_label="epochs"))
+
+`run(options)` returns {result name: Results} (e.g. {"mnist_seed0": ...}); the CLI saves
+each into the run directory and, with ``--promote``, into results/. The CLI imports every
+public module of ``snnlib.experiments`` to collect the registrations.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._results import Results
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What the command line passes to a reproduction."""
+
+    run_dir: Path  # checkpoints go here (a rerun with the same run_dir resumes)
+    seeds: tuple[int, ...] | None = None  # None: the reproduction's default seeds
+    quick: bool = False  # a small CI-sized run (never promoted over a full-scale one)
+    epochs: int | None = None  # None: the paper's number of epochs (or trials)
+    processes: int = 1  # processes of one data-parallel run (multi_process reproductions)
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    """A named full-scale run of an experiment."""
+
+    name: str
+    description: str
+    expected_time: str  # e.g. "~40 min on 2 CPU cores"
+    run: Callable[[RunOptions], dict[str, Results]]
+    size: Callable[[Results], int]  # epochs or trials of a run (promotion compares them)
+    size_label: str = "epochs"
+    float64: bool = False  # the CLI enables jax_enable_x64 before running
+    multi_process: bool = False  # supports --processes / --num-processes (data parallel)
+
+
+REGISTRY: dict[str, Reproduction] = {}
+
+
+def register(reproduction: Reproduction) -> Reproduction:
+    """Add a reproduction under its name (a second one with the same name is an error)."""
+    if reproduction.name in REGISTRY and REGISTRY[reproduction.name] != reproduction:
+        raise ValueError(f"a reproduction named {reproduction.name!r} is already registered")
+    REGISTRY[reproduction.name] = reproduction
+    return reproduction
