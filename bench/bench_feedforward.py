@@ -6,8 +6,9 @@
 For each network (trained: the committed full-scale run results/mnist_seed0.npz; initial:
 the silent network at initialisation) one subprocess compiles the jit-compiled training
 step (value_and_grad + Adabelief, float32, a batch of MNIST training images) of both
-simulators, then times them ALTERNATELY (layered, generic, layered, ...), so that both
-see the same machine load; the ratio is the quantity to read. Also measured: compile
+simulators, then times them ALTERNATELY (layered, layered with the autodiff backward pass
+of the theta layers instead of the adjoint one, generic, layered, ...), so that all see
+the same machine load; the ratios are the quantities to read. Also measured: compile
 times, XLA's memory estimate of each compiled step, the process's peak RSS, and a profile
 of the layered step (each layer's simulation forward and forward + backward, the sorting
 of the input spikes, and how much of each layer's scan is padding to the batch's busiest
@@ -122,8 +123,26 @@ def profile(net, params, inputs) -> dict:
     return row
 
 
+def _use_theta_backward(adjoint: bool) -> None:
+    """Register the theta layer steps with the adjoint (default) or the autodiff backward
+    pass, and drop JAX's caches so that the next compilation sees the choice."""
+    import jax
+
+    from snnlib import _layer_steps
+    from snnlib.neurons import Theta
+
+    class AutodiffTheta(_layer_steps.ThetaSteps):
+        def run(self, initial_state, arrival, delivered, n_active):
+            return _layer_steps._scan_chunks(self, initial_state, arrival, delivered, n_active)
+
+    steps = _layer_steps.ThetaSteps if adjoint else AutodiffTheta
+    _layer_steps.layer_steps.register(Theta, lambda model, duration, max_spikes:
+                                      steps(model, duration, max_spikes))
+    jax.clear_caches()
+
+
 def measure(network_name: str, batch: int, steps: int, generic: bool) -> dict:
-    """Compile both training steps, time them alternately, profile the layered one."""
+    """Compile the training steps, time them alternately, profile the layered one."""
     import dataclasses
 
     import jax
@@ -140,10 +159,11 @@ def measure(network_name: str, batch: int, steps: int, generic: bool) -> dict:
     optimizer = make_optimizer(4e-3, decay_steps=100 * 60)  # the paper's MNIST schedule
     args = (params, optimizer.init(params), jnp.asarray(inputs), jnp.asarray(labels),
             jax.random.PRNGKey(1))
-    variants = ["layered", "generic"] if generic else ["layered"]
+    variants = ["layered", "layered-autodiff"] + (["generic"] if generic else [])
     rows, compiled = {}, {}
     for variant in variants:
-        net = dataclasses.replace(base, simulator=variant)
+        _use_theta_backward(adjoint=variant != "layered-autodiff")
+        net = dataclasses.replace(base, simulator=variant.removesuffix("-autodiff"))
         start = time.perf_counter()
         compiled[variant] = make_train_step(net, optimizer).lower(*args).compile()
         memory = compiled[variant].memory_analysis()
@@ -154,6 +174,7 @@ def measure(network_name: str, batch: int, steps: int, generic: bool) -> dict:
             "step_s": [],
         }
         jax.block_until_ready(compiled[variant](*args))  # warm-up
+    _use_theta_backward(adjoint=True)
     for _ in range(steps):  # alternate, so that both see the same load
         for variant in variants:
             start = time.perf_counter()
@@ -169,6 +190,8 @@ def measure(network_name: str, batch: int, steps: int, generic: bool) -> dict:
         "variants": rows,
         "ratio_generic_to_layered": (rows["generic"]["step_median_s"]
                                      / rows["layered"]["step_median_s"]) if generic else None,
+        "ratio_autodiff_to_adjoint": (rows["layered-autodiff"]["step_median_s"]
+                                      / rows["layered"]["step_median_s"]),
         "profile_layered": profile(base, params, args[2]),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
@@ -206,6 +229,9 @@ def main() -> None:
         layered = row["variants"]["layered"]
         line = (f"{name:8} network (hidden activity {row['hidden_activity']:.3f}): layered "
                 f"{layered['step_median_s']:.3f} s/step (compile {layered['compile_s']:.1f} s)")
+        autodiff = row["variants"]["layered-autodiff"]
+        line += (f", with autodiff backward {autodiff['step_median_s']:.3f} s/step "
+                 f"(adjoint speed-up {row['ratio_autodiff_to_adjoint']:.2f}x)")
         if row["ratio_generic_to_layered"] is not None:
             generic = row["variants"]["generic"]
             line += (f", generic {generic['step_median_s']:.3f} s/step (compile "
