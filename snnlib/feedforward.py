@@ -19,11 +19,25 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 from jax.typing import ArrayLike
+from jaxtyping import Bool, Float, Int
 
 from ._layer_steps import layer_steps
+from .budget import is_concrete, raise_if_exhausted
 from .neurons import NeuronModel
-from .simulate import EventBudgetError, Events, simulate
+from .simulate import Events, _input_columns, _mark_nan, simulate
 from .spikes import merge_pseudospikes, ordinary_spike_times, pseudo_rates, spike_counts
+
+__all__ = [
+    "LayerSpikes",
+    "as_recurrent",
+    "check_spike_budget",
+    "feedforward_pseudo_inputs",
+    "layer_output_times",
+    "layers_from_events",
+    "simulate_feedforward",
+    "simulate_feedforward_batch",
+    "simulate_feedforward_generic",
+]
 
 
 class LayerSpikes(NamedTuple):
@@ -32,20 +46,20 @@ class LayerSpikes(NamedTuple):
     N = neurons of the layer, S = max_spikes (per neuron), D = model.state_dim.
     """
 
-    times: Array  # (N, S) spike times of each neuron before T, ascending; +inf padding
-    counts: Array  # (N,) number of spikes before T (more than S: the budget ran out)
-    initial_state: Array  # (D, N) state at t = 0
-    final_state: Array  # (D, N) state at t = T
-    exhausted: Array  # () True if a neuron needed more than S spikes (times incomplete)
+    times: Float[Array, "N S"]  # spike times of each neuron before T, ascending; +inf padding
+    counts: Int[Array, " N"]  # number of spikes before T (more than S: the budget ran out)
+    initial_state: Float[Array, "D N"]  # state at t = 0
+    final_state: Float[Array, "D N"]  # state at t = T
+    exhausted: Bool[Array, ""]  # a neuron of this layer or one below needed more than S spikes
 
 
 @partial(jax.jit, static_argnames=("model", "max_spikes", "chunk_size"))
-def simulate_layer(
+def _simulate_layer(
     model: NeuronModel,
-    weights: ArrayLike,
-    input_times: ArrayLike,
-    input_sources: ArrayLike,
-    initial_state: ArrayLike,
+    weights: Float[ArrayLike, "N N_src"],
+    input_times: Float[ArrayLike, " M"],
+    input_sources: Int[ArrayLike, " M"],
+    initial_state: Float[ArrayLike, "D N"],
     duration: ArrayLike,
     max_spikes: int,
     n_active: ArrayLike | None = None,
@@ -61,12 +75,12 @@ def simulate_layer(
     M + 1 steps on N neurons (`snnlib._layer_steps`: through the model's functions, or
     for theta neurons in the rotation form, without transcendental functions per step).
 
+    NaN policy as in `simulate`: a neuron with NaN in its initial state, in a weight of an
+    input before T, or in the time of an input it receives with a nonzero weight (also a
+    source index outside weights' columns) gets NaN state and NaN spike times in all S
+    slots, so that the next layer marks the neurons it reaches.
+
     Args:
-        model: a neuron model (static).
-        weights: (N, N_src) weights onto the layer from the input channels.
-        input_times: (M,) input spike times, in any order; input_sources: (M,) channels.
-        initial_state: (D, N) state at t = 0.
-        duration: the trial length T.
         max_spikes: S, the spike budget per neuron (static); `exhausted` if it ran out.
         n_active: optional bound on the number of inputs before T (under `jax.vmap`, the
             maximum over the batch, not batched): the steps are grouped in chunks of
@@ -76,8 +90,19 @@ def simulate_layer(
     initial_state = jnp.asarray(initial_state)
     dtype = initial_state.dtype
     input_times = jnp.asarray(input_times, dtype)
+    input_sources = jnp.asarray(input_sources)
     n = initial_state.shape[-1]
     duration = jnp.asarray(duration, dtype)
+    duration = jnp.where(duration >= 0, duration, jnp.nan)  # traced bad T: NaN results
+    columns = _input_columns(weights, input_sources, dtype)[0]  # (M, N)
+    unknown_time = jnp.isnan(input_times)
+    poisoned = (
+        jnp.any(jnp.isnan(initial_state), axis=0)
+        | jnp.any(unknown_time[:, None] & (columns != 0), axis=0)
+        | jnp.any(~(input_times > duration)[:, None] & jnp.isnan(columns), axis=0)
+    )
+    initial_state = _mark_nan(initial_state, poisoned)
+    input_times = jnp.where(unknown_time, jnp.inf, input_times)
     order = jnp.argsort(input_times)
     n_chunks = -(-input_times.shape[0] // chunk_size)
     padding = n_chunks * chunk_size - input_times.shape[0]
@@ -85,111 +110,163 @@ def simulate_layer(
         [jnp.clip(input_times[order], 0.0, duration), jnp.full((padding,), duration)]
     ).reshape(n_chunks, chunk_size)
     delivered = jnp.concatenate(  # (n_chunks, chunk_size, N): weights of the inputs
-        [weights[:, jnp.asarray(input_sources)[order]].T.astype(dtype),
-         jnp.zeros((padding, n), dtype)]
+        [_input_columns(weights, input_sources[order], dtype)[0], jnp.zeros((padding, n), dtype)]
     ).reshape(n_chunks, chunk_size, n)
     steps = layer_steps(model, duration, max_spikes)
-
-    @jax.checkpoint  # recomputed in the backward pass: residuals only at chunk boundaries
-    def run_chunk(carry, events):
-        return jax.lax.scan(lambda c, e: (steps.step(c, e), None), carry, events)[0]
-
-    def chunk_step(carry, indexed_events):
-        index, events = indexed_events
-        if n_active is None:
-            return run_chunk(carry, events), None
-        needed = index * chunk_size < n_active
-        return jax.lax.cond(needed, run_chunk, lambda c, _: c, carry, events), None
-
-    carry, _ = jax.lax.scan(chunk_step, steps.start(initial_state),
-                            (jnp.arange(n_chunks), (arrival, delivered)))
-    times, counts, final_state = steps.finish(
-        steps.step(carry, (duration, jnp.zeros((n,), dtype))))
+    times, counts, final_state = steps.run(initial_state, arrival, delivered, n_active)
     return LayerSpikes(
-        times=times,
+        times=_mark_nan(times, poisoned[:, None]),
         counts=counts,
         initial_state=initial_state,
-        final_state=final_state,
-        exhausted=jnp.any(counts > max_spikes),
+        final_state=_mark_nan(final_state, poisoned),
+        exhausted=jnp.any((counts > max_spikes) & ~poisoned),
     )
 
 
-@partial(jax.jit, static_argnames=("model", "max_spikes"))
 def simulate_feedforward(
     model: NeuronModel,
-    weights: Sequence[ArrayLike],
-    input_times: ArrayLike,
-    input_neurons: ArrayLike,
-    initial_states: Sequence[ArrayLike],
+    weights: Sequence[Float[ArrayLike, "N_l N_prev"]],
+    input_times: Float[ArrayLike, " M"],
+    input_neurons: Int[ArrayLike, " M"],
+    initial_states: Sequence[Float[ArrayLike, "D N_l"]],
     duration: ArrayLike,
     max_spikes: int | tuple[int, ...],
+    throw: bool = True,
 ) -> tuple[LayerSpikes, ...]:
     """Simulate one trial of a feed-forward network exactly, layer by layer.
 
     Layer l (l = 1..L) receives weights[l-1] (N_l, N_{l-1}) from the layer below; layer 1
     from the input channels (weights[0] is (N_1, N_in), like `simulate`'s weights_in).
-    Each layer is simulated by `simulate_layer` on all spikes of the layer below (its
-    N_{l-1} x S padded spike times). Same spike times and gradients as `simulate` on the
-    equivalent recurrent network (`as_recurrent`). Batch trials with `jax.vmap`, or with
-    `simulate_feedforward_batch`, which skips the steps no trial of the batch needs.
+    Each layer is simulated on all spikes of the layer below (its N_{l-1} x S padded
+    spike times). Same spike times and gradients as `simulate` on the equivalent
+    recurrent network (`as_recurrent`, `simulate_feedforward_generic`). Batch trials with
+    `jax.vmap`, or with `simulate_feedforward_batch`, which skips the steps no trial of
+    the batch needs.
 
     Args:
         model: a neuron model (static), the same in every layer.
         weights: L weight matrices, [i, j] from neuron (or input channel) j onto neuron i.
         input_times: (M,) input spike times; input_neurons: (M,) their channels.
-        initial_states: L states (D, N_l) at t = 0.
-        duration: the trial length T.
+        initial_states: L floating states (D, N_l) at t = 0.
+        duration: the trial length T >= 0.
         max_spikes: S, spike budget per neuron (static): one for all layers or one per layer.
+        throw: the budget policy (`snnlib.budget`): with concrete arguments raise
+            EventBudgetError if a neuron needed more than S spikes; inside jit/vmap/grad
+            tracing, or with throw=False, `LayerSpikes.exhausted` carries the flag.
     Returns:
-        One `LayerSpikes` per layer; check budgets with `check_spike_budget`.
+        One `LayerSpikes` per layer. Bad input raises ValueError naming the layer and the
+        array; NaN propagates as in `simulate` (NaN neurons, and those they reach).
     """
-    return _layers(model, weights, input_times, input_neurons, initial_states, duration,
-                   max_spikes, batched=False)
+    return _run_layers(model, weights, input_times, input_neurons, initial_states, duration,
+                       max_spikes, throw, batched=False)
 
 
-@partial(jax.jit, static_argnames=("model", "max_spikes"))
 def simulate_feedforward_batch(
     model: NeuronModel,
     weights: Sequence[ArrayLike],
-    input_times: ArrayLike,
-    input_neurons: ArrayLike,
+    input_times: Float[ArrayLike, "B M"],
+    input_neurons: Int[ArrayLike, "*B M"],
     initial_states: Sequence[ArrayLike],
     duration: ArrayLike,
     max_spikes: int | tuple[int, ...],
+    throw: bool = True,
 ) -> tuple[LayerSpikes, ...]:
     """`simulate_feedforward` for a batch of B trials; the results have a leading axis B.
 
     input_times are (B, M), input_neurons (B, M) or (M,). A weight matrix or initial state
     with one more (leading) axis than `simulate_feedforward` takes is per trial, else shared.
     Every layer skips the input steps after the last input before T of all trials
-    (`simulate_layer`'s n_active), which the plain `jax.vmap` cannot.
+    (`_simulate_layer`'s n_active), which the plain `jax.vmap` cannot.
     """
-    return _layers(model, weights, input_times, input_neurons, initial_states, duration,
-                   max_spikes, batched=True)
+    return _run_layers(model, weights, input_times, input_neurons, initial_states, duration,
+                       max_spikes, throw, batched=True)
 
 
-def _layers(model, weights, input_times, input_neurons, initial_states, duration,
-            max_spikes, batched: bool) -> tuple[LayerSpikes, ...]:
-    """Layer after layer: simulate one, pass its padded spike times to the next."""
+def _run_layers(model, weights, input_times, input_neurons, initial_states, duration,
+                max_spikes, throw: bool, batched: bool) -> tuple[LayerSpikes, ...]:
+    """Check the arguments, simulate, apply the budget policy."""
+    weights = [jnp.asarray(w) for w in weights]
+    initial_states = [jnp.asarray(s) for s in initial_states]
+    input_times, input_neurons = jnp.asarray(input_times), jnp.asarray(input_neurons)
+    name = "simulate_feedforward" + ("_batch" if batched else "")
+    budgets = _check_layers(name, model, weights, input_times, input_neurons, initial_states,
+                            duration, max_spikes, batched)
+    layers = _layers(model, weights, input_times, input_neurons, initial_states, duration,
+                     budgets, batched)
+    if throw and is_concrete(layers):
+        check_spike_budget(layers)
+    return layers
+
+
+def _check_layers(name: str, model, weights, input_times, input_neurons, initial_states,
+                  duration, max_spikes, batched: bool) -> tuple[int, ...]:
+    """Raise ValueError naming the layer, the array and both shapes; returns the budgets."""
+    if not isinstance(model, NeuronModel):
+        raise TypeError(f"{name}: model must be a snnlib NeuronModel, got {type(model).__name__}")
     if len(weights) != len(initial_states):
-        raise ValueError(
-            f"simulate_feedforward: {len(weights)} weight matrices but {len(initial_states)} "
-            "initial states (one of each per layer)"
-        )
+        raise ValueError(f"{name}: {len(weights)} weight matrices but {len(initial_states)} "
+                         "initial states (one of each per layer)")
     budgets = _per_layer(max_spikes, len(weights))
+    times_ndim = 2 if batched else 1
+    if input_times.ndim != times_ndim or input_neurons.shape[-1:] != input_times.shape[-1:]:
+        expected = "(B, M) and (B, M) or (M,)" if batched else "(M,) and (M,)"
+        raise ValueError(f"{name}: input_times has shape {input_times.shape} and input_neurons "
+                         f"{input_neurons.shape}; expected {expected}")
+    if not jnp.issubdtype(input_neurons.dtype, jnp.integer):
+        raise ValueError(f"{name}: input_neurons must be integers, got {input_neurons.dtype}")
+    below, what = None, "input channels"
+    for index, (w, state) in enumerate(zip(weights, initial_states, strict=True)):
+        layer = f"layer {index + 1}"
+        if w.ndim not in ((2, 3) if batched else (2,)) or 0 in w.shape[-2:]:
+            raise ValueError(f"{name}: {layer}: weights[{index}] has shape {w.shape}, expected a "
+                             f"non-empty matrix (N_{index + 1}, N_{index})")
+        n, n_src = w.shape[-2:]
+        if below is not None and n_src != below:
+            raise ValueError(f"{name}: {layer}: weights[{index}] has shape {w.shape}, expected "
+                             f"({n}, {below}): the layer below has {below} neurons")
+        want = (model.state_dim, n)
+        if state.ndim not in ((2, 3) if batched else (2,)) or state.shape[-2:] != want:
+            raise ValueError(f"{name}: {layer}: initial_states[{index}] has shape {state.shape}, "
+                             f"expected {want} (state_dim={model.state_dim} for "
+                             f"{type(model).__name__}, N_{index + 1}={n} rows of weights[{index}])")
+        if not jnp.issubdtype(state.dtype, jnp.floating):
+            raise ValueError(f"{name}: {layer}: initial_states[{index}] must be floating-point, "
+                             f"got {state.dtype}")
+        model.check_dtype(state.dtype)
+        if index == 0 and is_concrete(input_neurons) and input_neurons.size:
+            channels = np.asarray(input_neurons)
+            bad = channels[(channels < 0) | (channels >= n_src)]
+            if bad.size:
+                raise ValueError(f"{name}: input_neurons holds channel {int(bad[0])}, but "
+                                 f"weights[0] has {n_src} {what} (shape {w.shape}): channels "
+                                 f"must lie in 0..{n_src - 1}")
+        below = n
+    if jnp.ndim(duration) != 0:
+        raise ValueError(f"{name}: duration must be a scalar (the trial length T), got shape "
+                         f"{jnp.shape(duration)}")
+    if is_concrete(duration) and not (np.isfinite(float(duration)) and float(duration) >= 0):
+        raise ValueError(f"{name}: duration must be a finite number >= 0, got {float(duration)}")
+    return budgets
+
+
+@partial(jax.jit, static_argnames=("model", "budgets", "batched"))
+def _layers(model, weights, input_times, input_neurons, initial_states, duration,
+            budgets: tuple[int, ...], batched: bool) -> tuple[LayerSpikes, ...]:
+    """Layer after layer: simulate one, pass its padded spike times to the next."""
     layers = []
-    times = jnp.asarray(input_times)
-    sources = jnp.broadcast_to(jnp.asarray(input_neurons), times.shape)
+    times = input_times
+    sources = jnp.broadcast_to(input_neurons, times.shape)
+    below_exhausted = False
     for w, state, budget in zip(weights, initial_states, budgets, strict=True):
-        w, state = jnp.asarray(w), jnp.asarray(state)
         if batched:
             n_active = jnp.max(jnp.sum(times < duration, axis=-1))
-            run = partial(simulate_layer, model, max_spikes=budget, n_active=n_active)
+            run = partial(_simulate_layer, model, max_spikes=budget, n_active=n_active)
             axes = (0 if w.ndim == 3 else None, 0, 0, 0 if state.ndim == 3 else None, None)
             layer = jax.vmap(run, axes)(w, times, sources, state, duration)
         else:
-            layer = simulate_layer(model, w, times, sources, state, duration, budget)
-        layers.append(layer)
+            layer = _simulate_layer(model, w, times, sources, state, duration, budget)
+        below_exhausted = layer.exhausted | below_exhausted
+        layers.append(layer._replace(exhausted=below_exhausted))
         n = layer.times.shape[-2]
         times = layer.times.reshape(*layer.times.shape[:-2], -1)
         sources = jnp.broadcast_to(jnp.repeat(jnp.arange(n), budget), times.shape)
@@ -197,41 +274,49 @@ def _layers(model, weights, input_times, input_neurons, initial_states, duration
 
 
 def _per_layer(max_spikes: int | tuple[int, ...], n_layers: int) -> tuple[int, ...]:
-    budgets = (max_spikes,) * n_layers if isinstance(max_spikes, int) else tuple(max_spikes)
-    if len(budgets) != n_layers or min(budgets) < 1:
+    """One positive integer spike budget per layer."""
+    budgets = (max_spikes,) * n_layers if np.ndim(max_spikes) == 0 else tuple(max_spikes)
+    if len(budgets) != n_layers or any(
+            isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 1 for b in budgets):
         raise ValueError(
             f"max_spikes must be a positive int or one per layer ({n_layers}), got {max_spikes!r}"
         )
-    return budgets
+    return tuple(int(b) for b in budgets)
 
 
 def check_spike_budget(layers: Sequence[LayerSpikes]) -> None:
     """Raise EventBudgetError if max_spikes ran out before T in any layer and trial.
 
-    A Python-level check (not inside jit), the analogue of `check_event_budget`.
+    For results of traced (e.g. `jax.vmap`-batched) simulations, checked afterwards in
+    Python; the simulators raise by themselves with concrete arguments (throw=True).
     """
-    problems = []
+    problems, worst = [], []
     for index, layer in enumerate(layers, start=1):
-        exhausted = np.asarray(layer.exhausted)
-        if exhausted.any():
-            trials = f" in {int(exhausted.sum())} of {exhausted.size} trials"
-            problems.append(f"layer {index}{trials if exhausted.ndim else ''}")
-    if problems:
-        max_spikes = [layer.times.shape[-1] for layer in layers]
-        raise EventBudgetError(
-            f"max_spikes={max_spikes} (per neuron and layer) ran out before the trial end T in "
-            f"{', '.join(problems)}: a neuron spiked more often; pass a larger max_spikes."
-        )
+        budget = layer.times.shape[-1]
+        own = np.asarray(layer.counts) > budget
+        if own.any():
+            trials = own.reshape(*own.shape[:-1], -1).any(axis=-1)
+            where = f" in {int(trials.sum())} of {trials.size} trials" if trials.ndim else ""
+            problems.append(f"layer {index}{where}")
+            worst.append(int(np.max(layer.counts)))
+    flags = np.any([np.asarray(layer.exhausted) for layer in layers], axis=0)
+    max_spikes = [layer.times.shape[-1] for layer in layers]
+    counted = f" (a neuron spiked at least {max(worst)} times)" if worst else ""
+    raise_if_exhausted(
+        flags, f"max_spikes={max_spikes} (per neuron and layer)",
+        f"{', '.join(problems) or 'a layer'} needed more spikes{counted}; pass a larger max_spikes")
 
 
 def feedforward_pseudo_inputs(
     model: NeuronModel, weights: Sequence[ArrayLike], layers: Sequence[LayerSpikes]
 ) -> list[Array]:
-    """Pseudo input of every layer: input_l = W_l r_{l-1} (paper, SPEC sections 2 and 3).
+    """Pseudo input of every layer: input_l = W_l r_{l-1} (book/theory.md, "Pseudodynamics
+    and pseudospikes" and "Theta neuron").
 
     The pseudo rates of the input channels are 0; a layer's pseudo rates are
     r_l = pseudo_rates(model, state_l(T), input_l) (for the theta neuron H(phi(T), input)/Theta),
-    so the network below the output acts as a rate network. Returns one (N_l,) per layer.
+    so the network below the output acts as a rate network. Returns one (N_l,) per layer
+    (NaN where a neuron below with a nonzero or zero weight has a NaN state).
     """
     rates = jnp.zeros(jnp.asarray(weights[0]).shape[1], layers[0].final_state.dtype)
     inputs = []
@@ -244,14 +329,19 @@ def feedforward_pseudo_inputs(
 def layer_output_times(
     model: NeuronModel, layer: LayerSpikes, duration: ArrayLike, n_spikes: int,
     pseudo_input: ArrayLike = 0.0,
-) -> Array:
+) -> Float[Array, "N n_spikes"]:
     """n_spikes spike times of every neuron of a layer, (N, n_spikes): the ordinary spikes
-    first, then pseudospikes k = 1, 2, ... (as `output_spike_times` for `Events`)."""
+    first, then pseudospikes k = 1, 2, ... (as `output_spike_times` for `Events`).
+
+    All NaN if the spike budget of this layer or one below ran out (`layer.exhausted`);
+    NaN for neurons with a NaN state.
+    """
     budget = layer.times.shape[-1]
     ordinary = layer.times[:, :n_spikes]
     if n_spikes > budget:
         ordinary = jnp.pad(ordinary, ((0, 0), (0, n_spikes - budget)), constant_values=jnp.inf)
-    return merge_pseudospikes(model, ordinary, layer.final_state, duration, pseudo_input)
+    times = merge_pseudospikes(model, ordinary, layer.final_state, duration, pseudo_input)
+    return jnp.where(layer.exhausted, jnp.nan, times)
 
 
 def as_recurrent(
@@ -283,43 +373,59 @@ def layers_from_events(
 ) -> tuple[LayerSpikes, ...]:
     """Split the `Events` of `as_recurrent`'s network into one `LayerSpikes` per layer.
 
-    A layer is exhausted if the event budget ran out or one of its neurons spiked more
-    than its max_spikes times.
+    A layer is exhausted if the event budget ran out or one of its neurons, or of a layer
+    below, spiked more than its max_spikes times.
     """
     budgets = _per_layer(max_spikes, len(sizes))
     counts = spike_counts(events, sum(sizes))
-    layers, start = [], 0
+    layers, start, exhausted = [], 0, events.exhausted
     for size, budget in zip(sizes, budgets, strict=True):
         ids = jnp.arange(start, start + size)
+        exhausted = exhausted | jnp.any(counts[ids] > budget)
         layers.append(LayerSpikes(
             times=ordinary_spike_times(events, ids, budget),
             counts=counts[ids],
             initial_state=events.initial_state[:, ids],
             final_state=events.final_state[:, ids],
-            exhausted=events.exhausted | jnp.any(counts[ids] > budget),
+            exhausted=exhausted,
         ))
         start += size
     return tuple(layers)
 
 
-@partial(jax.jit, static_argnames=("model", "max_spikes", "max_events"))
 def simulate_feedforward_generic(
     model: NeuronModel,
     weights: Sequence[ArrayLike],
-    input_times: ArrayLike,
-    input_neurons: ArrayLike,
+    input_times: Float[ArrayLike, " M"],
+    input_neurons: Int[ArrayLike, " M"],
     initial_states: Sequence[ArrayLike],
     duration: ArrayLike,
     max_spikes: int | tuple[int, ...],
     max_events: int,
+    throw: bool = True,
 ) -> tuple[LayerSpikes, ...]:
     """`simulate_feedforward` computed with the generic `simulate` (the reference).
 
     Simulates `as_recurrent(weights, initial_states)` with max_events events and splits
-    the result into layers (`layers_from_events`).
+    the result into layers (`layers_from_events`). Checks and budget policy (throw) as
+    `simulate_feedforward`; a layer is also exhausted when the event budget ran out.
     """
+    weights = [jnp.asarray(w) for w in weights]
+    initial_states = [jnp.asarray(s) for s in initial_states]
+    input_times, input_neurons = jnp.asarray(input_times), jnp.asarray(input_neurons)
+    budgets = _check_layers("simulate_feedforward_generic", model, weights, input_times,
+                            input_neurons, initial_states, duration, max_spikes, batched=False)
+    layers = _generic(model, weights, input_times, input_neurons, initial_states, duration,
+                      budgets, max_events)
+    if throw and is_concrete(layers):
+        check_spike_budget(layers)
+    return layers
+
+
+@partial(jax.jit, static_argnames=("model", "budgets", "max_events"))
+def _generic(model, weights, input_times, input_neurons, initial_states, duration,
+             budgets: tuple[int, ...], max_events: int) -> tuple[LayerSpikes, ...]:
     weights_net, weights_in, initial_state = as_recurrent(weights, initial_states)
     events = simulate(model, weights_net, weights_in, input_times, input_neurons,
                       initial_state, duration, max_events)
-    sizes = [jnp.asarray(w).shape[0] for w in weights]
-    return layers_from_events(events, sizes, max_spikes)
+    return layers_from_events(events, [w.shape[0] for w in weights], budgets)

@@ -19,4 +19,4 @@ def test_conda_environment_has_the_pyproject_pins():
     scipy = [s for s in project["optional-dependencies"]["test"] if s.startswith("scipy")]
     missing = [spec for spec in runtime + scipy if spec.replace(" ", "") not in listed]
     assert not missing, f"environment.yml lacks the pins {missing} of pyproject.toml"
-    assert "python=3.11" in conda and "-e .[test,book]" in pip
+    assert "python=3.11" in conda and "-e .[test,book,view]" in pip

@@ -1,4 +1,4 @@
-"""Time-to-first-spike input encoding of images (paper Fig. 4, SPEC section 6.4).
+"""Time-to-first-spike input encoding of images (paper Fig. 4; book/theory.md, "Theta neuron").
 
 Pixel values are binned; all pixels of bin b spike once, at the same time t_b (brighter
 bins earlier), and the last bin never spikes. Since the pixels of a bin spike together,

@@ -127,7 +127,13 @@ def mnist_file(name: str, directory: str | os.PathLike | None = None,
         if not allow_download:
             raise FileNotFoundError(f"{path} is missing (downloading was not allowed)")
         return download(name, folder)
-    actual = uncompressed_md5(path)
+    try:
+        actual = uncompressed_md5(path)
+    except (OSError, EOFError, gzip.BadGzipFile) as error:  # truncated, not gzip, unreadable
+        raise ChecksumError(
+            f"{path}: cannot be decompressed ({type(error).__name__}: {error}); the file is "
+            "truncated or corrupt: delete it to download it again (or copy a good one there)."
+        ) from error
     if actual != FILES[name]:
         raise ChecksumError(
             f"{path}: MD5 of the content is {actual}, expected {FILES[name]}; the file is "

@@ -1,9 +1,14 @@
-"""Neuron models: closed-form flow, time to the next spike, input, reset, pseudodynamics."""
+"""Neuron models: closed-form flow, time to the next spike, input, reset, pseudodynamics.
 
-from ._protocol import NeuronModel
+See `snnlib.neurons._base` ("Adding a neuron model") for the interface a new model
+implements.
+"""
+
+from ._base import NeuronModel, PseudodynamicsModel
+from ._phase import PhaseNeuron
 from .lif import LIF
 from .osc_lif import OscLIF
 from .qif import QIF
 from .theta import Theta
 
-__all__ = ["LIF", "QIF", "NeuronModel", "OscLIF", "Theta"]
+__all__ = ["LIF", "QIF", "NeuronModel", "OscLIF", "PhaseNeuron", "PseudodynamicsModel", "Theta"]

@@ -1,54 +1,59 @@
 """Shared dynamics of phase-form (oscillating) neurons: the phase grows at rate 1."""
 
+from abc import abstractmethod
 from typing import ClassVar
 
 import jax.numpy as jnp
 from jax import Array
-from jax.typing import ArrayLike
+from jax.typing import ArrayLike, DTypeLike
+from jaxtyping import Float
 
-from ._protocol import zeros_state
+from ._base import PseudodynamicsModel, zeros_state
 
 
-class PhaseNeuron:
+class PhaseNeuron(PseudodynamicsModel):
     """Base of the theta and oscillating LIF neurons. State: the phase phi, shape (1, ...).
 
     The phase grows at rate 1, a spike is emitted at phi = Theta (the free period) and the
     phase is reset to 0; an input of weight w maps phi to H(phi, w) (`phase_transfer`).
+    A subclass implements `period`, `phase_transfer`, `voltage` and `min_spiking_input`.
     """
 
     state_dim: ClassVar[int] = 1
-    has_pseudodynamics: ClassVar[bool] = True
 
     @property
+    @abstractmethod
     def period(self) -> float:
-        raise NotImplementedError
+        """Theta, the free period."""
 
+    @abstractmethod
     def phase_transfer(self, phase: ArrayLike, weight: ArrayLike) -> Array:
-        raise NotImplementedError
+        """H(phi, w): the phase right after an input of weight w at phase phi."""
 
-    def rest_state(self, n: int, dtype=None) -> Array:
+    def rest_state(self, n: int, dtype: DTypeLike | None = None) -> Float[Array, "1 N"]:
         """Phase 0 (just reset) for n neurons, shape (1, n)."""
         return zeros_state(1, n, dtype)
 
-    def flow(self, state: Array, dt: ArrayLike) -> Array:
+    def flow(self, state: Float[Array, "1 ..."], dt: ArrayLike) -> Float[Array, "1 ..."]:
         """phi(t + dt) = phi(t) + dt."""
         return state + dt
 
-    def time_to_next_spike(self, state: Array) -> Array:
+    def time_to_next_spike(self, state: Float[Array, "1 ..."]) -> Float[Array, " ..."]:
         """Theta - phi (0 for a neuron at or beyond its spike)."""
         return jnp.maximum(self.period - state[0], 0.0)
 
-    def receive(self, state: Array, weight: ArrayLike) -> Array:
+    def receive(self, state: Float[Array, "1 ..."], weight: ArrayLike) -> Float[Array, "1 ..."]:
         """phi -> H(phi, w)."""
         return self.phase_transfer(state, weight)
 
-    def reset(self, state: Array) -> Array:
+    def reset(self, state: Float[Array, "1 ..."]) -> Float[Array, "1 ..."]:
         """phi -> 0."""
         return jnp.zeros_like(state)
 
     def pseudo_phase_and_period(
-        self, state: Array, pseudo_input: ArrayLike = 0.0
-    ) -> tuple[Array, Array]:
-        """Pseudodynamics (SPEC section 3): phase H(phi(T), input) and period Theta."""
+        self, state: Float[Array, "1 ..."], pseudo_input: ArrayLike = 0.0
+    ) -> tuple[Float[Array, " ..."], Float[Array, " ..."]]:
+        """Pseudodynamics (book/theory.md, "Theta neuron"): phase H(phi(T), input) and
+        period Theta."""
         phase = self.phase_transfer(state[0], pseudo_input)
         return phase, jnp.full_like(phase, self.period)

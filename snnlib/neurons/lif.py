@@ -7,23 +7,23 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
-from ._protocol import as_float_fields, check_positive, zeros_state
+from ._base import NeuronModel, as_float_fields, check_positive, zeros_state
 
 
 @dataclass(frozen=True)
-class LIF:
+class LIF(NeuronModel):
     """Current-based LIF:  tau dV/dt = -V + I,  tau_s dI/dt = -I,  tau_s = tau/2.
 
     An input of weight w adds w to I; a spike when V reaches V_th, reset to V = 0.
     State: (V, I), shape (2, ...). The comparison model of the paper: its spikes can
-    vanish in mid-trial, so spike times jump. No pseudodynamics.
+    vanish in mid-trial, so spike times jump (book/theory.md, "Comparison: the LIF
+    neuron"). No pseudodynamics: it is not a `PseudodynamicsModel`.
     """
 
     tau: float = 1.0
     v_th: float = 1.0
 
     state_dim: ClassVar[int] = 2
-    has_pseudodynamics: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         as_float_fields(self, "tau", "v_th")

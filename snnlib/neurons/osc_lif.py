@@ -7,8 +7,8 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
+from ._base import as_float_fields, check_positive
 from ._phase import PhaseNeuron
-from ._protocol import as_float_fields, check_positive
 
 
 @dataclass(frozen=True)
@@ -53,5 +53,5 @@ class OscLIF(PhaseNeuron):
     def phase_transfer(self, phase: ArrayLike, weight: ArrayLike) -> Array:
         """H(phi, w) = Phi(Phi^{-1}(phi) + w), and Theta (a spike at once) if V + w >= V_th."""
         v = -self.current * jnp.expm1(-jnp.asarray(phase) / self.tau) + weight
-        below = v < self.v_th
+        below = ~(v >= self.v_th)  # NaN stays NaN
         return jnp.where(below, self.phase_of_voltage(jnp.where(below, v, 0.0)), self.period)

@@ -7,8 +7,8 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
+from ._base import as_float_fields, check_positive
 from ._phase import PhaseNeuron
-from ._protocol import as_float_fields, check_positive
 
 
 @dataclass(frozen=True)
@@ -17,7 +17,7 @@ class Theta(PhaseNeuron):
 
     Phase Phi(V) = tau/c (arctan((V - 1/2)/c) + pi/2) with c = sqrt(I0 - 1/4); it grows at
     rate 1 from 0 (V = -inf) to Theta = tau pi / c (V = +inf, the spike). Paper's MNIST
-    values: tau = 6/pi, I0 = 5/4 (Theta = 6).
+    values: tau = 6/pi, I0 = 5/4 (Theta = 6). book/theory.md, "Theta neuron".
     """
 
     tau: float = 6 / math.pi

@@ -1,0 +1,146 @@
+"""The abstract neuron interface, and parameter validation helpers.
+
+Adding a neuron model
+---------------------
+A new model is one new module in `snnlib/neurons/`:
+
+1. Write a frozen dataclass (``@dataclass(frozen=True)``) whose fields are the model's
+   parameters. It is hashable, so it can be a static argument of `jax.jit`. Validate the
+   parameters in ``__post_init__`` with `as_float_fields` and `check_positive` (a bad
+   value raises ``ValueError`` naming the parameter).
+2. Derive it from `NeuronModel` and implement every abstract member: ``state_dim`` (the
+   number D of state variables), ``rest_state``, ``flow`` (the closed-form solution
+   between events), ``time_to_next_spike`` (+inf where none), ``receive`` (an input
+   spike), ``reset`` (after a spike), ``voltage`` and ``min_spiking_input``. Each acts
+   elementwise on states of shape (D, ...): the simulators never look inside.
+3. If spikes are generated at infinite voltage, so that the model has pseudodynamics
+   (book/theory.md, "Pseudodynamics and pseudospikes"), derive from
+   `PseudodynamicsModel` instead and implement ``pseudo_phase_and_period``. A phase
+   model (the phase grows at rate 1, a spike at the period) derives from
+   `snnlib.neurons.PhaseNeuron` and implements only ``period``, ``phase_transfer``,
+   ``voltage`` and ``min_spiking_input``.
+4. Export it from `snnlib/neurons/__init__.py`, add it to ``MODELS`` in
+   ``tests/helpers.py``: the simulator, gradient and numerical-reference tests then run
+   on it. Write its flow and spike time so that reverse-mode gradients of the selected
+   branch never meet a nan or inf of another branch (the "double where" idiom).
+
+Python checks the interface when the class is instantiated: a missing member raises
+``TypeError`` naming it.
+"""
+
+import math
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+import jax.numpy as jnp
+import numpy as np
+from jax import Array
+from jax.typing import ArrayLike, DTypeLike
+from jaxtyping import Float
+
+
+class NeuronModel(ABC):
+    """A neuron model: frozen, hashable, usable as a static argument of `jax.jit`.
+
+    States have shape (state_dim, ...): every method acts elementwise on the trailing
+    axes, so the state of N neurons is an array (state_dim, N).
+    """
+
+    state_dim: ClassVar[int]
+
+    @abstractmethod
+    def rest_state(self, n: int, dtype: DTypeLike | None = None) -> Float[Array, "D N"]:
+        """The resting (or just reset) state of n neurons."""
+
+    @abstractmethod
+    def flow(self, state: Float[Array, "D ..."], dt: ArrayLike) -> Float[Array, "D ..."]:
+        """State after a time dt without input (dt must not pass the next spike)."""
+
+    @abstractmethod
+    def time_to_next_spike(self, state: Float[Array, "D ..."]) -> Float[Array, " ..."]:
+        """Time until the next spike without input; +inf where none."""
+
+    @abstractmethod
+    def receive(self, state: Float[Array, "D ..."], weight: ArrayLike) -> Float[Array, "D ..."]:
+        """State right after an input spike of the given weight."""
+
+    @abstractmethod
+    def reset(self, state: Float[Array, "D ..."]) -> Float[Array, "D ..."]:
+        """State right after the neuron spiked."""
+
+    @abstractmethod
+    def voltage(self, state: Float[Array, "D ..."]) -> Float[Array, " ..."]:
+        """Membrane potential V of the state (for plots)."""
+
+    @property
+    @abstractmethod
+    def min_spiking_input(self) -> float:
+        """The smallest input weight that makes a resting neuron spike (inf if none)."""
+
+    def check_dtype(self, dtype: DTypeLike) -> None:
+        """Raise ValueError if the model's parameters do not fit states of this dtype."""
+        return None
+
+
+class PseudodynamicsModel(NeuronModel):
+    """A model whose missing spikes continue as pseudospikes beyond the trial end T.
+
+    book/theory.md, "Pseudodynamics and pseudospikes": at T each neuron has a pseudo
+    phase phi and period Theta; its pseudo rate is r = phi / Theta and its k-th
+    pseudospike comes at t_k = T + k Theta - phi.
+    """
+
+    @abstractmethod
+    def pseudo_phase_and_period(
+        self, state: Float[Array, "D ..."], pseudo_input: ArrayLike = 0.0
+    ) -> tuple[Float[Array, " ..."], Float[Array, " ..."]]:
+        """Pseudo phase phi and period Theta of the neurons in `state` at T."""
+
+    def pseudo_rate(
+        self, state: Float[Array, "D ..."], pseudo_input: ArrayLike = 0.0
+    ) -> Float[Array, " ..."]:
+        """r = phi / Theta."""
+        phase, period = self.pseudo_phase_and_period(state, pseudo_input)
+        return phase / period
+
+    def pseudospike_times(
+        self, state: Float[Array, "D ..."], duration: ArrayLike, n_spikes: int,
+        pseudo_input: ArrayLike = 0.0,
+    ) -> Float[Array, "... n_spikes"]:
+        """t_k = T + k Theta - phi for k = 1..n_spikes."""
+        phase, period = self.pseudo_phase_and_period(state, pseudo_input)
+        k = jnp.arange(1, n_spikes + 1)
+        return duration + k * period[..., None] - phase[..., None]
+
+
+def check_positive(owner: object, **values: float) -> None:
+    """Raise ValueError naming the parameter if a value is not a finite positive number."""
+    for name, value in values.items():
+        if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+            raise ValueError(
+                f"{type(owner).__name__}: parameter {name} must be a finite positive number, "
+                f"got {value!r}"
+            )
+
+
+def as_float_fields(owner: object, *names: str) -> None:
+    """Store numeric dataclass fields as Python floats (hashable, weakly typed in JAX)."""
+    for name in names:
+        value = getattr(owner, name)
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{type(owner).__name__}: parameter {name} must be a number, got {value!r}"
+            ) from None
+        object.__setattr__(owner, name, value)
+
+
+def zeros_state(state_dim: int, n: int, dtype: DTypeLike | None = None) -> Array:
+    """An all-zero state of n neurons, shape (state_dim, n)."""
+    return jnp.zeros((state_dim, n), dtype=dtype)
+
+
+def largest(dtype: DTypeLike) -> float:
+    """The largest finite number of a floating dtype."""
+    return float(np.finfo(dtype).max)
