@@ -333,10 +333,10 @@ def agree(times, neurons, t_ref, n_ref, duration, tolerance=1e-6):
         np.testing.assert_allclose(ours, theirs, atol=tolerance)
 
 
-@settings(max_examples=8, deadline=None, derandomize=True,
+@settings(max_examples=12, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(kind=st.sampled_from(["qif", "theta"]), seed=st.integers(0, 2**16),
-       duration=st.sampled_from([-1.0, 2.0, 4.0]), max_events=st.sampled_from([4, 80]))
+       duration=st.sampled_from([4.0, 2.0, -1.0]), max_events=st.sampled_from([200, 4]))
 def test_property_simulate_raises_or_matches_the_ode_reference(kind, seed, duration, max_events):
     rng = np.random.default_rng(seed)
     model = MODELS[kind]
@@ -364,14 +364,14 @@ def test_property_simulate_raises_or_matches_the_ode_reference(kind, seed, durat
 
 @settings(max_examples=6, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**16), max_spikes=st.sampled_from([1, 4]),
+@given(seed=st.integers(0, 2**16), max_spikes=st.sampled_from([6, 1]),
        simulator=st.sampled_from(["layered", "batch", "generic"]))
 def test_property_feedforward_raises_or_matches_the_ode_reference(seed, max_spikes, simulator):
     rng = np.random.default_rng(seed)
     model = MODELS["theta"]
     weights = [rng.normal(1.0, 1.5, (3, 2)), rng.normal(1.0, 1.5, (2, 3))]
     states = [rng.uniform(0, model.period, (1, 3)), rng.uniform(0, model.period, (1, 2))]
-    times, channels, duration = rng.uniform(0, 4, 4), rng.integers(0, 2, 4), 8.0
+    times, channels, duration = rng.uniform(0, 4, 4), rng.integers(0, 2, 4), 4.0
     run = {
         "layered": lambda: simulate_feedforward(model, weights, times, channels, states,
                                                 duration, max_spikes),
