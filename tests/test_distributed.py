@@ -18,7 +18,7 @@ CACHE = {}  # the persistent compilation cache shared by the workers of this tes
 def env(devices: int = 1) -> dict:
     base = {k: v for k, v in os.environ.items() if k not in ("JAX_ENABLE_X64", "XLA_FLAGS")}
     base |= {"JAX_PLATFORMS": "cpu", "PYTHONPATH": str(Path(__file__).parents[1]),
-             "JAX_COMPILATION_CACHE_DIR": CACHE["dir"],
+             "JAX_COMPILATION_CACHE_DIR": CACHE.get("dir", ""),
              "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0"}
     if devices > 1:
         base["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
@@ -81,3 +81,14 @@ def test_initialize_rejects_bad_arguments():
         distributed.initialize("127.0.0.1:1234", 2, 2)
     with pytest.raises(ValueError, match="coordinator"):
         distributed.initialize("localhost", 2, 0)
+
+
+@pytest.mark.slow
+def test_cli_launches_local_processes(tmp_path):
+    """`snnlib reproduce mnist --quick --processes 2` as a user runs it (about 2 min)."""
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("snnlib")), "reproduce", "mnist", "--quick",
+         "--processes", "2", "--run-dir", str(tmp_path / "run"), "--no-progress"],
+        env=env(), capture_output=True, text=True, timeout=1800, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (tmp_path / "run" / "mnist_seed0.npz").exists()
