@@ -17,9 +17,10 @@ CACHE = {}  # the persistent compilation cache shared by the workers of this tes
 
 def env(devices: int = 1) -> dict:
     base = {k: v for k, v in os.environ.items() if k not in ("JAX_ENABLE_X64", "XLA_FLAGS")}
-    base |= {"JAX_PLATFORMS": "cpu", "PYTHONPATH": str(Path(__file__).parents[1]),
-             "JAX_COMPILATION_CACHE_DIR": CACHE.get("dir", ""),
-             "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0"}
+    base |= {"JAX_PLATFORMS": "cpu", "PYTHONPATH": str(Path(__file__).parents[1])}
+    if "dir" in CACHE:
+        base |= {"JAX_COMPILATION_CACHE_DIR": CACHE["dir"],
+                 "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0"}
     if devices > 1:
         base["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
     return base
