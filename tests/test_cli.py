@@ -96,3 +96,21 @@ def test_single_neuron_reproduction_runs_into_the_run_directory(tmp_path):
     assert len(results["loss"]) == 6 and results.config["n_trials"] == 5
     assert len(results.metadata["commit"]) == 40 and "cpu_model" in results.metadata["machine"]
     assert not (tmp_path / "r").exists()
+
+
+def test_the_mnist_module_still_runs_as_a_script():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "snnlib.experiments.mnist", "--help"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "--promote" in done.stdout
+
+
+def test_two_reproductions_of_one_name_are_refused(fake):
+    from snnlib.experiments._registry import register
+
+    with pytest.raises(ValueError, match="'fake' is already registered"):
+        register(Reproduction(name="fake", description="another", expected_time="1 s",
+                              run=lambda options: {}, size=len))

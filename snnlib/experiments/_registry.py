@@ -47,9 +47,19 @@ class Reproduction:
 REGISTRY: dict[str, Reproduction] = {}
 
 
+def _module(reproduction: Reproduction) -> str:
+    run = reproduction.run
+    return getattr(getattr(run, "func", run), "__module__", "")
+
+
 def register(reproduction: Reproduction) -> Reproduction:
-    """Add a reproduction under its name (a second one with the same name is an error)."""
-    if reproduction.name in REGISTRY and REGISTRY[reproduction.name] != reproduction:
-        raise ValueError(f"a reproduction named {reproduction.name!r} is already registered")
+    """Add a reproduction under its name. A second one with the same name is an error,
+    except for the copy of a module run as a script (``python -m``, module ``__main__``)."""
+    existing = REGISTRY.get(reproduction.name)
+    if existing is not None and existing != reproduction:
+        if "__main__" not in (_module(existing), _module(reproduction)):
+            raise ValueError(f"a reproduction named {reproduction.name!r} is already registered")
+        if _module(reproduction) == "__main__":
+            return existing
     REGISTRY[reproduction.name] = reproduction
     return reproduction
