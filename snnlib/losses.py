@@ -4,16 +4,19 @@ import jax
 import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
+from jaxtyping import Bool, Float
 
 
-def mean_squared_spike_time_error(times: ArrayLike, targets: ArrayLike) -> Array:
+def mean_squared_spike_time_error(times: Float[ArrayLike, "*S"], targets: Float[ArrayLike, "*S"]
+                                  ) -> Float[Array, ""]:
     """L = mean_k (t_k - t_k^target)^2 (paper, single-neuron task)."""
     return jnp.mean((jnp.asarray(times) - jnp.asarray(targets)) ** 2)
 
 
 def normalised_spike_time_loss(
-    times: ArrayLike, targets: ArrayLike, is_target: ArrayLike, is_extra: ArrayLike
-) -> Array:
+    times: Float[ArrayLike, "*S"], targets: Float[ArrayLike, "*S"],
+    is_target: Bool[ArrayLike, "*S"], is_extra: Bool[ArrayLike, "*S"],
+) -> Float[Array, ""]:
     """Recurrent-network loss of the paper, over padded target arrays of equal shape.
 
     L = (1 / n_targets) sum_k ((t_k - t^_k) / (t^_k + 2))^2, where an extra target
@@ -29,8 +32,9 @@ def normalised_spike_time_loss(
 
 
 def first_spike_cross_entropy(
-    first_times: ArrayLike, label: ArrayLike, duration: ArrayLike, gamma: float = 1e-2
-) -> Array:
+    first_times: Float[ArrayLike, " N_out"], label: ArrayLike, duration: ArrayLike,
+    gamma: float = 1e-2,
+) -> Float[Array, ""]:
     """Time-to-first-spike classification loss of one trial (paper Fig. 4).
 
     L = -log softmax(-t)_label + gamma (exp(t_label / T) - 1), with t the (N_out,) first

@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 from jax.typing import ArrayLike
+from jaxtyping import Float, Int
 
 
 def pixel_bins(images: ArrayLike, n_bins: int = 1) -> np.ndarray:
@@ -39,7 +40,8 @@ def bin_spike_times(n_bins: int, duration: float) -> np.ndarray:
     return duration * np.log(drive / (drive - threshold))
 
 
-def virtual_input_weights(weights: ArrayLike, bins: ArrayLike, n_bins: int) -> Array:
+def virtual_input_weights(weights: Float[ArrayLike, "N P"], bins: Int[ArrayLike, " P"],
+                          n_bins: int) -> Float[Array, "N n_bins"]:
     """Weights of the virtual input neurons, (N, n_bins): w_ib = sum_{p in bin b} W_ip.
 
     weights: (N, n_pixels); bins: (n_pixels,) integer bin of each pixel (bin n_bins, the
@@ -49,7 +51,8 @@ def virtual_input_weights(weights: ArrayLike, bins: ArrayLike, n_bins: int) -> A
     return jnp.asarray(weights) @ one_hot
 
 
-def flip_bins(key: Array, bins: ArrayLike, n_bins: int, p: float) -> Array:
+def flip_bins(key: Array, bins: Int[ArrayLike, "*B P"], n_bins: int, p: float
+              ) -> Int[Array, "*B P"]:
     """Input-flip augmentation: each pixel's bin b becomes n_bins - b with probability p.
 
     With one bin a flipped pixel turns from spiking to silent or back (paper: p = 0.02).
