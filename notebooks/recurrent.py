@@ -153,14 +153,7 @@ glue_figure("fig-recurrent", fig)
 
 # %% tags=["hide-input"]
 normal_summary = summary(normal)
-display(Markdown(markdown_table(
-    ["", "paper", "this run"],
-    [[f"loss after {normal_summary['trials']:,} trials",
-      "8.0e-4 (the paper's code on this instance, 10,000 trials)",
-      f"{normal_summary['final_loss']:.1e}"],
-     ["median spike-time error after training", "—",
-      f"{normal_summary['median_target_error'] * MS:.2f} ms"]],
-)))
+display(Markdown(markdown_table(["", "paper", "this run"], recurrent.compare(normal))))
 display(Markdown(spike_table(normal)))
 display(Markdown(f"**Candidly:** {candid(normal)}"))
 
@@ -194,13 +187,7 @@ glue_figure("fig-recurrent-grid", fig)
 # %% tags=["hide-input"]
 grid_summary = summary(grid)
 grid_summary["max_spike_change"] = float(np.nanmax(grid["max_spike_change"]))
-display(Markdown(markdown_table(
-    ["", "paper", "this run"],
-    [[f"loss after {grid_summary['trials']:,} trials", "—",
-      f"{grid_summary['final_loss']:.1e}"],
-     ["largest spike-time change between consecutive trials", "at most 5 ms (the cap)",
-      f"{grid_summary['max_spike_change'] * MS:.2f} ms"]],
-)))
+display(Markdown(markdown_table(["", "paper", "this run"], recurrent.compare(grid))))
 display(Markdown(spike_table(grid)))
 display(Markdown(f"**With the grid search:** {candid(grid)}"))
 

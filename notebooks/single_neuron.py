@@ -100,20 +100,11 @@ glue_figure("fig-single-neuron", fig)
 meta = results.metadata
 spikes = np.asarray(meta["final_spike_times"])
 targets = results["target_times"]
-display(Markdown(markdown_table(
-    ["", "paper", "this run"],
-    [["output spikes after training", "at the targets, 25 ms and 75 ms",
-      f"{spikes[0] * 10:.4f} ms, {spikes[1] * 10:.4f} ms"],
-     [f"loss after {config.n_trials} trials", "6e-23 (the paper's code on this instance)",
-      f"{meta['final_loss']:.1e}"],
-     ["trainable input spike times after training", "—",
-      f"{trajectories['times'][-1][0] * 10:.2f} ms, {trajectories['times'][-1][1] * 10:.2f} ms "
-      "(from 10 ms and 90 ms)"],
-     ["output spikes in the first trial", "0 (initially silent)",
-      str(meta["initial_spike_count"])],
-     ["first trial from which both spikes stay within 0.1 ms of their targets", "—",
-      str(meta["trials_to_converge"])]],
-)))
+inputs = ("trainable input spike times after training", "—",
+          f"{trajectories['times'][-1][0] * 10:.2f} ms, "
+          f"{trajectories['times'][-1][1] * 10:.2f} ms (from 10 ms and 90 ms)")
+display(Markdown(markdown_table(["", "paper", "this run"],
+                                [*single_neuron.compare(results), inputs])))
 
 # %% [markdown]
 # The initially silent neuron acquires both spikes at the target times, as in the paper.

@@ -163,8 +163,13 @@ def check_mnist(numbers: dict) -> None:
     assert numbers["accuracy"][0] > 0.3
 
 
+def check_yinyang(numbers: dict) -> None:
+    """Fig. 5, quick (3 epochs): the network learns well above chance (1/3); YY's bound."""
+    assert numbers["quick"] is True and numbers["test_accuracy"][0] > 0.6
+
+
 PAPER_CHECKS = {"concept": check_concept, "single_neuron": check_single_neuron,
-                "recurrent": check_recurrent, "mnist": check_mnist}
+                "recurrent": check_recurrent, "mnist": check_mnist, "yinyang": check_yinyang}
 
 
 @pytest.mark.parametrize("name", sorted(PAPER_CHECKS))
