@@ -121,3 +121,15 @@ def test_stored_full_scale_results():
         assert results.config["epochs"] == results.metadata["epochs"]
         assert results["test_accuracy"][-1] > 0.9 and np.all(results["n_exhausted"] == 0)
         assert len(results.metadata["commit"]) == 40
+
+
+def test_registered_reproduction(tmp_path):
+    """`snnlib reproduce yinyang` runs every variant; epochs=0 only evaluates the start."""
+    from snnlib.experiments._registry import REGISTRY, RunOptions
+
+    reproduction = REGISTRY["yinyang"]
+    runs = reproduction.run(RunOptions(run_dir=tmp_path, seeds=(3,), epochs=0, progress=False))
+    assert sorted(runs) == ["yinyang_nopseudo_seed3", "yinyang_seed3", "yinyang_shallow_seed3"]
+    assert all(reproduction.size(results) == 0 for results in runs.values())
+    assert runs["yinyang_shallow_seed3"].config["hidden"] == ()
+    assert runs["yinyang_nopseudo_seed3"].config["pseudospikes"] is False

@@ -28,6 +28,7 @@ from ..feedforward import LayerSpikes, check_spike_budget, simulate_feedforward_
 from ..losses import first_spike_cross_entropy
 from ..neurons import Theta
 from ..training import TrainConfig, train
+from ._registry import Reproduction, RunOptions, register
 from ._results import Results, run_metadata
 
 # reported test accuracies (mean, sample std over seeds) and their sources
@@ -284,12 +285,14 @@ def _first_times(net: YinYangNetwork, params: Params, features: Array
     return net._batch(params, features)
 
 
-# the full-scale runs: the chosen network and the two ablations
+# the full-scale runs: the chosen network and the two ablations, with their default seeds
 VARIANTS: dict[str, dict] = {
     "full": {},
     "nopseudo": {"pseudospikes": False},  # ordinary spikes only in the loss
     "shallow": {"hidden": ()},  # no hidden layer: 5 - 3
 }
+DEFAULT_SEEDS = {"full": tuple(range(10)), "nopseudo": (0, 1, 2), "shallow": (0, 1, 2)}
+QUICK_EPOCHS = 3
 
 
 def variant_config(variant: str, seed: int, epochs: int | None = None) -> YinYangConfig:
@@ -307,14 +310,14 @@ def run_name(variant: str, seed: int) -> str:
 
 def reproduce(seeds=(0,), variant: str = "full", epochs: int | None = None,
               results_dir: str | Path = "results") -> list[Results]:
-    """Full-scale runs, one per seed, checkpointed in results_dir/checkpoints/NAME.pkl
+    """Full-scale runs, one per seed, checkpointed in results_dir/checkpoints/NAME.ckpt
     (rerun to resume) and saved as results_dir/NAME.npz/.json (`run_name`)."""
     results_dir = Path(results_dir)
     runs = []
     for seed in seeds:
         name = run_name(variant, seed)
         results = run(variant_config(variant, seed, epochs),
-                      checkpoint=results_dir / "checkpoints" / f"{name}.pkl")
+                      checkpoint=results_dir / "checkpoints" / f"{name}.ckpt")
         results.save(results_dir / name)
         runs.append(results)
     return runs
@@ -330,6 +333,28 @@ def load_runs(variant: str = "full", results_dir: str | Path = "results") -> lis
             f"no {prefix}*.npz in {Path(results_dir).resolve()}: run python -m "
             f"snnlib.experiments.yinyang --variant {variant} or use quick parameters")
     return [Results.load(p) for p in paths]
+
+
+def _reproduce(options: RunOptions) -> dict[str, Results]:
+    """`snnlib reproduce yinyang`: every variant for the given seeds (default: the full
+    network for seeds 0-9, the ablations for 0-2), checkpointed in the run directory;
+    --quick: QUICK_EPOCHS epochs each."""
+    runs = {}
+    for variant, default_seeds in DEFAULT_SEEDS.items():
+        for seed in options.seeds or default_seeds:
+            epochs = QUICK_EPOCHS if options.quick else options.epochs
+            name = run_name(variant, seed)
+            runs[name] = run(variant_config(variant, seed, epochs),
+                             checkpoint=options.run_dir / f"{name}.ckpt",
+                             progress=options.progress)
+    return runs
+
+
+register(Reproduction(
+    name="yinyang", description="5-120-3 theta network on Yin-Yang, and its ablations "
+    "(no pseudospikes, no hidden layer), Fig. 5-6",
+    expected_time="~8 min per run (16 runs) on 2 busy CPUs", run=_reproduce,
+    size=lambda results: results.metadata["epochs"], size_label="epochs"))
 
 
 def main(argv=None) -> None:

@@ -79,9 +79,10 @@ def raster(ax: Axes, results, example: int, which: str) -> None:
 
 
 def accuracy_vs_epoch(ax: Axes, groups: Mapping[str, Sequence], keys=("accuracy",),
-                      colors: Sequence[str] | None = None) -> None:
+                      colors: Sequence[str] | None = None, per_seed: bool = False) -> None:
     """Accuracy (%) vs epoch: mean over the seeds of each group, +- one sample standard
-    deviation shaded; keys name the metrics (validation "accuracy", "test_accuracy")."""
+    deviation shaded (per_seed: every seed's curve drawn thin instead); keys name the
+    metrics (validation "accuracy", "test_accuracy")."""
     colors = list(colors or plt.rcParams["axes.prop_cycle"].by_key()["color"])
     lines = [(name, runs, key) for name, runs in groups.items() for key in keys
              if all(key in run.arrays for run in runs)]
@@ -93,7 +94,9 @@ def accuracy_vs_epoch(ax: Axes, groups: Mapping[str, Sequence], keys=("accuracy"
         label = f"{name}, {split}" if len(keys) > 1 else name
         ax.plot(epochs, mean, color=color, lw=1.2, label=f"{label} ({len(runs)})",
                 ls="-" if split == "validation" else "--")
-        if len(runs) > 1:
+        if per_seed:
+            ax.plot(epochs, values.T, color=color, lw=0.5, alpha=0.5)
+        elif len(runs) > 1:
             spread = values.std(axis=0, ddof=1)
             ax.fill_between(epochs, mean - spread, mean + spread, color=color, alpha=0.25, lw=0)
     ax.set(xlabel="epoch", ylabel="accuracy (%)", ylim=(20, 100))
@@ -135,7 +138,7 @@ def figure(runs: Sequence, features: np.ndarray, labels: np.ndarray,
            ablations: Mapping[str, Sequence] | None = None) -> Figure:
     """(a) the training set, (b) the decision map of the first seed with its wrong test
     points, (c) validation and test accuracy vs epoch over the seeds, (d) with the
-    ablations' validation accuracy if given."""
+    ablations' validation accuracy if given (thin lines: single seeds)."""
     panels = 4 if ablations else 3
     fig, axes = plt.subplots(1, panels, figsize=(3.4 * panels, 3.4))
     data_set(axes[0], features, labels, f"training set ({len(labels)} points)")
@@ -144,7 +147,7 @@ def figure(runs: Sequence, features: np.ndarray, labels: np.ndarray,
                       colors=[PALETTE["pseudo"], "k"])
     axes[2].set_title("validation and test accuracy")
     if ablations:
-        accuracy_vs_epoch(axes[3], {"full": runs, **ablations})
+        accuracy_vs_epoch(axes[3], {"full": runs, **ablations}, per_seed=True)
         axes[3].set_title("ablations (validation)")
     panel_labels(axes)
     return fig
