@@ -254,7 +254,8 @@ def simulate(
     the time of an input spike it receives (nonzero weight) has a NaN state from t = 0 and
     never spikes; so does every neuron it reaches through nonzero recurrent weights. The
     readouts (`output_spike_times`, ...) give NaN for those neurons; the other neurons
-    do not depend on them and are simulated exactly.
+    do not depend on them and keep their values (up to rounding: events of the NaN
+    neurons no longer split their flow).
     """
     weights_net, weights_in, input_times, input_neurons, initial_state = (
         jnp.asarray(a) for a in (weights_net, weights_in, input_times, input_neurons,
