@@ -139,8 +139,12 @@ def figure(runs: Sequence, features: np.ndarray, labels: np.ndarray,
     """(a) the training set, (b) the decision map of the first seed with its wrong test
     points, (c) validation and test accuracy vs epoch over the seeds, (d) with the
     ablations' validation accuracy if given (thin lines: single seeds)."""
-    panels = 4 if ablations else 3
-    fig, axes = plt.subplots(1, panels, figsize=(3.4 * panels, 3.4))
+    # at most 10 in wide, so that the book shows its text at >= 9 px (tests/test_browser.py)
+    if ablations:
+        fig, axes = plt.subplots(2, 2, figsize=(10, 8.6))
+        axes = axes.ravel()
+    else:
+        fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))
     data_set(axes[0], features, labels, f"training set ({len(labels)} points)")
     decision_map(axes[1], runs[0], test_features, test_labels)
     accuracy_vs_epoch(axes[2], {"theta net": runs}, keys=("accuracy", "test_accuracy"),
