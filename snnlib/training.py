@@ -25,7 +25,7 @@ import optax
 from tqdm import tqdm
 
 from ._placement import Placement
-from .budget import report_exhausted
+from .budget import EventBudgetError, report_exhausted
 from .checkpoint import checkpoint_lock, load_checkpoint, save_checkpoint
 
 
@@ -86,9 +86,11 @@ def config_differences(stored: Any, current: Any, prefix: str = "") -> list[str]
 
 
 def _check_finite(carry: Any, records: dict[str, np.ndarray], finite: tuple[str, ...],
-                  where: str, checkpoint: str | Path | None, done: int) -> None:
+                  where: str, checkpoint: str | Path | None, done: int,
+                  exhausted: str | None = None) -> None:
     """Raise NonFiniteError if a record named in `finite` or a float leaf of carry is not
-    finite."""
+    finite; EventBudgetError instead if trials of this unit ran out of budget (`exhausted`
+    says which budget in how many trials), since their NaN readouts are the cause."""
     bad = [name for name in finite if name in records
            and not np.all(np.isfinite(records[name]))]
     leaves = jax.tree_util.tree_flatten_with_path(jax.device_get(carry))[0]
@@ -98,6 +100,10 @@ def _check_finite(carry: Any, records: dict[str, np.ndarray], finite: tuple[str,
     if bad:
         kept = (f"the last good checkpoint {checkpoint} (after {done} units) is kept"
                 if checkpoint else "no checkpoint was written")
+        if exhausted:
+            raise EventBudgetError(f"{where}: {exhausted}, so their spike times are NaN and "
+                                   f"so is the {', '.join(bad)}; training stopped, {kept}. "
+                                   "Increase the budget.")
         raise NonFiniteError(f"{where}: non-finite {', '.join(bad)}; training stopped, "
                              f"{kept}. Lower the learning rate or check the data.")
 
@@ -154,10 +160,13 @@ def run_loop(
             carry, new = advance(carry, done, length)
             new = {name: np.asarray(value) for name, value in new.items()}
             where = f"{desc}, units {done + 1}-{done + length}"
-            _check_finite(carry, new, finite, where, checkpoint, done)
-            if budget is not None and "n_exhausted" in new:
-                report_exhausted(int(np.sum(new["n_exhausted"])),
-                                 new["n_exhausted"].size * trials_per_count, where, budget)
+            n_exhausted = int(np.sum(new.get("n_exhausted", 0)))
+            n_trials = np.size(new.get("n_exhausted", 0)) * trials_per_count
+            exhausted = (f"{budget} ran out before the trial end T in {n_exhausted} of "
+                         f"{n_trials} trials") if budget and n_exhausted else None
+            _check_finite(carry, new, finite, where, checkpoint, done, exhausted)
+            if exhausted:
+                report_exhausted(n_exhausted, n_trials, where, budget)
             records = records | {name: np.concatenate([records[name], value])
                                  if name in records else value for name, value in new.items()}
             done += length

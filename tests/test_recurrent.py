@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from snnlib import training
+from snnlib.budget import EventBudgetError
 from snnlib.checkpoint import checkpoint_meta
 from snnlib.experiments import Results
 from snnlib.experiments import recurrent as rec
@@ -91,8 +92,11 @@ def test_float64_is_required_not_switched_on():
         jax.config.update("jax_enable_x64", True)
 
 
-def test_too_small_event_budget_warns():
-    with pytest.warns(UserWarning, match="max_events=50 ran out before the trial end T in 2 of 2"):
+def test_too_small_event_budget_stops_training_naming_the_budget():
+    """Exhausted trials have NaN spike times (never plausible wrong ones), so their loss is
+    NaN: training stops with the budget as the cause, not a generic non-finite error."""
+    with pytest.raises(EventBudgetError, match="max_events=50 ran out before the trial end T "
+                       "in 2 of 2 trials.*Increase the budget"):
         rec.run(rec.RecurrentConfig(n_trials=2, chunk=2, max_events=50), progress=False)
 
 
