@@ -60,15 +60,16 @@ def kernel_python(kernel: str) -> str:
     return sys.executable if executable in bare else executable
 
 
-def use_repository_root() -> Path:
-    """Change to the repository root (the folder above with ``_toc.yml`` and ``notebooks/``)
-    and return it: the notebooks' default paths are relative to it, and JupyterLab starts
-    their kernels in ``notebooks/``. Raises FileNotFoundError outside the repository."""
+def use_repository_root() -> None:
+    """Change to the repository root (the folder above with ``_toc.yml`` and ``notebooks/``):
+    the notebooks' default paths are relative to it, and JupyterLab starts their kernels in
+    ``notebooks/``. Returns nothing, so that the setup cell shows no output on the page.
+    Raises FileNotFoundError outside the repository."""
     here = Path.cwd().resolve()
     for folder in (here, *here.parents):
         if (folder / "_toc.yml").is_file() and (folder / "notebooks").is_dir():
             os.chdir(folder)
-            return folder
+            return
     raise FileNotFoundError(f"{here} is not inside the snnlib repository (no _toc.yml above)")
 
 
