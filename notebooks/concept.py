@@ -35,6 +35,7 @@
 
 # %% tags=["hide-input"]
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import jax
@@ -109,10 +110,9 @@ glue_figure("fig-concept", fig)
 # ```
 
 # %% tags=["hide-input"]
-meta = results.metadata
 qif_near, lif_near = details["qif"]["threshold"], details["lif"]["threshold"]
 # the plateau: first spike time when the inhibition comes at the trial end
-plateau = {name: float(results[f"{name}_first_spike_vs_inhibition"][-1])
+plateau = {name: float(results.sweeps(name).first_spike_vs_inhibition[-1])
            for name in ("qif", "lif")}
 near = [
     ("largest LIF $|\\mathrm{d}t_\\mathrm{sp}/\\mathrm{d}w|$ just above $w_{\\min}$ "
@@ -135,7 +135,8 @@ numbers = {
     "quick": quick,
     "n_weights": config.n_weights,
     "n_inhibition_times": config.n_inhibition_times,
-    **{key: value for key, value in meta.items() if key.startswith(("qif_", "lif_"))},
+    **{f"{name}_{key}": value for name in ("qif", "lif")
+       for key, value in asdict(results.summary(name)).items()},
     "input_time": config.input_time,
     "plateau": plateau,
     "near_threshold_distance": {n: details[n]["threshold"]["distance"].tolist() for n in details},
@@ -144,7 +145,7 @@ numbers = {
                             for n in details},
     "inhibition_example_first_spikes": {
         n: [float(s[0]) for s in details[n]["inhibition"]["spikes"]] for n in details},
-    "wall_time_s": meta["wall_time_s"],
+    "wall_time_s": results.metadata["wall_time_s"],
     "figure_fonts": glued_figures(),
 }
 Path(results_json).parent.mkdir(parents=True, exist_ok=True)

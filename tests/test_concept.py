@@ -23,20 +23,20 @@ def results():
 
 def test_qif_spike_time_is_continuous_in_the_weight(results):
     # measured: 5.4e-4 = 1.3e-4 T on the 1e5-point grid
-    jump = results.metadata["qif_largest_jump_vs_weight"]
+    jump = results.qif_summary.largest_jump_vs_weight
     assert jump < 1e-3 * CONFIG.qif_duration, jump
 
 
 def test_lif_spike_time_jumps(results):
     # measured: 2.31 = 0.77 T (the spike at t = tau ln 2 for w -> w_min vanishes)
-    jump = results.metadata["lif_largest_jump_vs_weight"]
+    jump = results.lif_summary.largest_jump_vs_weight
     assert jump > 0.1 * CONFIG.lif_duration, jump
-    assert results.metadata["lif_largest_jump_vs_inhibition"] > 0.1 * CONFIG.lif_duration
+    assert results.lif_summary.largest_jump_vs_inhibition > 0.1 * CONFIG.lif_duration
 
 
 def test_qif_spike_leaves_the_trial_as_a_pseudospike(results):
-    first = results["qif_first_spike_vs_weight"]
-    weights = results["qif_weights"]
+    first = results.qif.first_spike_vs_weight
+    weights = results.qif.weights
     assert np.all(np.isfinite(first))
     assert np.all(np.diff(first) <= 0), "a stronger input never delays the spike"
     # without input current after T the ordinary spike reaches T where
@@ -47,40 +47,40 @@ def test_qif_spike_leaves_the_trial_as_a_pseudospike(results):
 
 
 def test_lif_spike_exists_exactly_above_the_minimal_weight(results):
-    first, weights = results["lif_first_spike_vs_weight"], results["lif_weights"]
+    first, weights = results.lif.first_spike_vs_weight, results.lif.weights
     assert np.all(np.isinf(first[weights < 4.0])) and np.all(np.isfinite(first[weights > 4.0]))
     assert np.all(first[np.isfinite(first)] < CONFIG.lif_duration)
 
 
 @pytest.mark.parametrize("name", ["qif", "lif"])
 def test_autodiff_derivative_matches_finite_differences(results, name):
-    compared = results[f"{name}_gradient_compared"]
-    autodiff = results[f"{name}_dt_dw_autodiff"]
+    compared = results.sweeps(name).gradient_compared
+    autodiff = results.sweeps(name).dt_dw_autodiff
     assert compared.sum() > 0.4 * len(compared)
-    np.testing.assert_allclose(autodiff[compared], results[f"{name}_dt_dw_numeric"][compared],
+    np.testing.assert_allclose(autodiff[compared], results.sweeps(name).dt_dw_numeric[compared],
                                rtol=1e-3)
-    assert results.metadata[f"{name}_gradient_max_relative_error"] < 1e-3
+    assert results.summary(name).gradient_max_relative_error < 1e-3
 
 
 def test_derivative_is_nan_exactly_where_the_lif_neuron_is_silent(results):
-    autodiff = results["lif_dt_dw_autodiff"]
-    silent = results["lif_gradient_weights"] < 4.0
+    autodiff = results.lif.dt_dw_autodiff
+    silent = results.lif.gradient_weights < 4.0
     assert np.all(np.isnan(autodiff[silent])) and np.all(np.isfinite(autodiff[~silent]))
-    assert np.all(np.isfinite(results["qif_dt_dw_autodiff"]))
+    assert np.all(np.isfinite(results.qif.dt_dw_autodiff))
 
 
 def test_example_traces_spike_as_the_sweep_says(results):
     for name in ("qif", "lif"):
-        spikes = results[f"{name}_trace_spikes"]
+        spikes = results.sweeps(name).trace_spikes
         first = np.where(np.isfinite(spikes[:, 0]), spikes[:, 0], np.inf)
-        examples = np.asarray(CONFIG.example_weights) * results.metadata[f"{name}_w_min"]
-        swept = np.interp(examples, results[f"{name}_weights"],
-                          results[f"{name}_first_spike_vs_weight"])
-        duration = results.metadata[f"{name}_duration"]
+        examples = np.asarray(CONFIG.example_weights) * results.summary(name).w_min
+        swept = np.interp(examples, results.sweeps(name).weights,
+                          results.sweeps(name).first_spike_vs_weight)
+        duration = results.summary(name).duration
         ordinary = swept < duration
         np.testing.assert_allclose(first[ordinary], swept[ordinary], atol=1e-3)
         assert np.all(np.isinf(first[~ordinary]))
-        assert results[f"{name}_trace_voltage"].shape == (len(examples), CONFIG.n_trace_points)
+        assert results.sweeps(name).trace_voltage.shape == (len(examples), CONFIG.n_trace_points)
 
 
 def test_largest_jump_counts_a_vanished_spike_as_the_trial_end():
@@ -128,9 +128,15 @@ def test_figure_redraws_from_saved_results(results, tmp_path):
     from snnlib.plotting import use_style
     from snnlib.plotting.concept import figure
 
-    loaded = Results.load(results.save(tmp_path / "concept"))
-    np.testing.assert_array_equal(loaded["qif_first_spike_vs_weight"],
-                                  results["qif_first_spike_vs_weight"])
+    loaded = concept.ConceptResults.load(results.save(tmp_path / "concept"))
+    assert loaded.config == results.config and loaded.lif_summary == results.lif_summary
+    assert loaded.arrays.keys() == results.arrays.keys()
+    for key, value in results.arrays.items():
+        np.testing.assert_array_equal(loaded.arrays[key], value, err_msg=key)
+    stored = Results.load(tmp_path / "concept")  # the file form: keys "{model}_{array}"
+    np.testing.assert_array_equal(stored["qif_first_spike_vs_weight"],
+                                  results.qif.first_spike_vs_weight)
+    assert stored.metadata["qif_summary"]["w_min"] == results.qif_summary.w_min
     use_style()
     fig = figure(loaded, concept.figure_details(CONFIG))
     assert len(fig.axes) == 12

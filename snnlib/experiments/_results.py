@@ -1,14 +1,21 @@
-"""Experiment results: numpy arrays plus metadata, saved as .npz + .json side by side."""
+"""Experiment results: numpy arrays plus metadata, saved as .npz + .json side by side.
+
+`Results` is the file form (arrays, config and metadata as plain dicts), read and written
+generically, e.g. by `snnlib reproduce --promote`. Each experiment declares its typed
+results as a dataclass derived from `ExperimentResults`: the fields name every array and
+summary number, and where each is stored follows from its type (see `ExperimentResults`).
+"""
 
 import dataclasses
 import json
 import os
 import platform
 import subprocess
+import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
@@ -50,6 +57,172 @@ class Results:
             arrays = {name: data[name] for name in data.files}
         meta = json.loads(path.with_suffix(".json").read_text())
         return cls(arrays=arrays, config=meta["config"], metadata=meta["metadata"])
+
+
+class ArrayGroup:
+    """Base of a dataclass of arrays nested in typed results (e.g. one model's sweeps): its
+    array fields are stored as KEY.format(group=<field name in the results>, field=...)."""
+
+    KEY: ClassVar[str] = "{group}_{field}"
+
+
+def _is_array(kind: Any) -> bool:
+    """np.ndarray, or a jaxtyping annotation of one such as Float[np.ndarray, "E T"]."""
+    return kind is np.ndarray or getattr(kind, "array_type", None) is np.ndarray
+
+
+def _is_array_tuple(kind: Any) -> bool:
+    """tuple[np.ndarray, ...]: one array per layer, stored as NAME_1, NAME_2, ..."""
+    args = typing.get_args(kind)
+    return typing.get_origin(kind) is tuple and len(args) == 2 and _is_array(args[0])
+
+
+def _is_group(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, ArrayGroup)
+
+
+def _in_npz(kind: Any) -> bool:
+    """Whether a field of this type is stored in the .npz (else in the JSON)."""
+    kind = _optional(kind)
+    return _is_array(kind) or _is_array_tuple(kind) or _is_group(kind)
+
+
+def _optional(kind: Any) -> Any:
+    """X of `X | None`, else kind."""
+    if isinstance(kind, types.UnionType) or typing.get_origin(kind) is typing.Union:
+        args = [a for a in typing.get_args(kind) if a is not type(None)]
+        return args[0] if len(args) == 1 else kind
+    return kind
+
+
+def _flatten(value: Any, kind: Any, key: str, out: dict[str, np.ndarray]) -> None:
+    """Add the arrays of a field of type kind (`_in_npz`) to out under their file keys."""
+    if _is_array(kind):
+        out[key] = np.asarray(value)
+    elif _is_array_tuple(kind):
+        out.update({f"{key}_{index + 1}": np.asarray(a) for index, a in enumerate(value)})
+    else:
+        hints = typing.get_type_hints(kind)
+        for item in dataclasses.fields(kind):
+            _flatten(getattr(value, item.name), hints[item.name],
+                     kind.KEY.format(group=key, field=item.name), out)
+
+
+def _unflatten(kind: Any, key: str, arrays: dict[str, np.ndarray]) -> Any:
+    """The field of file key `key` rebuilt from arrays (KeyError if it is missing)."""
+    if _is_array(kind):
+        return arrays[key]
+    if _is_array_tuple(kind):
+        count = 0
+        while f"{key}_{count + 1}" in arrays:
+            count += 1
+        if count == 0:
+            raise KeyError(f"{key}_1")
+        return tuple(arrays[f"{key}_{index + 1}"] for index in range(count))
+    hints = typing.get_type_hints(kind)
+    return kind(**{item.name: _unflatten(hints[item.name], kind.KEY.format(
+        group=key, field=item.name), arrays) for item in dataclasses.fields(kind)})
+
+
+def _config_type_from_dict(kind: type, stored: dict[str, Any]) -> Any:
+    """The config dataclass from its JSON form; a class may define `from_dict` (e.g. to
+    read an older layout of its fields)."""
+    from_dict = getattr(kind, "from_dict", None)
+    return from_dict(stored) if from_dict is not None else config_from_dict(kind, stored)
+
+
+def _summary_from_json(kind: Any, value: Any) -> Any:
+    """A summary field from its JSON form: dataclasses rebuilt, lists of tuples tuples."""
+    kind = _optional(kind)
+    if value is None:
+        return None
+    if dataclasses.is_dataclass(kind) and isinstance(value, dict):
+        return config_from_dict(kind, value)
+    if typing.get_origin(kind) is tuple and isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+@dataclass(kw_only=True)
+class ExperimentResults:
+    """Base of the typed results of one experiment (a dataclass per experiment).
+
+    Where a field is stored follows from its type hint:
+
+    - ``np.ndarray`` (or a jaxtyping ``Float[np.ndarray, "N"]``): PATH.npz under the
+      field's name;
+    - ``tuple[np.ndarray, ...]``: PATH.npz as NAME_1, NAME_2, ... (one array per layer);
+    - an `ArrayGroup` dataclass: its arrays in PATH.npz under ``ArrayGroup.KEY``;
+    - ``config``: PATH.json "config" (the experiment's config dataclass, nested dicts);
+    - anything else (numbers, strings, dataclasses or dicts of them): PATH.json
+      "metadata" under the field's name, next to the provenance (commit, machine,
+      versions, wall time) held in ``metadata``.
+    """
+
+    config: Any
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def _fields(cls) -> list[tuple[str, Any]]:
+        """(name, type) of every field but config and metadata."""
+        hints = typing.get_type_hints(cls)
+        return [(item.name, hints[item.name]) for item in dataclasses.fields(cls)
+                if item.name not in ("config", "metadata")]
+
+    @property
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every array, under its key in the .npz file."""
+        out: dict[str, np.ndarray] = {}
+        for name, kind in self._fields():
+            value = getattr(self, name)
+            if value is not None and _in_npz(kind):
+                _flatten(value, _optional(kind), name, out)
+        return out
+
+    def to_stored(self) -> Results:
+        """The file form: arrays, the config as nested dicts, metadata with the summaries."""
+        arrays = self.arrays
+        summaries = {name: getattr(self, name) for name, kind in self._fields()
+                     if not _in_npz(kind)}
+        summaries = json.loads(json.dumps(
+            {k: dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v
+             for k, v in summaries.items()}, default=_json_default))
+        return Results(arrays=arrays, config=config_json(self.config),
+                       metadata=self.metadata | summaries)
+
+    @classmethod
+    def from_stored(cls, stored: Results) -> Self:
+        """The typed results of the file form; fields with defaults may be absent."""
+        hints = typing.get_type_hints(cls)
+        values: dict[str, Any] = {"config": _config_type_from_dict(hints["config"],
+                                                                   stored.config)}
+        taken: set[str] = set()
+        defaults = {item.name for item in dataclasses.fields(cls)
+                    if item.default is not dataclasses.MISSING
+                    or item.default_factory is not dataclasses.MISSING}
+        for name, kind in cls._fields():
+            try:
+                if _in_npz(kind):
+                    values[name] = _unflatten(_optional(kind), name, stored.arrays)
+                else:
+                    values[name] = _summary_from_json(kind, stored.metadata[name])
+                    taken.add(name)
+            except KeyError as missing:
+                if name not in defaults:
+                    raise KeyError(f"{cls.__name__}: the stored results lack {missing} "
+                                   f"(field {name!r}); were they written by another "
+                                   "experiment?") from None
+        values["metadata"] = {k: v for k, v in stored.metadata.items() if k not in taken}
+        return cls(**values)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write PATH.npz and PATH.json (see the class docstring), each atomically."""
+        return self.to_stored().save(path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Self:
+        """Read what `save` wrote."""
+        return cls.from_stored(Results.load(path))
 
 
 def _json_default(value: Any) -> Any:

@@ -1,5 +1,5 @@
-"""Concept experiment (paper Fig. 1, SPEC section 6.1): QIF spike times are continuous,
-LIF spike times jump.
+"""Concept experiment (paper Fig. 1): QIF spike times are continuous, LIF spike times
+jump (book/theory.md, "Pseudodynamics and pseudospikes").
 
 A single neuron at rest receives (i) one excitatory input spike of weight w in
 [0, 2 w_min] at t = 0, or (ii) an excitatory input of 1.5 w_min at t = 0.5 and an
@@ -9,7 +9,7 @@ neuron's spike vanishes in mid-trial. dt_sp/dw is differentiated through the sim
 """
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import partial
 
 import jax
@@ -17,13 +17,14 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 from jax.typing import ArrayLike
+from jaxtyping import Bool, Float
 
 from ..budget import raise_if_exhausted
 from ..neurons import LIF, QIF, NeuronModel
 from ..simulate import EventBudgetError, Events, simulate, state_trace
 from ..spikes import first_spike_times, ordinary_spike_times
 from ._registry import Reproduction, RunOptions, register
-from ._results import Results, require_x64, run_metadata
+from ._results import ArrayGroup, ExperimentResults, require_x64, run_metadata
 
 MODEL_NAMES = ("qif", "lif")
 # the paper's Fig. 1: the QIF spike time is continuous, the LIF one jumps; trial lengths
@@ -171,8 +172,56 @@ def smooth_points(first_spike: np.ndarray, duration: float, indices: np.ndarray)
     return same[indices] & np.isfinite(first_spike[indices])
 
 
-def sweep_model(config: ConceptConfig, name: str) -> dict[str, np.ndarray]:
-    """All arrays of one model, keyed "{name}_...": both sweeps, dt_sp/dw, example traces."""
+@dataclass
+class ModelSweeps(ArrayGroup):
+    """One model's arrays (stored as "{model}_{field}"): G weights, H inhibition times,
+    C derivative points, E example traces of P time points, K events."""
+
+    weights: Float[np.ndarray, " G"]  # input weights in [0, 2 w_min]
+    first_spike_vs_weight: Float[np.ndarray, " G"]  # t_sp (pseudospike if > T, LIF +inf)
+    inhibition_times: Float[np.ndarray, " H"]
+    first_spike_vs_inhibition: Float[np.ndarray, " H"]
+    gradient_weights: Float[np.ndarray, " C"]
+    dt_dw_autodiff: Float[np.ndarray, " C"]  # nan where the neuron has no spike
+    dt_dw_numeric: Float[np.ndarray, " C"]  # central differences on the weight grid
+    gradient_compared: Bool[np.ndarray, " C"]  # both neighbours on the same branch
+    trace_times: Float[np.ndarray, " P"]
+    trace_voltage: Float[np.ndarray, "E P"]
+    trace_spikes: Float[np.ndarray, "E K"]  # ordinary spike times, +inf padded
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """One model's numbers (times in units of tau)."""
+
+    w_min: float  # smallest input weight that makes the neuron at rest spike
+    duration: float  # trial length T
+    largest_jump_vs_weight: float  # largest_jump of first_spike_vs_weight
+    largest_jump_vs_inhibition: float
+    gradient_max_relative_error: float  # autodiff vs central differences
+
+
+@dataclass(kw_only=True)
+class ConceptResults(ExperimentResults):
+    """Results of `run`: the sweeps and summary numbers of the QIF and the LIF neuron."""
+
+    config: ConceptConfig
+    qif: ModelSweeps
+    lif: ModelSweeps
+    qif_summary: ModelSummary
+    lif_summary: ModelSummary
+
+    def sweeps(self, name: str) -> ModelSweeps:
+        """The arrays of model "qif" or "lif"."""
+        return {"qif": self.qif, "lif": self.lif}[name]
+
+    def summary(self, name: str) -> ModelSummary:
+        """The numbers of model "qif" or "lif"."""
+        return {"qif": self.qif_summary, "lif": self.lif_summary}[name]
+
+
+def sweep_model(config: ConceptConfig, name: str) -> ModelSweeps:
+    """Both sweeps, dt_sp/dw and the example traces of model "qif" or "lif"."""
     model, duration, max_events = model_setup(config, name)
     w_min = model.min_spiking_input
     weights = np.linspace(0.0, 2 * w_min, config.n_weights)
@@ -193,69 +242,62 @@ def sweep_model(config: ConceptConfig, name: str) -> dict[str, np.ndarray]:
     grid, voltage, spikes = example_traces(
         model, duration, max_events, np.asarray(config.example_weights) * w_min,
         config.input_time, config.n_trace_points)
-    arrays = {
-        "weights": weights, "first_spike_vs_weight": first_w,
-        "inhibition_times": inhibition_times, "first_spike_vs_inhibition": first_inh,
-        "gradient_weights": weights[indices], "dt_dw_autodiff": autodiff,
-        "dt_dw_numeric": numeric,
-        "gradient_compared": smooth_points(first_w, duration, indices),
-        "trace_times": grid, "trace_voltage": voltage, "trace_spikes": spikes,
-    }
-    return {f"{name}_{key}": value for key, value in arrays.items()}
+    return ModelSweeps(
+        weights=weights, first_spike_vs_weight=first_w, inhibition_times=inhibition_times,
+        first_spike_vs_inhibition=first_inh, gradient_weights=weights[indices],
+        dt_dw_autodiff=autodiff, dt_dw_numeric=numeric,
+        gradient_compared=smooth_points(first_w, duration, indices), trace_times=grid,
+        trace_voltage=voltage, trace_spikes=spikes)
 
 
-def run(config: ConceptConfig = ConceptConfig()) -> Results:
+def summarize(config: ConceptConfig, name: str, sweeps: ModelSweeps) -> ModelSummary:
+    """The numbers of one model's sweeps."""
+    model, duration, _ = model_setup(config, name)
+    compared = sweeps.gradient_compared
+    autodiff, numeric = sweeps.dt_dw_autodiff[compared], sweeps.dt_dw_numeric[compared]
+    return ModelSummary(
+        w_min=model.min_spiking_input, duration=duration,
+        largest_jump_vs_weight=largest_jump(sweeps.first_spike_vs_weight, duration),
+        largest_jump_vs_inhibition=largest_jump(sweeps.first_spike_vs_inhibition, duration),
+        gradient_max_relative_error=float(np.max(np.abs(autodiff - numeric)
+                                                 / np.abs(autodiff))))
+
+
+def run(config: ConceptConfig = ConceptConfig()) -> ConceptResults:
     """Sweep weights and inhibitory input times for the QIF and the LIF neuron.
 
     Needs float64 (jax_enable_x64), as the paper's experiment.
     """
     require_x64("the concept experiment")
     start = time.perf_counter()
-    arrays: dict[str, np.ndarray] = {}
-    metadata: dict[str, float] = {}
-    for name in MODEL_NAMES:
-        model, duration, _ = model_setup(config, name)
-        swept = sweep_model(config, name)
-        arrays.update(swept)
-        compared = swept[f"{name}_gradient_compared"]
-        autodiff = swept[f"{name}_dt_dw_autodiff"][compared]
-        numeric = swept[f"{name}_dt_dw_numeric"][compared]
-        metadata.update({
-            f"{name}_w_min": model.min_spiking_input,
-            f"{name}_duration": duration,
-            f"{name}_largest_jump_vs_weight": largest_jump(
-                swept[f"{name}_first_spike_vs_weight"], duration),
-            f"{name}_largest_jump_vs_inhibition": largest_jump(
-                swept[f"{name}_first_spike_vs_inhibition"], duration),
-            f"{name}_gradient_max_relative_error": float(np.max(
-                np.abs(autodiff - numeric) / np.abs(autodiff))),
-        })
-    metadata.update(run_metadata(time.perf_counter() - start, seed=None))
-    return Results(arrays=arrays, config=asdict(config), metadata=metadata)
+    sweeps = {name: sweep_model(config, name) for name in MODEL_NAMES}
+    summaries = {f"{name}_summary": summarize(config, name, sweeps[name])
+                 for name in MODEL_NAMES}
+    return ConceptResults(config=config, **sweeps, **summaries,
+                          metadata=run_metadata(time.perf_counter() - start, seed=None))
 
 
-def compare(results: Results) -> list[tuple[str, str, str]]:
+def compare(results: ConceptResults) -> list[tuple[str, str, str]]:
     """Rows (quantity, paper, this run) of the paper-vs-run table (times in units of tau)."""
-    meta, config = results.metadata, results.config
-    lif_duration = meta["lif_duration"]
+    qif, lif, config = results.qif_summary, results.lif_summary, results.config
     rows = []
-    for sweep, points in (("weight", f"{config['n_weights']:,} weights"),
-                          ("inhibition", f"{config['n_inhibition_times']:,} inhibition times")):
-        qif, lif = (meta[f"{name}_largest_jump_vs_{sweep}"] for name in MODEL_NAMES)
+    for sweep, points in (("weight", f"{config.n_weights:,} weights"),
+                          ("inhibition", f"{config.n_inhibition_times:,} inhibition times")):
+        qif_jump, lif_jump = (getattr(s, f"largest_jump_vs_{sweep}") for s in (qif, lif))
         rows += [(f"largest change of the QIF spike time between neighbouring grid points "
-                  f"({sweep} sweep, {points})", PAPER["qif"], f"{qif:.1e} τ"),
+                  f"({sweep} sweep, {points})", PAPER["qif"], f"{qif_jump:.1e} τ"),
                  (f"largest jump of the LIF spike time ({sweep} sweep)", PAPER["lif"],
-                  f"{lif:.2f} τ ({lif / lif_duration:.2f} T)")]
-    error = max(meta[f"{name}_gradient_max_relative_error"] for name in MODEL_NAMES)
+                  f"{lif_jump:.2f} τ ({lif_jump / lif.duration:.2f} T)")]
+    error = max(qif.gradient_max_relative_error, lif.gradient_max_relative_error)
     return [*rows,
             ("autodiff vs finite differences, largest relative difference of "
              "$\\mathrm{d}t_\\mathrm{sp}/\\mathrm{d}w$", PAPER["gradient"], f"{error:.0e}"),
             ("trial lengths $T$ (QIF, LIF)",
              f"{PAPER['qif_duration']:g} τ, {PAPER['lif_duration']:g} τ",
-             f"{meta['qif_duration']:g} τ, {lif_duration:g} τ")]
+             f"{qif.duration:g} τ, {lif.duration:g} τ")]
 
 
-def _reproduce(options: RunOptions) -> dict[str, Results]:
+def _reproduce(options: RunOptions) -> dict[str, ConceptResults]:
     """The paper's 1e5-point grids (--quick: 1e4 inhibition times, coarser derivatives)."""
     config = ConceptConfig(n_inhibition_times=10_000, n_gradient_points=200,
                            n_trace_points=500) if options.quick else ConceptConfig()
@@ -268,7 +310,7 @@ register(Reproduction(
     size_label="inhibition times", float64=True))
 
 
-# Details for the book's Fig. 1 panels (computed on demand, not part of run()'s Results).
+# Details for the book's Fig. 1 panels (computed on demand, not part of ConceptResults).
 
 @partial(jax.jit, static_argnames=("model", "max_events"))
 def _protocol_traces(model: NeuronModel, max_events: int, duration, weights, times, grid):

@@ -22,12 +22,12 @@ def shades(color: str, n: int) -> list[tuple[float, float, float]]:
 def voltage_traces(ax: Axes, results, name: str) -> None:
     """V(t) for the example weights; V outside the axes range is not drawn (the QIF
     voltage runs to +inf at a spike and returns from -inf), spikes are marked on top."""
-    times = results[f"{name}_trace_times"]
-    voltage = results[f"{name}_trace_voltage"]
-    spikes = results[f"{name}_trace_spikes"]
+    times = results.sweeps(name).trace_times
+    voltage = results.sweeps(name).trace_voltage
+    spikes = results.sweeps(name).trace_spikes
     low, high = VOLTAGE_LIMITS[name]
     colors = shades(PALETTE[name], len(voltage))
-    for v, t_spikes, w, color in zip(voltage, spikes, results.config["example_weights"],
+    for v, t_spikes, w, color in zip(voltage, spikes, results.config.example_weights,
                                      colors, strict=True):
         shown = np.where((v > low - 1) & (v < high + 1), v, np.nan)
         ax.plot(times, shown, color=color, lw=1.2, label=f"{w:g}")
@@ -66,11 +66,11 @@ def spike_time_curve(ax: Axes, x: np.ndarray, first: np.ndarray, name: str,
 
 def spike_time_vs_weight(ax: Axes, results, name: str) -> None:
     """t_sp(w) with the example weights of the voltage traces marked."""
-    w_min, duration = results.metadata[f"{name}_w_min"], results.metadata[f"{name}_duration"]
-    weights = results[f"{name}_weights"] / w_min
-    first = results[f"{name}_first_spike_vs_weight"]
+    w_min, duration = results.summary(name).w_min, results.summary(name).duration
+    weights = results.sweeps(name).weights / w_min
+    first = results.sweeps(name).first_spike_vs_weight
     spike_time_curve(ax, weights, first, name, duration)
-    examples = np.asarray(results.config["example_weights"])
+    examples = np.asarray(results.config.example_weights)
     at = np.interp(examples, weights, np.where(np.isfinite(first), first, np.nan))
     ax.scatter(examples, at, s=14, c=shades(PALETTE[name], len(examples)), zorder=3,
                edgecolors="k", linewidths=0.4)
@@ -81,11 +81,11 @@ def spike_time_vs_weight(ax: Axes, results, name: str) -> None:
 def spike_time_derivative(ax: Axes, results, name: str) -> None:
     """dt_sp/dw from reverse-mode autodiff (line) and from finite differences of the
     1e5-point sweep (circles)."""
-    w_min = results.metadata[f"{name}_w_min"]
-    weights = results[f"{name}_gradient_weights"] / w_min
-    ax.plot(weights, results[f"{name}_dt_dw_autodiff"], color=PALETTE[name], label="autodiff")
+    w_min = results.summary(name).w_min
+    weights = results.sweeps(name).gradient_weights / w_min
+    ax.plot(weights, results.sweeps(name).dt_dw_autodiff, color=PALETTE[name], label="autodiff")
     every = max(len(weights) // 40, 1)
-    ax.plot(weights[::every], results[f"{name}_dt_dw_numeric"][::every], ls="", marker="o",
+    ax.plot(weights[::every], results.sweeps(name).dt_dw_numeric[::every], ls="", marker="o",
             ms=3, mfc="none", mec="k", mew=0.6, label="finite differences")
     ax.axhline(0, color="0.6", lw=0.6)
     ax.set(xlim=(0, weights[-1]), xlabel=r"input weight $w$ ($w_{\min}$)",
@@ -96,16 +96,16 @@ def spike_time_derivative(ax: Axes, results, name: str) -> None:
 def spike_time_vs_inhibition(ax: Axes, results, name: str, details=None) -> None:
     """t_sp against the time of the inhibitory input, with the diagonal t_sp = t_inh (an
     inhibition before the spike can suppress it) and the example inhibition times."""
-    duration = results.metadata[f"{name}_duration"]
-    first = results[f"{name}_first_spike_vs_inhibition"]
-    spike_time_curve(ax, results[f"{name}_inhibition_times"], first, name, duration)
+    duration = results.summary(name).duration
+    first = results.sweeps(name).first_spike_vs_inhibition
+    spike_time_curve(ax, results.sweeps(name).inhibition_times, first, name, duration)
     ax.plot([0, duration], [0, duration], color="0.5", lw=0.8, ls="--",
             label=r"$t_\mathrm{sp} = t_\mathrm{inh}$")
-    excitatory_time = results.config["excitatory_time"]
+    excitatory_time = results.config.excitatory_time
     ax.axvline(excitatory_time, color=PALETTE["input_exc"], lw=0.8, ls=":")
     if details is not None:
         examples = details[name]["inhibition"]["inhibition_times"]
-        at = np.interp(examples, results[f"{name}_inhibition_times"],
+        at = np.interp(examples, results.sweeps(name).inhibition_times,
                        np.where(np.isfinite(first), first, np.nan))
         ax.scatter(examples, np.where(np.isfinite(at), at, 0.02 * duration), s=16,
                    c=shades(PALETTE[name], len(examples)), zorder=3, edgecolors="k",
@@ -142,9 +142,9 @@ def current_schematic(ax: Axes, details, results) -> None:
     (here w = w_min), and an excitatory input followed by an inhibitory one."""
     single = details["qif"]["single"]
     inhibition = details["qif"]["inhibition"]
-    w_min = results.metadata["qif_w_min"]
+    w_min = results.qif_summary.w_min
     ax.plot(single["times"], single["current"][0] / w_min, color=PALETTE["input_exc"],
-            label=f"$w$ at {results.config['input_time']:g}")
+            label=f"$w$ at {results.config.input_time:g}")
     ax.plot(inhibition["times"], inhibition["current"][1] / w_min, color=PALETTE["input_inh"],
             label=r"$1.5\,w_{\min}$, then $-w_{\min}$ at $t_\mathrm{inh}$")
     ax.axhline(0, color="0.6", lw=0.6)
@@ -157,10 +157,10 @@ def both_models_vs_weight(ax: Axes, results, details) -> None:
     """QIF and LIF first spike times against w / w_min on one axis; inset: |dt_sp/dw|
     just above w_min (log-log), where the LIF derivative diverges."""
     for name in MODEL_NAMES:
-        w_min, duration = (results.metadata[f"{name}_w_min"],
-                           results.metadata[f"{name}_duration"])
-        first = results[f"{name}_first_spike_vs_weight"]
-        weights = results[f"{name}_weights"] / w_min
+        w_min, duration = (results.summary(name).w_min,
+                           results.summary(name).duration)
+        first = results.sweeps(name).first_spike_vs_weight
+        weights = results.sweeps(name).weights / w_min
         ax.plot(weights, np.where(first <= duration, first, np.nan), color=PALETTE[name],
                 label=MODEL_LABELS[name])
         pseudo = np.where((first > duration) & np.isfinite(first), first, np.nan)
