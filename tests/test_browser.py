@@ -256,7 +256,8 @@ def pages(built_book, site, browser):
 
 def test_every_page_is_checked(pages, built_book):
     expected = {f"book/notebooks/{name}.html" for name in NOTEBOOKS}
-    expected |= {"book/intro.html", "book/theory.html", "book/reproducing.html"}
+    expected |= {"book/intro.html", "book/theory.html", "book/reproducing.html",
+                 "book/architecture.html"}
     assert expected <= set(pages), f"pages not loaded: {expected - set(pages)}"
 
 

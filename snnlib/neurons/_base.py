@@ -1,31 +1,7 @@
 """The abstract neuron interface, and parameter validation helpers.
 
-Adding a neuron model
----------------------
-A new model is one new module in `snnlib/neurons/`:
-
-1. Write a frozen dataclass (``@dataclass(frozen=True)``) whose fields are the model's
-   parameters. It is hashable, so it can be a static argument of `jax.jit`. Validate the
-   parameters in ``__post_init__`` with `as_float_fields` and `check_positive` (a bad
-   value raises ``ValueError`` naming the parameter).
-2. Derive it from `NeuronModel` and implement every abstract member: ``state_dim`` (the
-   number D of state variables), ``rest_state``, ``flow`` (the closed-form solution
-   between events), ``time_to_next_spike`` (+inf where none), ``receive`` (an input
-   spike), ``reset`` (after a spike), ``voltage`` and ``min_spiking_input``. Each acts
-   elementwise on states of shape (D, ...): the simulators never look inside.
-3. If spikes are generated at infinite voltage, so that the model has pseudodynamics
-   (book/theory.md, "Pseudodynamics and pseudospikes"), derive from
-   `PseudodynamicsModel` instead and implement ``pseudo_phase_and_period``. A phase
-   model (the phase grows at rate 1, a spike at the period) derives from
-   `snnlib.neurons.PhaseNeuron` and implements only ``period``, ``phase_transfer``,
-   ``voltage`` and ``min_spiking_input``.
-4. Export it from `snnlib/neurons/__init__.py`, add it to ``MODELS`` in
-   ``tests/helpers.py``: the simulator, gradient and numerical-reference tests then run
-   on it. Write its flow and spike time so that reverse-mode gradients of the selected
-   branch never meet a nan or inf of another branch (the "double where" idiom).
-
-Python checks the interface when the class is instantiated: a missing member raises
-``TypeError`` naming it.
+How to add a neuron model (the interface, its validation, the tests to extend) is told in
+one place: book/architecture.md, section "Adding a neuron model".
 """
 
 import math
