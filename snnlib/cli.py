@@ -129,7 +129,7 @@ def reproduce(args: argparse.Namespace) -> int:
         return 0
     for name, results in runs.items():
         results.save(run_dir / name)
-        print(f"{name}: {reproduction.size(results)} {reproduction.size_label} -> "
+        print(f"{name}: {reproduction.size(results.to_stored())} {reproduction.size_label} -> "
               f"{run_dir / name}.npz/.json")
     (run_dir / "run.json").write_text(json.dumps(
         {"reproduction": args.name, "results": sorted(runs), "quick": args.quick,

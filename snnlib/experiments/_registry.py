@@ -6,8 +6,9 @@ An experiment module registers each of its reproductions at import time::
                           run=reproduce_runs, size=lambda results: results.metadata["epochs"],
                           size_label="epochs"))
 
-`run(options)` returns {result name: Results} (e.g. {"mnist_seed0": ...}); the CLI saves
-each into the run directory and, with ``--promote``, into results/. The CLI imports every
+`run(options)` returns {result name: typed results} (e.g. {"mnist_seed0": MnistResults});
+the CLI saves each into the run directory and, with ``--promote``, into results/; `size`
+reads the file form (`Results`) of a stored or a new run. The CLI imports every
 public module of ``snnlib.experiments`` to collect the registrations.
 """
 
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._results import Results
+from ._results import ExperimentResults, Results
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Reproduction:
     name: str
     description: str
     expected_time: str  # e.g. "~40 min on 2 CPU cores"
-    run: Callable[[RunOptions], dict[str, Results]]
+    run: Callable[[RunOptions], dict[str, ExperimentResults]]
     size: Callable[[Results], int]  # epochs or trials of a run (promotion compares them)
     size_label: str = "epochs"
     float64: bool = False  # the CLI enables jax_enable_x64 before running

@@ -33,6 +33,10 @@ class Results:
     def __getitem__(self, name: str) -> np.ndarray:
         return self.arrays[name]
 
+    def to_stored(self) -> "Results":
+        """Itself: the file form (as `ExperimentResults.to_stored` of typed results)."""
+        return self
+
     def save(self, path: str | os.PathLike) -> Path:
         """Write PATH.npz (arrays) and PATH.json (config, metadata), each atomically."""
         path = Path(path).with_suffix("")

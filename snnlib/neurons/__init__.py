@@ -1,7 +1,7 @@
 """Neuron models: closed-form flow, time to the next spike, input, reset, pseudodynamics.
 
-See `snnlib.neurons._base` ("Adding a neuron model") for the interface a new model
-implements.
+The interface a new model implements, and how to add one: book/architecture.md,
+"Adding a neuron model".
 """
 
 from ._base import NeuronModel, PseudodynamicsModel
