@@ -107,21 +107,17 @@ display(Markdown(markdown_table(["", "paper", "this run"], mnist.compare(runs)))
 
 
 # %% tags=["remove-cell"]
-def final(key: str) -> list[float]:
-    return [float(run[key][-1]) for run in runs]
-
-
 record = {
     "quick": quick,
-    "seeds": [run.config["training"]["seed"] for run in runs],
-    "epochs": [run.metadata["epochs"] for run in runs],
-    "n_train": runs[0].config["data"]["n_train"],
-    "accuracy": final("accuracy"),
-    "accuracy_ordinary": final("accuracy_ordinary"),
-    "activity": final("activity"),
-    "silent_before": [float(run["silent"][0]) for run in runs],
-    "silent_after": final("silent"),
-    "seconds_per_epoch": [run.metadata["seconds_per_epoch"] for run in runs],
+    "seeds": [run.config.training.seed for run in runs],
+    "epochs": [run.epochs for run in runs],
+    "n_train": runs[0].config.data.n_train,
+    "accuracy": [run.final.accuracy for run in runs],
+    "accuracy_ordinary": [run.final.accuracy_ordinary for run in runs],
+    "activity": [run.final.activity for run in runs],
+    "silent_before": [run.initial.silent for run in runs],
+    "silent_after": [run.final.silent for run in runs],
+    "seconds_per_epoch": [run.seconds_per_epoch for run in runs],
     "figure_fonts": glued_figures(),
 }
 Path(results_json).parent.mkdir(parents=True, exist_ok=True)

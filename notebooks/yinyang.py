@@ -81,14 +81,13 @@ else:
     groups = {variant: yinyang.load_runs(variant, results_dir) for variant in yinyang.VARIANTS}
 runs = groups["full"]
 ablations = {"no pseudospikes": groups["nopseudo"], "no hidden layer": groups["shallow"]}
-config = runs[0].config
 train_features, train_labels = load_yinyang("train")
 test_features, test_labels = load_yinyang("test")
 
 
-def final_of(group, key="test_accuracy"):
-    """A metric after the last epoch, one value per seed."""
-    return [float(run[key][-1]) for run in group]
+def test_accuracies(group):
+    """The test accuracy after the last epoch, one value per seed."""
+    return [run.final.test_accuracy for run in group]
 
 # %% tags=["remove-output"]
 fig = figure(runs, train_features, train_labels, test_features, test_labels, ablations)
@@ -160,10 +159,11 @@ glue_figure("fig-yinyang-rasters", fig)
 # next to the numbers reported for other methods.
 
 # %% tags=["hide-input"]
-rows = comparison({"theta network with pseudospikes (this book)": runs, **ablations})
+rows = comparison({"theta network with pseudospikes (this book)": runs, **ablations},
+                  yinyang.PEERS)
 rows.insert(len(rows) - len(ablations), (
     "the same, counting ordinary spikes only (no output spike: class yin)",
-    mean_std([run["test_accuracy_ordinary"][-1] for run in runs]), str(len(runs)),
+    mean_std([run.final.test_accuracy_ordinary for run in runs]), str(len(runs)),
     "this book"))
 display(Markdown(markdown_table(["network", "test accuracy (%)", "seeds", "paper"], rows)))
 
@@ -171,21 +171,21 @@ display(Markdown(markdown_table(["network", "test accuracy (%)", "seeds", "paper
 # What the runs show (the numbers below are those of the runs on this page):
 
 # %% tags=["hide-input"]
-output_before = [float(run["output_activity"][0]) for run in runs]
-output_after = [float(run["output_activity"][-1]) for run in runs]
-shallow = np.mean(final_of(ablations["no hidden layer"]))
-nopseudo = final_of(ablations["no pseudospikes"])
-silent = [float(run["output_activity"][0]) == 0 for run in ablations["no pseudospikes"]]
+output_before = [run.initial.output_activity for run in runs]
+output_after = [run.final.output_activity for run in runs]
+shallow = np.mean(test_accuracies(ablations["no hidden layer"]))
+nopseudo = test_accuracies(ablations["no pseudospikes"])
+silent = [run.initial.output_activity == 0 for run in ablations["no pseudospikes"]]
+ordinary = [run.final.test_accuracy_ordinary for run in runs]
 display(Markdown(
-    f"- **Accuracy.** The theta network reaches {mean_std(final_of(runs))} % on the test "
-    f"split ({len(runs)} seeds, {runs[0].metadata['epochs']} epochs; validation "
-    f"{mean_std(final_of(runs, 'accuracy'))} %).\n"
+    f"- **Accuracy.** The theta network reaches {mean_std(test_accuracies(runs))} % on the "
+    f"test split ({len(runs)} seeds, {runs[0].epochs} epochs; validation "
+    f"{mean_std([run.final.accuracy for run in runs])} %).\n"
     "- **Pseudospikes carry the decision.** An output neuron spikes within the trial in "
     f"{100 * np.mean(output_before):.1f} % of (neuron, point) pairs before training and in "
-    f"{100 * np.mean(output_after):.0f} % after it, and the class read from "
-    "ordinary spikes alone is right for "
-    f"{mean_std(final_of(runs, 'test_accuracy_ordinary'))} % of the test points. In the "
-    "stored full-scale runs the correct output neuron fires first at about $T$ (just before "
+    f"{100 * np.mean(output_after):.0f} % after it, and the class read from ordinary "
+    f"spikes alone is right for {mean_std(ordinary)} % of the test points. In the stored "
+    "full-scale runs the correct output neuron fires first at about $T$ (just before "
     "or after it) and the others are pushed towards $T + \\Theta$ (Fig. 6): the readout "
     "counting pseudospikes is the one that is trained.\n"
     "- **Without pseudospikes** an output neuron without a spike in the trial gives no "
@@ -193,7 +193,8 @@ display(Markdown(
     f"the {sum(silent)} run(s) whose output layer was entirely silent at the start stay at "
     "the share of yin (the class predicted when no output neuron spikes); a run whose "
     "output neurons spiked for a few points from the start learns, but only partly.\n"
-    f"- **Without a hidden layer**: {mean_std(final_of(ablations['no hidden layer']))} %, "
+    f"- **Without a hidden layer**: "
+    f"{mean_std(test_accuracies(ablations['no hidden layer']))} %, "
     f"{'above' if shallow > 0.64 else 'below'} the 64 % reported for shallow networks by "
     "Kriener et al. (the first spike time of a theta neuron is a nonlinear function of its "
     "input times, so that one layer is not a linear classifier) and far below the network "
@@ -203,17 +204,17 @@ display(Markdown(
 # %% tags=["remove-cell"]
 numbers = {
     "quick": quick,
-    "seeds": [run.config["seed"] for run in runs],
-    "epochs": [run.metadata["epochs"] for run in runs],
-    "test_accuracy": final_of(runs, "test_accuracy"),
-    "test_accuracy_mean": float(np.mean(final_of(runs, "test_accuracy"))),
-    "validation_accuracy": final_of(runs, "accuracy"),
-    "test_accuracy_ordinary": final_of(runs, "test_accuracy_ordinary"),
-    "initial_accuracy": [float(run["accuracy"][0]) for run in runs],
-    "silent_before": [float(run["silent"][0]) for run in runs],
-    "activity": final_of(runs, "activity"),
-    "ablations": {name: final_of(group) for name, group in ablations.items()},
-    "seconds_per_epoch": [run.metadata["seconds_per_epoch"] for run in runs],
+    "seeds": [run.config.training.seed for run in runs],
+    "epochs": [run.epochs for run in runs],
+    "test_accuracy": test_accuracies(runs),
+    "test_accuracy_mean": float(np.mean(test_accuracies(runs))),
+    "validation_accuracy": [run.final.accuracy for run in runs],
+    "test_accuracy_ordinary": [run.final.test_accuracy_ordinary for run in runs],
+    "initial_accuracy": [run.initial.accuracy for run in runs],
+    "silent_before": [run.initial.silent for run in runs],
+    "activity": [run.final.activity for run in runs],
+    "ablations": {name: test_accuracies(group) for name, group in ablations.items()},
+    "seconds_per_epoch": [run.seconds_per_epoch for run in runs],
     "figure_fonts": glued_figures(),
 }
 Path(results_json).parent.mkdir(parents=True, exist_ok=True)

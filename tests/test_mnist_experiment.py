@@ -26,38 +26,65 @@ def tiny_run(tmp_path_factory):
 
 def test_tiny_run_learns_and_records_everything(tiny_run):
     first, results = tiny_run
-    assert first.metadata["epochs"] == 1 and results.metadata["epochs"] == 2
-    np.testing.assert_array_equal(results["accuracy"][:2], first["accuracy"])
-    accuracy = results["accuracy"]
-    assert accuracy.shape == (3,) and len(results["step_loss"]) == 8
+    assert isinstance(results, mnist.MnistResults)
+    assert first.epochs == 1 and results.epochs == 2
+    np.testing.assert_array_equal(results.metrics.accuracy[:2], first.metrics.accuracy)
+    accuracy = results.metrics.accuracy
+    assert accuracy.shape == (3,) and len(results.step_loss) == 8
     # measured: 0.10 -> 0.40 after 8 steps of 100 images
     assert accuracy[0] < 0.2 and accuracy[-1] > 0.3
-    assert results["silent"][0] == 1.0 and results["activity"][0] == 0.0  # silent at first
-    assert results["activity"][-1] > 0 and np.all(results["n_exhausted"] == 0)
-    assert results["weights_1"].shape == (12, 784) and results["weights_2"].shape == (10, 12)
-    phases = results["initial_phases_1"]
+    assert results.initial.silent == 1.0 and results.initial.activity == 0.0  # silent at first
+    assert results.final.activity > 0 and np.all(results.metrics.n_exhausted == 0)
+    assert [w.shape for w in results.weights] == [(12, 784), (10, 12)]
+    phases = results.initial_phases[0]
     assert np.all((phases >= 0) & (phases <= 6.0))
-    assert results["example_spike_times_after"].shape == (22, 1)
-    assert results["example_voltage_before"].shape == (51, 10)
-    assert np.all(np.isfinite(results["example_voltage_after"]))
-    assert results.metadata["final"]["accuracy"] == accuracy[-1]
+    assert results.after.spike_times.shape == (22, 1)
+    assert results.before.voltage.shape == (51, 10)
+    assert np.all(np.isfinite(results.after.voltage))
+    assert results.final == mnist.MnistMetrics.at(results.metrics, -1)
+    assert results.final.accuracy == accuracy[-1] and results.initial.accuracy == accuracy[0]
 
 
 def test_results_round_trip_and_figure(tiny_run, tmp_path):
+    from snnlib.experiments import Results
+    from snnlib.experiments._registry import REGISTRY
     from snnlib.plotting.mnist import figure
 
     results = tiny_run[1]
     results.save(tmp_path / "mnist_seed0")
     runs = mnist.load_runs(tmp_path)
-    assert len(runs) == 1 and runs[0].config["network"]["sizes"] == [784, 12, 10]
-    assert mnist.MnistConfig.from_dict(runs[0].config) == TINY
-    np.testing.assert_array_equal(runs[0]["accuracy"], results["accuracy"])
+    assert len(runs) == 1 and runs[0].config == TINY
+    assert runs[0].final == results.final and runs[0].epochs == 2
+    assert runs[0].arrays.keys() == results.arrays.keys()
+    for key, value in results.arrays.items():
+        np.testing.assert_array_equal(runs[0].arrays[key], value, err_msg=key)
+    # the file form keeps the keys of the results written before the typed results (and
+    # by the runs in progress): bare metric names, weights_1, example_voltage_after, ...
+    stored = Results.load(tmp_path / "mnist_seed0")
+    assert {"accuracy", "silent_first", "weights_2", "initial_phases_1", "example_image",
+            "example_voltage_after", "example_prediction_before"} <= set(stored.arrays)
+    assert stored.config["network"]["sizes"] == [784, 12, 10]
+    assert stored.metadata["final"]["accuracy"] == results.final.accuracy
+    assert REGISTRY["mnist"].size(stored) == 2  # what the CLI's --promote compares
     fig = figure(runs * 2)
     assert len(fig.axes) == 6
     rows = dict((name, ours) for name, _, ours in mnist.compare(runs))
     assert rows["epochs"] == "2" and rows["silent hidden neurons before training (%)"] == "100.0"
     with pytest.raises(FileNotFoundError, match="reproduce"):
         mnist.load_runs(tmp_path / "empty")
+
+
+@pytest.mark.parametrize("path", sorted(RESULTS.glob("mnist_seed*.npz")), ids=lambda p: p.stem)
+def test_every_committed_results_file_loads(path):
+    """Flat configs (seeds 0-3) and nested ones (later seeds) load as MnistResults."""
+    results = mnist.MnistResults.load(path)
+    assert results.config.training.seed == int(path.stem.removeprefix("mnist_seed"))
+    assert results.config.data.n_train == 60_000 and results.config.network.sizes[0] == 784
+    assert results.config.training.epochs == results.epochs >= 20
+    assert len(results.metrics.accuracy) == results.epochs + 1
+    assert results.final == mnist.MnistMetrics.at(results.metrics, -1)
+    assert len(results.weights) == len(results.initial_phases) == 3
+    assert results.before.voltage.shape == (results.config.trace_points, 10)
 
 
 def test_stored_full_scale_results_load_and_redraw():
@@ -67,10 +94,7 @@ def test_stored_full_scale_results_load_and_redraw():
         pytest.skip("results/mnist_seed*.npz not produced yet (snnlib reproduce mnist)")
     runs = mnist.load_runs(RESULTS)
     for results in runs:
-        config = mnist.MnistConfig.from_dict(results.config)  # flat configs still load
-        assert results.metadata["epochs"] >= 20 and config.data.n_train == 60_000
-        assert config.training.epochs == results.metadata["epochs"]
-        assert results["accuracy"][-1] >= 0.97  # the issue's acceptance bound
-        assert results["silent"][0] > 0.99  # initially silent
-        assert np.all(results["n_exhausted"] == 0)
+        assert results.final.accuracy >= 0.97  # the issue's acceptance bound
+        assert results.initial.silent > 0.99  # initially silent
+        assert np.all(results.metrics.n_exhausted == 0)
     assert len(figure(runs).axes) == 6

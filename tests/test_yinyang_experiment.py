@@ -1,5 +1,8 @@
 """The Yin-Yang experiment: network pieces, the quick run (CI), figures, stored results."""
 
+import json
+import re
+from dataclasses import replace
 from pathlib import Path
 
 import jax
@@ -10,12 +13,13 @@ import pytest
 
 from snnlib.data.yinyang import load_yinyang
 from snnlib.experiments import yinyang
+from snnlib.experiments._results import config_json
 from snnlib.training import evaluate
 
 matplotlib.use("Agg")
 RESULTS = Path(__file__).parents[1] / "results"
 # the CI configuration: a few epochs of the chosen network
-QUICK = yinyang.YinYangConfig(epochs=3, map_points=21)
+QUICK = replace(yinyang.variant_config("full", seed=0, epochs=3), map_points=21)
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +28,7 @@ def quick_run():
 
 
 def test_encoding_and_shapes():
-    net = yinyang.network(yinyang.YinYangConfig(hidden=(7,), t_max=1.5, t_bias=0.25))
+    net = yinyang.YinYangNetwork(sizes=(5, 7, 3), t_max=1.5, t_bias=0.25)
     features = np.array([[0.0, 0.2, 1.0, 0.8], [0.5, 0.5, 0.5, 0.5]], np.float32)
     np.testing.assert_allclose(net.input_times(features),
                                [[0.0, 0.3, 1.5, 1.2, 0.25], [0.75, 0.75, 0.75, 0.75, 0.25]],
@@ -39,21 +43,20 @@ def test_encoding_and_shapes():
 
 def test_ordinary_spikes_only_clip_at_duration():
     """Without pseudospikes a silent output neuron counts as spiking at T."""
-    config = yinyang.YinYangConfig(hidden=(6,), w_scale=0.1)
+    with_pseudo = yinyang.YinYangNetwork(sizes=(5, 6, 3), w_scale=0.1)
+    without = replace(with_pseudo, pseudospikes=False)
     features = load_yinyang("validation")[0][:8].astype(np.float32)
-    with_pseudo, without = (yinyang.network(config), yinyang.network(
-        yinyang.YinYangConfig(**{**config.__dict__, "pseudospikes": False})))
     params = with_pseudo.init(jax.random.PRNGKey(1))
     first, _ = with_pseudo._batch(params, features)
     clipped, _ = without._batch(params, features)
-    assert np.all(first > config.duration)  # weak weights: silent outputs, pseudospikes
-    np.testing.assert_array_equal(clipped, config.duration)
+    assert np.all(first > with_pseudo.duration)  # weak weights: silent outputs, pseudospikes
+    np.testing.assert_array_equal(clipped, with_pseudo.duration)
     grads = jax.grad(lambda p: without.loss(p, features, jnp.zeros(8, int))[0])(params)
     assert all(float(jnp.abs(g).max()) == 0 for g in jax.tree.leaves(grads))
 
 
 def test_metrics_keep_validation_and_test_apart():
-    net = yinyang.network(yinyang.YinYangConfig(hidden=(10,), w_scale=3.0))
+    net = yinyang.YinYangNetwork(sizes=(5, 10, 3), w_scale=3.0)
     params = net.init(jax.random.PRNGKey(2))
     features, labels = yinyang.eval_data(monitor_test=True)
     both = evaluate(net, params, features, labels)
@@ -68,8 +71,8 @@ def test_metrics_keep_validation_and_test_apart():
 
 def test_shallow_network():
     config = yinyang.variant_config("shallow", seed=0, epochs=1)
-    net = yinyang.network(config)
-    assert net.sizes == (5, 3)
+    net = config.network
+    assert net.sizes == (5, 3) and config.training.epochs == 1
     metrics = evaluate(net, net.init(jax.random.PRNGKey(0)), *yinyang.eval_data(False))
     assert 0 <= metrics["accuracy"] <= 1
     with pytest.raises(ValueError, match="variant"):
@@ -80,34 +83,45 @@ def test_quick_run_learns(quick_run):
     """CI bound: 3 epochs reach well above chance on the validation and test splits
     (validation: 86, 91, 92 % after epochs 1-3 in the tuning runs)."""
     results = quick_run
-    assert results.metadata["epochs"] == 3 and results["accuracy"].shape == (4,)
-    assert results["accuracy"][0] < 0.45  # before training: about chance (validation)
-    assert results["accuracy"][-1] > 0.6 and results["test_accuracy"][-1] > 0.6
-    assert np.all(results["n_exhausted"] == 0)
-    assert results["map_prediction"].shape == (21, 21)
-    assert set(np.unique(results["map_prediction"])) <= {0, 1, 2}
+    assert isinstance(results, yinyang.YinYangResults)
+    assert results.epochs == 3 and results.metrics.accuracy.shape == (4,)
+    assert results.initial.accuracy < 0.45  # before training: about chance (validation)
+    assert results.final.accuracy > 0.6 and results.final.test_accuracy > 0.6
+    assert results.final == yinyang.YinYangMetrics.at(results.metrics, -1)
+    assert np.all(results.metrics.n_exhausted == 0)
+    assert results.decision_map.prediction.shape == (21, 21)
+    assert set(np.unique(results.decision_map.prediction)) <= {0, 1, 2}
     test_labels = load_yinyang("test")[1]
-    assert np.mean(results["test_prediction"] == test_labels) == pytest.approx(
-        results["test_accuracy"][-1])
-    assert results["example_spike_times_after"].shape == (3, 5 + 120 + 3, yinyang.ANALYSIS_SPIKES)
-    assert test_labels[results["example_index"]].tolist() == [0, 1, 2]
+    assert np.mean(results.test_prediction == test_labels) == pytest.approx(
+        results.final.test_accuracy)
+    assert results.after.spike_times.shape == (3, 5 + 120 + 3, yinyang.ANALYSIS_SPIKES)
+    assert results.before.first_times.shape == (3, 3)
+    assert test_labels[results.example_index].tolist() == [0, 1, 2]
+    assert [w.shape for w in results.weights] == [(120, 5), (3, 120)]
     assert results.metadata["commit"] and results.metadata["seed"] == 0
 
 
 def test_round_trip_and_figures(quick_run, tmp_path):
+    from snnlib.experiments import Results
     from snnlib.plotting.yinyang import comparison, figure, raster_figure
 
     quick_run.save(tmp_path / "yinyang_seed0")
     quick_run.save(tmp_path / "yinyang_seed1")
     runs = yinyang.load_runs("full", tmp_path)
-    assert len(runs) == 2 and runs[0].config["hidden"] == [120]
-    np.testing.assert_array_equal(runs[0]["accuracy"], quick_run["accuracy"])
+    assert len(runs) == 2 and runs[0].config == QUICK and runs[0].final == quick_run.final
+    assert runs[0].arrays.keys() == quick_run.arrays.keys()
+    for key, value in quick_run.arrays.items():
+        np.testing.assert_array_equal(runs[0].arrays[key], value, err_msg=key)
+    stored = Results.load(tmp_path / "yinyang_seed0")  # the file form: today's keys
+    assert {"accuracy", "test_accuracy", "weights_2", "map_grid", "map_prediction",
+            "test_prediction", "example_index", "example_first_times_after"} <= set(stored.arrays)
+    assert stored.metadata["epochs"] == 3 and stored.config["network"]["sizes"] == [5, 120, 3]
     with pytest.raises(FileNotFoundError, match="nopseudo"):
         yinyang.load_runs("nopseudo", tmp_path)
     train, test = load_yinyang("train"), load_yinyang("test")
     assert len(figure(runs, *train, *test, {"shallow": runs[:1]}).axes) == 4
     assert len(raster_figure(runs[0]).axes) == 6
-    rows = comparison({"ours": runs})
+    rows = comparison({"ours": runs}, yinyang.PEERS)
     assert rows[-1][0] == "ours" and rows[-1][2] == "2" and "±" in rows[-1][1]
     assert len(rows) == len(yinyang.PEERS) + 1
 
@@ -118,9 +132,42 @@ def test_stored_full_scale_results():
                     "snnlib.experiments.yinyang)")
     runs = yinyang.load_runs("full", RESULTS)
     for results in runs:
-        assert results.config["epochs"] == results.metadata["epochs"]
-        assert results["test_accuracy"][-1] > 0.9 and np.all(results["n_exhausted"] == 0)
+        assert results.config.training.epochs == results.epochs
+        assert results.final.test_accuracy > 0.9 and np.all(results.metrics.n_exhausted == 0)
         assert len(results.metadata["commit"]) == 40
+
+
+@pytest.mark.parametrize("path", sorted(RESULTS.glob("yinyang_*.npz")), ids=lambda p: p.stem)
+def test_every_committed_results_file_loads(path):
+    """The stored runs (flat configs) load as YinYangResults, and their configs are those
+    of `variant_config` today: one source of defaults for the stored and the new runs."""
+    results = yinyang.YinYangResults.load(path)
+    variant, seed = re.fullmatch(r"yinyang_(?:(\w+)_)?seed(\d+)", path.stem).groups()
+    expected = yinyang.variant_config(variant or "full", int(seed))
+    assert yinyang.run_name(variant or "full", int(seed)) == path.stem
+    assert results.config == expected
+    assert results.config == yinyang.YinYangConfig.from_dict(
+        json.loads(path.with_suffix(".json").read_text())["config"])
+    assert len(results.metrics.test_accuracy) == results.epochs + 1
+    assert results.final == yinyang.YinYangMetrics.at(results.metrics, -1)
+    assert len(results.weights) == len(expected.network.sizes) - 1
+    assert results.decision_map.prediction.shape == (expected.map_points,) * 2
+    assert results.after.spike_times.shape == (
+        3, sum(expected.network.sizes), yinyang.ANALYSIS_SPIKES)
+
+
+def test_config_is_validated_and_reads_both_layouts():
+    config = yinyang.variant_config("nopseudo", seed=4, epochs=7)
+    assert config.network.pseudospikes is False and config.training.seed == 4
+    assert yinyang.YinYangConfig.from_dict(config_json(config)) == config
+    with pytest.raises(ValueError, match="n_train"):
+        yinyang.YinYangData(n_train=6000)
+    with pytest.raises(ValueError, match="t_max"):
+        yinyang.YinYangNetwork(t_max=3.0)
+    with pytest.raises(ValueError, match="sizes"):
+        yinyang.YinYangNetwork(sizes=(4, 10, 3))
+    with pytest.raises(ValueError, match="map_points"):
+        yinyang.YinYangConfig(map_points=1)
 
 
 def test_registered_reproduction(tmp_path):
@@ -130,6 +177,6 @@ def test_registered_reproduction(tmp_path):
     reproduction = REGISTRY["yinyang"]
     runs = reproduction.run(RunOptions(run_dir=tmp_path, seeds=(3,), epochs=0, progress=False))
     assert sorted(runs) == ["yinyang_nopseudo_seed3", "yinyang_seed3", "yinyang_shallow_seed3"]
-    assert all(reproduction.size(results) == 0 for results in runs.values())
-    assert runs["yinyang_shallow_seed3"].config["hidden"] == ()
-    assert runs["yinyang_nopseudo_seed3"].config["pseudospikes"] is False
+    assert all(reproduction.size(results.to_stored()) == 0 for results in runs.values())
+    assert runs["yinyang_shallow_seed3"].config.network.sizes == (5, 3)
+    assert runs["yinyang_nopseudo_seed3"].config.network.pseudospikes is False

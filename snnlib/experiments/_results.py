@@ -245,8 +245,8 @@ def config_from_dict(cls: type, stored: dict[str, Any]) -> Any:
     hints = typing.get_type_hints(cls)
     values = {}
     for item in dataclasses.fields(cls):
-        if item.name not in stored:
-            continue  # a field added later: its default
+        if item.name not in stored or not item.init:
+            continue  # a field added later (its default), or one set by the class itself
         value, kind = stored[item.name], hints[item.name]
         if isinstance(value, dict) and dataclasses.is_dataclass(kind):
             value = config_from_dict(kind, value)

@@ -1,4 +1,5 @@
-"""MNIST with a deep, initially silent theta-neuron network (paper Fig. 4, SPEC section 6.4).
+"""MNIST with a deep, initially silent theta-neuron network (paper Fig. 4; book/theory.md,
+"Theta neuron" and "Pseudodynamics and pseudospikes").
 
 A 784-100-100-10 feed-forward network of theta neurons classifies time-to-first-spike
 coded digits by its earliest output spike (pseudospikes included). Weights and initial
@@ -9,21 +10,31 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jaxtyping import Float, Int, UInt8
 
 from ..classifier import Params, SpikingClassifier
 from ..data.encoding import bin_spike_times, pixel_bins
 from ..data.mnist import load_mnist
 from ..feedforward import as_recurrent, check_spike_budget
-from ..neurons import Theta
 from ..simulate import check_event_budget, simulate, state_trace
 from ..training import TrainConfig, train
+from ._classification import (
+    EpochMetrics,
+    Metrics,
+    ReadsFlatConfig,
+    TrainedClassifierResults,
+    flat_network_fields,
+    flat_training,
+    stacked,
+    training_fields,
+)
 from ._registry import Reproduction, RunOptions, register
-from ._results import Results, config_from_dict, config_json, run_metadata
+from ._results import ArrayGroup, run_metadata
 
 # the paper's results (10 seeds, 100 epochs; activity before the first output spike and
 # silent neurons before training from the notebook of the paper's code)
@@ -46,7 +57,7 @@ class MnistData:
 
 
 @dataclass(frozen=True)
-class MnistConfig:
+class MnistConfig(ReadsFlatConfig):
     """The MNIST experiment: network, training and data settings (defaults: the paper's,
     held by `SpikingClassifier`, `TrainConfig` and `MnistData`), and the example digit."""
 
@@ -62,21 +73,12 @@ class MnistConfig:
                              f"with 10 classes, got {self.network.sizes}")
 
     @classmethod
-    def from_dict(cls, stored: dict[str, Any]) -> "MnistConfig":
-        """The config of a results JSON: nested (this version) or flat (results written
-        before the configs were nested, e.g. results/mnist_seed0.json)."""
-        if "network" in stored:
-            return config_from_dict(cls, stored)
-        flat = stored
-        network = SpikingClassifier(
-            model=Theta(tau=flat["tau"], current=flat["current"]),
-            sizes=(784, *flat["hidden"], 10), duration=flat["duration"],
-            n_bins=flat["n_bins"], w_scale=flat["w_scale"], gamma=flat["gamma"],
-            flip_probability=flat["flip_probability"], max_spikes=flat["max_spikes"])
-        training = TrainConfig(epochs=flat["epochs"], batch_size=flat["batch_size"],
-                               learning_rate=flat["learning_rate"],
-                               decay_epochs=flat["decay_epochs"], seed=flat["seed"],
-                               eval_batch_size=min(1000, flat["n_test"]))
+    def from_flat(cls, flat: dict[str, Any]) -> "MnistConfig":
+        """The config of results written before the configs were nested (e.g.
+        results/mnist_seed0.json); `from_dict` reads both layouts."""
+        network = SpikingClassifier(**flat_network_fields(flat, 784, 10, (
+            "duration", "n_bins", "w_scale", "gamma", "flip_probability", "max_spikes")))
+        training = flat_training(flat, eval_batch_size=min(1000, flat["n_test"]))
         return cls(network, training, MnistData(flat["n_train"], flat["n_test"]),
                    flat["example_index"], flat["trace_points"])
 
@@ -101,8 +103,62 @@ def load_data(config: MnistConfig, directory: str | Path | None = None):
     return tuple(data)
 
 
+@dataclass
+class MnistEpochs(EpochMetrics):
+    """Test metrics after each epoch (`EpochMetrics`, of `SpikingClassifier.summarize`)."""
+
+    loss_ordinary: Float[np.ndarray, " E"]  # loss of the ordinary first spike times
+    activity_first: Float[np.ndarray, " E"]  # hidden spikes before the first output spike
+    silent_first: Float[np.ndarray, " E"]  # hidden neurons silent before it, every image
+
+
+@dataclass(frozen=True)
+class MnistMetrics(Metrics):
+    """The test metrics of one epoch (`MnistEpochs` at one index)."""
+
+    loss_ordinary: float
+    activity_first: float
+    silent_first: float
+
+
+@dataclass
+class ExampleTrial(ArrayGroup):
+    """The example test image in the network before or after training (stored as
+    "example_{field}_{before|after}"): N = hidden + output neurons, S = max_spikes,
+    P = trace_points, C = 10 classes."""
+
+    KEY: ClassVar[str] = "example_{field}_{group}"
+
+    spike_times: Float[np.ndarray, "N S"]  # every neuron's spikes, +inf padded
+    first_times: Float[np.ndarray, " C"]  # first output spike times, pseudospikes counted
+    prediction: Int[np.ndarray, ""]  # class of the earliest output spike
+    voltage: Float[np.ndarray, "P C"]  # output voltages V at trace_time, clipped to +-100
+
+
+@dataclass(kw_only=True)
+class MnistResults(TrainedClassifierResults):
+    """Results of `run`: test metrics per epoch (`metrics`), the trained parameters and the
+    example test image before and after training (`before`, `after`)."""
+
+    config: MnistConfig
+    metrics: MnistEpochs
+    final: MnistMetrics  # after the last epoch
+    initial: MnistMetrics  # before training
+    example_image: UInt8[np.ndarray, "H W"]  # 28 x 28 pixels, 0-255
+    example_label: UInt8[np.ndarray, ""]
+    example_trace_time: Float[np.ndarray, " P"]  # times of the voltage traces, in [0, T]
+    before: ExampleTrial
+    after: ExampleTrial
+    paper: dict[str, float] = field(default_factory=lambda: dict(PAPER))  # for reference
+
+    def example(self, which: str) -> ExampleTrial:
+        """The example image's trial "before" or "after" training."""
+        return {"before": self.before, "after": self.after}[which]
+
+
 def run(config: MnistConfig = MnistConfig(), checkpoint: str | Path | None = None,
-        progress: bool = True, data_dir: str | Path | None = None, devices=None) -> Results:
+        progress: bool = True, data_dir: str | Path | None = None,
+        devices=None) -> MnistResults:
     """Train one seed; return the test metrics per epoch, the final parameters and the
     example digit's spikes and output voltages before and after training.
 
@@ -118,32 +174,20 @@ def run(config: MnistConfig = MnistConfig(), checkpoint: str | Path | None = Non
     result = train(net, initial, train_data, test_data, config.training,
                    checkpoint=checkpoint, fingerprint=fingerprint, progress=progress,
                    devices=devices)
-    arrays = {name: np.asarray(values) for name, values in result.metrics.items()}
-    arrays.update(step_loss=result.step_loss, step_accuracy=result.step_accuracy)
-    for index, (w, phases) in enumerate(zip(result.params["weights"],
-                                            result.params["initial_phases"], strict=True)):
-        arrays[f"weights_{index + 1}"] = np.asarray(w)
-        arrays[f"initial_phases_{index + 1}"] = np.asarray(phases)
     images, labels = load_mnist("test", data_dir)
-    arrays["example_image"] = images[config.example_index]
-    arrays["example_label"] = np.asarray(labels[config.example_index])
-    arrays["example_trace_time"] = np.linspace(0, net.duration, config.trace_points)
-    for name, params in (("before", initial), ("after", result.params)):
-        example = example_trial(net, params, test_data[0][config.example_index],
-                                config.trace_points)
-        arrays.update({f"example_{key}_{name}": value for key, value in example.items()})
-    metadata = run_metadata(time.perf_counter() - start, config.training.seed)
-    final = {name: values[-1] for name, values in result.metrics.items()}
-    metadata.update(
-        epochs=len(result.metrics["accuracy"]) - 1, final=final,
-        initial={name: values[0] for name, values in result.metrics.items()},
-        seconds_per_epoch=float(np.mean(result.metrics["epoch_seconds"][1:] or [np.nan])),
-        training_wall_time_s=result.wall_time, paper=PAPER)
-    return Results(arrays=arrays, config=asdict(config), metadata=metadata)
+    examples = {name: example_trial(net, params, test_data[0][config.example_index],
+                                    config.trace_points)
+                for name, params in (("before", initial), ("after", result.params))}
+    return MnistResults(
+        config=config, **training_fields(result, MnistEpochs, MnistMetrics),
+        example_image=images[config.example_index],
+        example_label=np.asarray(labels[config.example_index]),
+        example_trace_time=np.linspace(0, net.duration, config.trace_points), **examples,
+        metadata=run_metadata(time.perf_counter() - start, config.training.seed))
 
 
 def example_trial(net: SpikingClassifier, params: Params, bins: np.ndarray,
-                  trace_points: int) -> dict[str, np.ndarray]:
+                  trace_points: int) -> ExampleTrial:
     """One image: spike times of all neurons (N, S), first output spike times, the
     prediction, and the output neurons' voltages (trace_points, n_classes) on a grid of
     trace_points times in [0, T] (clipped to +-100: V is infinite at a spike)."""
@@ -162,12 +206,12 @@ def example_trial(net: SpikingClassifier, params: Params, bins: np.ndarray,
     grid = np.linspace(0, net.duration, trace_points)
     trace = jnp.moveaxis(state_trace(net.model, events, grid), 1, 0)  # (D, G, N)
     voltage = net.model.voltage(trace)[:, -net.sizes[-1]:]
-    return {"spike_times": spikes, "first_times": np.asarray(first),
-            "prediction": np.asarray(jnp.argmin(first)),
-            "voltage": np.clip(np.asarray(voltage), -100, 100)}
+    return ExampleTrial(spike_times=spikes, first_times=np.asarray(first),
+                        prediction=np.asarray(jnp.argmin(first)),
+                        voltage=np.clip(np.asarray(voltage), -100, 100))
 
 
-def _reproduce(options: RunOptions) -> dict[str, Results]:
+def _reproduce(options: RunOptions) -> dict[str, MnistResults]:
     """Full-scale runs (60 000 training images, batch 1000, float32), one per seed
     (default: seed 0), checkpointed in the run directory; --quick: 1 epoch of 6000 images."""
     runs = {}
@@ -188,21 +232,15 @@ register(Reproduction(
     size=lambda results: results.metadata["epochs"], size_label="epochs", multi_process=True))
 
 
-def _stacked(runs: Sequence[Results], key: str) -> np.ndarray:
-    """(n_runs, n_epochs + 1) array of a metric, truncated to the shortest run."""
-    length = min(len(r[key]) for r in runs)
-    return np.stack([np.asarray(r[key][:length], float) for r in runs])
-
-
-def compare(runs: Sequence[Results]) -> list[tuple[str, str, str]]:
+def compare(runs: Sequence[MnistResults]) -> list[tuple[str, str, str]]:
     """Rows (quantity, paper, ours) of the paper-vs-run table; ours: mean +- std over
     seeds after the last common epoch."""
-    def ours(key, scale=100.0, epoch=-1, digits=1):
-        values = _stacked(runs, key)[:, epoch] * scale
+    def ours(name, scale=100.0, epoch=-1, digits=1):
+        values = stacked(runs, name)[:, epoch] * scale
         spread = f" ± {values.std():.{digits}f}" if len(values) > 1 else ""
         return f"{values.mean():.{digits}f}{spread}"
 
-    epochs = len(_stacked(runs, "accuracy")[0]) - 1
+    epochs = len(stacked(runs, "accuracy")[0]) - 1
     return [
         ("test accuracy (%)",
          f"{100 * PAPER['accuracy']:.1f} ± {100 * PAPER['accuracy_std']:.1f}", ours("accuracy")),
@@ -221,14 +259,7 @@ def compare(runs: Sequence[Results]) -> list[tuple[str, str, str]]:
     ]
 
 
-def load(path: str | Path) -> Results:
-    """A stored MNIST run, its config in the nested form (`MnistConfig.from_dict`)."""
-    results = Results.load(path)
-    results.config = config_json(MnistConfig.from_dict(results.config))
-    return results
-
-
-def load_runs(results_dir: str | Path = "results") -> list[Results]:
+def load_runs(results_dir: str | Path = "results") -> list[MnistResults]:
     """The stored full-scale runs results_dir/mnist_seed*.npz, by seed."""
     paths = sorted(Path(results_dir).glob("mnist_seed*.npz"),
                    key=lambda p: int(p.stem.removeprefix("mnist_seed")))
@@ -236,7 +267,7 @@ def load_runs(results_dir: str | Path = "results") -> list[Results]:
         raise FileNotFoundError(
             f"no results/mnist_seed*.npz in {Path(results_dir).resolve()}: run "
             "`snnlib reproduce mnist --promote` (hours) or use quick parameters")
-    return [load(p) for p in paths]
+    return [MnistResults.load(p) for p in paths]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,26 +10,35 @@ looked at for any choice (its accuracy is recorded per epoch for the figure, and
 result is the one after the last, pre-set epoch).
 """
 
-import math
 import time
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import Array
 from jax.typing import ArrayLike
+from jaxtyping import Float, Int, Int8
 
 from ..classifier import Params, SpikingClassifier
 from ..data.yinyang import load_yinyang
 from ..feedforward import LayerSpikes, check_spike_budget, simulate_feedforward_batch
 from ..losses import first_spike_cross_entropy
-from ..neurons import Theta
 from ..training import TrainConfig, train
+from ._classification import (
+    EpochMetrics,
+    Metrics,
+    ReadsFlatConfig,
+    TrainedClassifierResults,
+    flat_network_fields,
+    flat_training,
+    training_fields,
+)
 from ._registry import Reproduction, RunOptions, register
-from ._results import Results, run_metadata
+from ._results import ArrayGroup, run_metadata
 
 # reported test accuracies (mean, sample std over seeds) and their sources
 PEERS = {
@@ -50,6 +59,8 @@ ANALYSIS_SPIKES = 3
 class YinYangNetwork(SpikingClassifier):
     """`SpikingClassifier` on time-coded points: 5 input channels (4 features, bias).
 
+    Defaults: the full-scale run's network, 5-120-3 theta neurons (tau = 6/pi, I0 = 5/4)
+    with T = 2, initial weights uniform in +-3/sqrt(fan_in), initial phases Theta/2.
     Inputs are features (B, 4); channel i spikes at t_max * feature_i, channel 4 (bias)
     at t_bias. Initial phases start at phase_init * Theta. With pseudospikes=False the
     first output spike times count ordinary spikes only (a silent output neuron has
@@ -57,17 +68,26 @@ class YinYangNetwork(SpikingClassifier):
     validation and test by the labels (`TEST_OFFSET`).
     """
 
-    sizes: tuple[int, ...] = (5, 120, 3)
-    duration: float = 2.0
-    t_max: float = 1.0
-    t_bias: float = 0.0
-    phase_init: float = 0.5
-    w_scale: float = 1.0
+    sizes: tuple[int, ...] = (N_FEATURES + 1, 120, 3)
+    duration: float = 2.0  # T
+    t_max: float = 1.0  # input spike time of feature value 1
+    t_bias: float = 0.0  # time of the bias input spike
+    phase_init: float = 0.5  # initial phases, in units of Theta
+    w_scale: float = 3.0
     w_mean: float = 0.0
     pseudospikes: bool = True
     flip_probability: float = 0.0
     max_spikes: int = 1
     simulator: str = field(default="layered", init=False)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.sizes[0] != N_FEATURES + 1 or self.sizes[-1] != 3:
+            raise ValueError(f"YinYangNetwork: sizes must start with {N_FEATURES + 1} inputs "
+                             f"(4 features, bias) and end with 3 classes, got {self.sizes}")
+        if not 0 <= self.t_max <= self.duration or not 0 <= self.t_bias <= self.duration:
+            raise ValueError(f"YinYangNetwork: t_max and t_bias must lie in [0, duration="
+                             f"{self.duration}], got {self.t_max} and {self.t_bias}")
 
     def init(self, key: Array, dtype=jnp.float32) -> Params:
         """Weights uniform in w_mean/fan_in +- w_scale/sqrt(fan_in); phases phase_init Theta."""
@@ -143,48 +163,45 @@ class YinYangNetwork(SpikingClassifier):
 
 
 @dataclass(frozen=True)
-class YinYangConfig:
-    """Parameters of the Yin-Yang experiment (defaults: the full-scale run, chosen on the
-    validation split: 100 epochs, lr 1e-2 decaying with time constant 25 epochs, w_scale 3,
-    120 hidden neurons; 99.1 % validation accuracy for seeds 0 and 1)."""
+class YinYangData:
+    """Which points: the first n_train of the 5000 training points (evaluation: the
+    validation and test splits, 1000 points each)."""
 
-    epochs: int = 100
-    seed: int = 0
-    hidden: tuple[int, ...] = (120,)
-    tau: float = 6 / math.pi
-    current: float = 1.25  # I0
-    duration: float = 2.0  # T
-    t_max: float = 1.0
-    t_bias: float = 0.0
-    phase_init: float = 0.5  # initial phases, in units of Theta
-    w_scale: float = 3.0
-    w_mean: float = 0.0
-    gamma: float = 1e-2
-    pseudospikes: bool = True
-    batch_size: int = 100
-    learning_rate: float = 1e-2
-    decay_epochs: float = 25.0
-    max_spikes: int = 1
     n_train: int = 5000
+
+    def __post_init__(self) -> None:
+        if not 0 < self.n_train <= 5000:
+            raise ValueError(f"YinYangData: n_train must lie in 1..5000, got {self.n_train}")
+
+
+@dataclass(frozen=True)
+class YinYangConfig(ReadsFlatConfig):
+    """Parameters of the Yin-Yang experiment; defaults: the full-scale run, chosen on the
+    validation split (the network's defaults, `YinYangNetwork`: 120 hidden neurons, w_scale
+    3; training: 100 epochs, batches of 100, lr 1e-2 decaying with time constant 25 epochs;
+    99.1 % validation accuracy for seeds 0 and 1)."""
+
+    network: YinYangNetwork = field(default_factory=YinYangNetwork)
+    training: TrainConfig = field(default_factory=partial(
+        TrainConfig, batch_size=100, learning_rate=1e-2, decay_epochs=25.0))
+    data: YinYangData = field(default_factory=YinYangData)
     monitor_test: bool = True  # evaluate the test split too (recorded, never used to choose)
     map_points: int = 101  # decision map: map_points^2 points of the unit square
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "hidden", tuple(int(n) for n in self.hidden))
-        if not 0 < self.n_train <= 5000:
-            raise ValueError(f"n_train must lie in 1..5000, got {self.n_train}")
-        if not 0 <= self.t_max <= self.duration or not 0 <= self.t_bias <= self.duration:
-            raise ValueError("t_max and t_bias must lie in [0, duration]")
+        if self.map_points < 2:
+            raise ValueError(f"YinYangConfig: map_points must be >= 2, got {self.map_points}")
 
-
-def network(config: YinYangConfig) -> YinYangNetwork:
-    """The network of a config: theta neurons, 5 - hidden - 3."""
-    return YinYangNetwork(
-        model=Theta(tau=config.tau, current=config.current),
-        sizes=(N_FEATURES + 1, *config.hidden, 3), duration=config.duration,
-        t_max=config.t_max, t_bias=config.t_bias, phase_init=config.phase_init,
-        w_scale=config.w_scale, w_mean=config.w_mean, gamma=config.gamma,
-        pseudospikes=config.pseudospikes, max_spikes=config.max_spikes)
+    @classmethod
+    def from_flat(cls, flat: dict[str, Any]) -> "YinYangConfig":
+        """The config of results written before the configs were nested (e.g.
+        results/yinyang_seed0.json); `from_dict` reads both layouts."""
+        network = YinYangNetwork(**flat_network_fields(flat, N_FEATURES + 1, 3, (
+            "duration", "t_max", "t_bias", "phase_init", "w_scale", "w_mean", "gamma",
+            "pseudospikes", "max_spikes")))
+        training = flat_training(flat)
+        return cls(network, training, YinYangData(flat["n_train"]), flat["monitor_test"],
+                   flat["map_points"])
 
 
 def eval_data(monitor_test: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -198,45 +215,96 @@ def eval_data(monitor_test: bool) -> tuple[np.ndarray, np.ndarray]:
     return features.astype(np.float32), labels.astype(np.int32)
 
 
+@dataclass
+class YinYangEpochs(EpochMetrics):
+    """Metrics after each epoch (`EpochMetrics`, of `YinYangNetwork.summarize`): the
+    unprefixed ones on the validation split, test_* on the test split (0 without
+    monitor_test)."""
+
+    test_accuracy: Float[np.ndarray, " E"]
+    test_accuracy_ordinary: Float[np.ndarray, " E"]
+    test_loss: Float[np.ndarray, " E"]
+
+
+@dataclass(frozen=True)
+class YinYangMetrics(Metrics):
+    """The metrics of one epoch (`YinYangEpochs` at one index)."""
+
+    test_accuracy: float
+    test_accuracy_ordinary: float
+    test_loss: float
+
+
+@dataclass
+class DecisionMap(ArrayGroup):
+    """Predicted class on a G x G grid over the unit square (stored as "map_grid",
+    "map_prediction")."""
+
+    KEY: ClassVar[str] = "map_{field}"
+
+    grid: Float[np.ndarray, " G"]  # the x and the y values
+    prediction: Int8[np.ndarray, "G G"]  # [y index, x index]: 0 yin, 1 yang, 2 dot
+
+
+@dataclass
+class ExampleSpikes(ArrayGroup):
+    """The example test points (one per class) in the network before or after training
+    (stored as "example_{field}_{before|after}"): M = 5 inputs + hidden + 3 outputs,
+    S = `ANALYSIS_SPIKES`."""
+
+    KEY: ClassVar[str] = "example_{field}_{group}"
+
+    spike_times: Float[np.ndarray, "3 M S"]  # inputs first, +inf padded
+    first_times: Float[np.ndarray, "3 3"]  # first output spike times, pseudospikes counted
+
+
+@dataclass(kw_only=True)
+class YinYangResults(TrainedClassifierResults):
+    """Results of `run`: metrics per epoch (`metrics`), the trained parameters, the
+    decision map, the test predictions and the example points before and after training."""
+
+    config: YinYangConfig
+    metrics: YinYangEpochs
+    final: YinYangMetrics  # after the last epoch
+    initial: YinYangMetrics  # before training
+    decision_map: DecisionMap  # of the trained network
+    test_prediction: Int8[np.ndarray, " P"]  # predicted class of each test point
+    example_index: Int[np.ndarray, " 3"]  # the example test points: the first of each class
+    before: ExampleSpikes
+    after: ExampleSpikes
+    peers: dict[str, list] = field(default_factory=lambda: {  # for reference
+        name: list(value) for name, value in PEERS.items()})
+
+    def example(self, which: str) -> ExampleSpikes:
+        """The example points' spikes "before" or "after" training."""
+        return {"before": self.before, "after": self.after}[which]
+
+
 def run(config: YinYangConfig = YinYangConfig(), checkpoint: str | Path | None = None,
-        progress: bool = True) -> Results:
+        progress: bool = True) -> YinYangResults:
     """Train one seed; return validation (and test) metrics per epoch, the parameters,
     the decision map and spike rasters of one example per class before and after."""
     start = time.perf_counter()
-    net = network(config)
+    net = config.network
     features, labels = load_yinyang("train")
-    train_data = (features[:config.n_train].astype(np.float32),
-                  labels[:config.n_train].astype(np.int32))
-    initial = net.init(jax.random.PRNGKey(config.seed))
-    fingerprint = asdict(config) | {"epochs": None, "map_points": None}
-    result = train(net, initial, train_data, eval_data(config.monitor_test),
-                   TrainConfig(epochs=config.epochs, batch_size=config.batch_size,
-                               learning_rate=config.learning_rate,
-                               decay_epochs=config.decay_epochs, seed=config.seed,
-                               eval_batch_size=1000),
+    train_data = (features[:config.data.n_train].astype(np.float32),
+                  labels[:config.data.n_train].astype(np.int32))
+    initial = net.init(jax.random.PRNGKey(config.training.seed))
+    # the trajectory does not depend on the number of epochs or on the map shown
+    fingerprint = {"network": asdict(net), "data": asdict(config.data),
+                   "monitor_test": config.monitor_test}
+    result = train(net, initial, train_data, eval_data(config.monitor_test), config.training,
                    checkpoint=checkpoint, fingerprint=fingerprint, progress=progress)
-    arrays = {name: np.asarray(values) for name, values in result.metrics.items()}
-    arrays.update(step_loss=result.step_loss, step_accuracy=result.step_accuracy)
-    arrays |= {f"{kind}_{layer + 1}": np.asarray(value)  # weights_1, initial_phases_1, ...
-               for kind in ("weights", "initial_phases")
-               for layer, value in enumerate(result.params[kind])}
-    arrays.update(decision_map(net, result.params, config.map_points))
     test_features, test_labels = load_yinyang("test")
-    arrays["test_prediction"] = predict(net, result.params, test_features)
-    arrays["example_index"] = np.array([np.flatnonzero(test_labels == c)[0] for c in range(3)])
-    for name, params in (("before", initial), ("after", result.params)):
-        spikes, first = example_spikes(net, params, test_features[arrays["example_index"]])
-        arrays[f"example_spike_times_{name}"] = spikes
-        arrays[f"example_first_times_{name}"] = first
-    metadata = run_metadata(time.perf_counter() - start, config.seed)
-    metadata.update(
-        epochs=len(result.metrics["accuracy"]) - 1,
-        final={name: values[-1] for name, values in result.metrics.items()},
-        initial={name: values[0] for name, values in result.metrics.items()},
-        seconds_per_epoch=float(np.mean(result.metrics["epoch_seconds"][1:] or [np.nan])),
-        training_wall_time_s=result.wall_time,
-        peers={name: list(value) for name, value in PEERS.items()})
-    return Results(arrays=arrays, config=asdict(config), metadata=metadata)
+    example_index = np.array([np.flatnonzero(test_labels == c)[0] for c in range(3)])
+    examples = {name: example_spikes(net, params, test_features[example_index])
+                for name, params in (("before", initial), ("after", result.params))}
+    return YinYangResults(
+        config=config, **training_fields(result, YinYangEpochs, YinYangMetrics),
+        decision_map=decision_map(net, result.params, config.map_points),
+        test_prediction=predict(net, result.params, test_features),
+        example_index=example_index, **examples,
+        metadata=run_metadata(time.perf_counter() - start, config.training.seed))
 
 
 def predict(net: YinYangNetwork, params: Params, features: ArrayLike,
@@ -253,18 +321,18 @@ def predict(net: YinYangNetwork, params: Params, features: ArrayLike,
     return np.concatenate(predictions).astype(np.int8)
 
 
-def decision_map(net: YinYangNetwork, params: Params, points: int) -> dict[str, np.ndarray]:
+def decision_map(net: YinYangNetwork, params: Params, points: int) -> DecisionMap:
     """Predicted class on a points x points grid over the unit square."""
     grid = np.linspace(0.0, 1.0, points)
     x, y = np.meshgrid(grid, grid)
     xy = np.stack([x.ravel(), y.ravel()], axis=-1)
     features = np.concatenate([xy, 1 - xy], axis=-1)
-    return {"map_grid": grid,
-            "map_prediction": predict(net, params, features).reshape(points, points)}
+    return DecisionMap(grid=grid,
+                       prediction=predict(net, params, features).reshape(points, points))
 
 
 def example_spikes(net: YinYangNetwork, params: Params, features: ArrayLike
-                   ) -> tuple[np.ndarray, np.ndarray]:
+                   ) -> ExampleSpikes:
     """Spike times of all neurons (inputs first) for a few points, (B, 5 + N, S) with
     S = `ANALYSIS_SPIKES`, and their first output spike times (B, 3)."""
     net = replace(net, max_spikes=ANALYSIS_SPIKES)
@@ -275,7 +343,7 @@ def example_spikes(net: YinYangNetwork, params: Params, features: ArrayLike
     inputs = jnp.pad(inputs, ((0, 0), (0, 0), (0, net.max_spikes - 1)),
                      constant_values=jnp.inf)
     spikes = jnp.concatenate([inputs, *[layer.times for layer in layers]], axis=1)
-    return np.asarray(spikes), np.asarray(first)
+    return ExampleSpikes(spike_times=np.asarray(spikes), first_times=np.asarray(first))
 
 
 @partial(jax.jit, static_argnums=0)
@@ -286,10 +354,11 @@ def _first_times(net: YinYangNetwork, params: Params, features: Array
 
 
 # the full-scale runs: the chosen network and the two ablations, with their default seeds
-VARIANTS: dict[str, dict] = {
+# (the YinYangNetwork fields that differ from the full network's)
+VARIANTS: dict[str, dict[str, Any]] = {
     "full": {},
     "nopseudo": {"pseudospikes": False},  # ordinary spikes only in the loss
-    "shallow": {"hidden": ()},  # no hidden layer: 5 - 3
+    "shallow": {"sizes": (N_FEATURES + 1, 3)},  # no hidden layer: 5 - 3
 }
 DEFAULT_SEEDS = {"full": tuple(range(10)), "nopseudo": (0, 1, 2), "shallow": (0, 1, 2)}
 QUICK_EPOCHS = 3
@@ -299,8 +368,10 @@ def variant_config(variant: str, seed: int, epochs: int | None = None) -> YinYan
     """The config of a full-scale run of one variant ("full", "nopseudo", "shallow")."""
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
+    config = YinYangConfig()
     epochs = {} if epochs is None else {"epochs": epochs}
-    return YinYangConfig(seed=seed, **VARIANTS[variant], **epochs)
+    return replace(config, network=replace(config.network, **VARIANTS[variant]),
+                   training=replace(config.training, seed=seed, **epochs))
 
 
 def run_name(variant: str, seed: int) -> str:
@@ -309,7 +380,7 @@ def run_name(variant: str, seed: int) -> str:
 
 
 def reproduce(seeds=(0,), variant: str = "full", epochs: int | None = None,
-              results_dir: str | Path = "results") -> list[Results]:
+              results_dir: str | Path = "results") -> list[YinYangResults]:
     """Full-scale runs, one per seed, checkpointed in results_dir/checkpoints/NAME.ckpt
     (rerun to resume) and saved as results_dir/NAME.npz/.json (`run_name`)."""
     results_dir = Path(results_dir)
@@ -323,7 +394,8 @@ def reproduce(seeds=(0,), variant: str = "full", epochs: int | None = None,
     return runs
 
 
-def load_runs(variant: str = "full", results_dir: str | Path = "results") -> list[Results]:
+def load_runs(variant: str = "full", results_dir: str | Path = "results"
+              ) -> list[YinYangResults]:
     """The stored full-scale runs of a variant, by seed."""
     prefix = run_name(variant, 0).removesuffix("0")
     paths = sorted(Path(results_dir).glob(f"{prefix}*.npz"),
@@ -332,10 +404,10 @@ def load_runs(variant: str = "full", results_dir: str | Path = "results") -> lis
         raise FileNotFoundError(
             f"no {prefix}*.npz in {Path(results_dir).resolve()}: run python -m "
             f"snnlib.experiments.yinyang --variant {variant} or use quick parameters")
-    return [Results.load(p) for p in paths]
+    return [YinYangResults.load(p) for p in paths]
 
 
-def _reproduce(options: RunOptions) -> dict[str, Results]:
+def _reproduce(options: RunOptions) -> dict[str, YinYangResults]:
     """`snnlib reproduce yinyang`: every variant for the given seeds (default: the full
     network for seeds 0-9, the ablations for 0-2), checkpointed in the run directory;
     --quick: QUICK_EPOCHS epochs each."""
@@ -370,9 +442,9 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     for seed in args.seeds:
         results = reproduce((seed,), args.variant, args.epochs, args.results_dir)[0]
-        final = results.metadata["final"]
-        print(f"{args.variant} seed {seed}: {results.metadata['epochs']} epochs, validation "
-              f"{final['accuracy']:.4f}, test {final['test_accuracy']:.4f}", flush=True)
+        print(f"{args.variant} seed {seed}: {results.epochs} epochs, validation "
+              f"{results.final.accuracy:.4f}, test {results.final.test_accuracy:.4f}",
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Figure of the MNIST experiment (paper Fig. 4), drawn from the Results of one or more seeds."""
+"""Figure of the MNIST experiment (paper Fig. 4), drawn from the `MnistResults` of one or
+more seeds."""
 
 from collections.abc import Sequence
 
@@ -7,6 +8,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from ..experiments._classification import stacked
 from . import PALETTE, panel_labels
 
 CLASS_COLORS = plt.get_cmap("tab10").colors
@@ -14,19 +16,19 @@ CLASS_COLORS = plt.get_cmap("tab10").colors
 
 def layer_sizes(results) -> list[int]:
     """Neurons per layer (hidden layers, then the 10 output neurons)."""
-    return list(results.config["network"]["sizes"][1:])
+    return list(results.config.network.sizes[1:])
 
 
 def digit(ax: Axes, results) -> None:
     """The example test image with its label."""
-    ax.imshow(results["example_image"], cmap="gray_r")
-    ax.set(xticks=[], yticks=[], title=f"test image (label {int(results['example_label'])})")
+    ax.imshow(results.example_image, cmap="gray_r")
+    ax.set(xticks=[], yticks=[], title=f"test image (label {int(results.example_label)})")
 
 
 def raster(ax: Axes, results, which: str) -> None:
     """Spikes of all neurons for the example image (layers bottom to top, output on top)."""
-    times = results[f"example_spike_times_{which}"]
-    duration = results.config["network"]["duration"]
+    times = results.example(which).spike_times
+    duration = results.config.network.duration
     rows = [row[np.isfinite(row)] for row in times]
     ax.eventplot(rows, colors="k", linewidths=0.8, linelengths=2.0)
     start = 0
@@ -39,7 +41,7 @@ def raster(ax: Axes, results, which: str) -> None:
                 fontsize=8, color="0.4")
         start += size
     n = start
-    prediction = int(results[f"example_prediction_{which}"])
+    prediction = int(results.example(which).prediction)
     ax.set(xlim=(0, duration), ylim=(-1, n), xlabel="time $t$", ylabel="neuron",
            yticks=np.cumsum([0, *layer_sizes(results)])[:-1],
            title=f"{which} training: {sum(len(r) for r in rows)} spikes, predicts {prediction}")
@@ -47,9 +49,9 @@ def raster(ax: Axes, results, which: str) -> None:
 
 def voltages(ax: Axes, results, which: str) -> None:
     """Voltage traces V(t) of the 10 output neurons for the example image."""
-    time = results["example_trace_time"]
-    voltage = results[f"example_voltage_{which}"]
-    label = int(results["example_label"])
+    time = results.example_trace_time
+    voltage = results.example(which).voltage
+    label = int(results.example_label)
     for index in range(voltage.shape[1]):
         ax.plot(time, voltage[:, index], color=CLASS_COLORS[index],
                 lw=2.0 if index == label else 0.8, label=str(index))
@@ -65,13 +67,13 @@ def error_vs_epoch(ax: Axes, runs: Sequence) -> None:
     import seaborn as sns
 
     frames = []
-    for key, label in (("accuracy", "incl. pseudospikes"),
-                       ("accuracy_ordinary", "ordinary spikes only")):
-        error = _stacked(runs, key, lambda a: 1 - a)
+    for name, label in (("accuracy", "incl. pseudospikes"),
+                        ("accuracy_ordinary", "ordinary spikes only")):
+        error = 1 - stacked(runs, name)
         epochs = np.arange(1, error.shape[1] + 1)
         for run, row in zip(runs, error, strict=True):
             frames.append(pd.DataFrame({"epoch + 1": epochs, "test error": row,
-                                        "seed": run.config["training"]["seed"],
+                                        "seed": run.config.training.seed,
                                         "counting": label}))
     data = pd.concat(frames, ignore_index=True)
     palette = {"incl. pseudospikes": PALETTE["pseudo"],
@@ -84,12 +86,6 @@ def error_vs_epoch(ax: Axes, runs: Sequence) -> None:
     ax.set(xscale="log", yscale="log", ylim=(1e-2, 1),
            title=f"{len(runs)} seed{'s' if len(runs) > 1 else ''}")
     ax.legend(title=None)
-
-
-def _stacked(runs: Sequence, key: str, transform=lambda a: a) -> np.ndarray:
-    """(n_runs, n_epochs + 1) array of a metric, truncated to the shortest run."""
-    length = min(len(r[key]) for r in runs)
-    return np.stack([transform(np.asarray(r[key][:length], float)) for r in runs])
 
 
 def figure(runs: Sequence) -> Figure:

@@ -1,4 +1,4 @@
-"""Figures of the Yin-Yang experiment, drawn from the Results of one or more seeds."""
+"""Figures of the Yin-Yang experiment, drawn from the `YinYangResults` of one or more seeds."""
 
 from collections.abc import Mapping, Sequence
 
@@ -9,8 +9,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 from ..data.yinyang import CLASS_NAMES
-from ..experiments.yinyang import PEERS
-from ..neurons import Theta
+from ..experiments._classification import stacked
 from . import PALETTE, panel_labels
 
 # Okabe & Ito colours for yin, yang and the dots
@@ -31,18 +30,18 @@ def data_set(ax: Axes, features: np.ndarray, labels: np.ndarray, title: str = ""
 def decision_map(ax: Axes, results, features: np.ndarray, labels: np.ndarray) -> None:
     """The trained network's class over the unit square, the test points it gets wrong
     marked (black crosses)."""
-    grid = results["map_grid"]
+    grid = results.decision_map.grid
     step = grid[1] - grid[0]
     extent = (grid[0] - step / 2, grid[-1] + step / 2, grid[0] - step / 2, grid[-1] + step / 2)
-    ax.imshow(results["map_prediction"], origin="lower", extent=extent, alpha=0.45,
+    ax.imshow(results.decision_map.prediction, origin="lower", extent=extent, alpha=0.45,
               cmap=ListedColormap(CLASS_COLORS), vmin=-0.5, vmax=2.5, interpolation="nearest")
-    wrong = results["test_prediction"] != labels
+    wrong = results.test_prediction != labels
     ax.scatter(features[wrong, 0], features[wrong, 1], marker="x", s=14, lw=0.8, color="k",
                label=f"{int(wrong.sum())} wrong test points")
     circle = plt.Circle((0.5, 0.5), 0.5, fill=False, color="0.3", lw=0.6)
     ax.add_patch(circle)
     ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal", xlabel="$x$", ylabel="$y$",
-           title=f"decision map, seed {results.config['seed']}")
+           title=f"decision map, seed {results.config.training.seed}")
     ax.legend(loc="upper right", fontsize=8)
 
 
@@ -51,9 +50,10 @@ def raster(ax: Axes, results, example: int, which: str) -> None:
     before or after training. The three output neurons get wide rows in their class
     colours; orange: their first spikes when these are pseudospikes (after T, before
     T + Theta)."""
-    duration = results.config["duration"]
-    spikes = results[f"example_spike_times_{which}"][example]
-    first = results[f"example_first_times_{which}"][example]
+    net = results.config.network
+    duration = net.duration
+    spikes = results.example(which).spike_times[example]
+    first = results.example(which).first_times[example]
     rows = [row[np.isfinite(row)] for row in spikes]
     n_hidden = len(rows) - 8
     output_rows = n_hidden + 5 + OUTPUT_ROW * (np.arange(3) + 0.5) + 2
@@ -65,7 +65,7 @@ def raster(ax: Axes, results, example: int, which: str) -> None:
     ax.axhspan(-0.5, 4.5, color="0.93", zorder=0)
     ax.axhspan(output_rows[0] - OUTPUT_ROW / 2, output_rows[-1] + OUTPUT_ROW / 2, color="0.93",
                zorder=0)
-    right = duration + Theta(results.config["tau"], results.config["current"]).period
+    right = duration + net.model.period
     pseudo = first > duration
     ax.scatter(first[pseudo], output_rows[pseudo], marker="|", s=(0.8 * OUTPUT_ROW) ** 2,
                lw=2.0, color=PALETTE["pseudo"], zorder=3)
@@ -78,20 +78,21 @@ def raster(ax: Axes, results, example: int, which: str) -> None:
            title=f"{CLASS_NAMES[example]}, {which} training: {predicted}")
 
 
-def accuracy_vs_epoch(ax: Axes, groups: Mapping[str, Sequence], keys=("accuracy",),
+def accuracy_vs_epoch(ax: Axes, groups: Mapping[str, Sequence], metrics=("accuracy",),
                       colors: Sequence[str] | None = None, per_seed: bool = False) -> None:
     """Accuracy (%) vs epoch: mean over the seeds of each group, +- one sample standard
-    deviation shaded (per_seed: every seed's curve drawn thin instead); keys name the
-    metrics (validation "accuracy", "test_accuracy")."""
+    deviation shaded (per_seed: every seed's curve drawn thin instead); metrics name the
+    fields of `YinYangEpochs` drawn (validation "accuracy", "test_accuracy"; the test
+    split's only for runs that monitored it)."""
     colors = list(colors or plt.rcParams["axes.prop_cycle"].by_key()["color"])
-    lines = [(name, runs, key) for name, runs in groups.items() for key in keys
-             if all(key in run.arrays for run in runs)]
-    for (name, runs, key), color in zip(lines, colors, strict=False):
-        values = 100 * stacked(runs, key)
+    lines = [(name, runs, metric) for name, runs in groups.items() for metric in metrics
+             if not metric.startswith("test") or all(run.config.monitor_test for run in runs)]
+    for (name, runs, metric), color in zip(lines, colors, strict=False):
+        values = 100 * stacked(runs, metric)
         epochs = np.arange(values.shape[1])
         mean = values.mean(axis=0)
-        split = "test" if key.startswith("test") else "validation"
-        label = f"{name}, {split}" if len(keys) > 1 else name
+        split = "test" if metric.startswith("test") else "validation"
+        label = f"{name}, {split}" if len(metrics) > 1 else name
         ax.plot(epochs, mean, color=color, lw=1.2, label=f"{label} ({len(runs)})",
                 ls="-" if split == "validation" else "--")
         if per_seed:
@@ -104,12 +105,6 @@ def accuracy_vs_epoch(ax: Axes, groups: Mapping[str, Sequence], keys=("accuracy"
               title_fontsize=8)
 
 
-def stacked(runs: Sequence, key: str) -> np.ndarray:
-    """(n_runs, n_epochs + 1) array of a metric, truncated to the shortest run."""
-    length = min(len(run[key]) for run in runs)
-    return np.stack([np.asarray(run[key][:length], float) for run in runs])
-
-
 def mean_std(values: Sequence[float]) -> str:
     """'mean ± sample std' in % (just the value for one seed)."""
     values = 100 * np.asarray(values, float)
@@ -118,17 +113,21 @@ def mean_std(values: Sequence[float]) -> str:
     return f"{values.mean():.1f} ± {values.std(ddof=1):.1f}"
 
 
-def comparison(groups: Mapping[str, Sequence]) -> list[tuple[str, str, str, str]]:
-    """Rows (network, test accuracy %, seeds, source): the peers' reported numbers, then
-    ours (final epoch of each group of runs)."""
+def comparison(groups: Mapping[str, Sequence], peers: Mapping[str, Sequence]
+               ) -> list[tuple[str, str, str, str]]:
+    """Rows (network, test accuracy %, seeds, source): the peers' reported numbers
+    ({name: (mean, std or None, source)}, e.g. `snnlib.experiments.yinyang.PEERS`), then
+    ours (final epoch of each group of runs; validation if a run did not monitor the test
+    split)."""
     rows = []
-    for name, (mean, std, source) in PEERS.items():
+    for name, (mean, std, source) in peers.items():
         value = f"{100 * mean:.1f}" + (f" ± {100 * std:.1f}" if std is not None else "")
         rows.append((name, value, "", source))
     for name, runs in groups.items():
-        key = "test_accuracy" if "test_accuracy" in runs[0].arrays else "accuracy"
-        split = "" if key == "test_accuracy" else " (validation)"
-        rows.append((f"{name}{split}", mean_std([run[key][-1] for run in runs]),
+        tested = all(run.config.monitor_test for run in runs)
+        accuracies = [run.final.test_accuracy if tested else run.final.accuracy
+                      for run in runs]
+        rows.append((f"{name}{'' if tested else ' (validation)'}", mean_std(accuracies),
                      str(len(runs)), "this book"))
     return rows
 
@@ -147,7 +146,7 @@ def figure(runs: Sequence, features: np.ndarray, labels: np.ndarray,
         fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))
     data_set(axes[0], features, labels, f"training set ({len(labels)} points)")
     decision_map(axes[1], runs[0], test_features, test_labels)
-    accuracy_vs_epoch(axes[2], {"theta net": runs}, keys=("accuracy", "test_accuracy"),
+    accuracy_vs_epoch(axes[2], {"theta net": runs}, metrics=("accuracy", "test_accuracy"),
                       colors=[PALETTE["pseudo"], "k"])
     axes[2].set_title("validation and test accuracy")
     if ablations:
