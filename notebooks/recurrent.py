@@ -44,7 +44,8 @@ from snnlib._notebooks import (
     markdown_table,
     use_repository_root,
 )
-from snnlib.experiments import Results, recurrent
+from snnlib.experiments import recurrent
+from snnlib.experiments.recurrent import RecurrentResults
 from snnlib.plotting import use_style
 from snnlib.plotting.recurrent import figure
 
@@ -64,29 +65,31 @@ check_parameters(quick=(quick, bool), n_trials_quick=(n_trials_quick, int),
                  results_dir=(results_dir, str), results_json=(results_json, str))
 
 # %%
-if quick:
-    normal = recurrent.run(recurrent.paper_config("normal", n_trials=n_trials_quick))
-    grid = recurrent.run(recurrent.paper_config("grid", n_trials=n_trials_quick // 3))
+if quick:  # the paper's settings (AdabeliefTraining, GridSearchTraining), fewer trials
+    normal = recurrent.run(recurrent.RecurrentConfig(
+        training=recurrent.AdabeliefTraining(n_trials=n_trials_quick)))
+    grid = recurrent.run(recurrent.RecurrentConfig(
+        training=recurrent.GridSearchTraining(n_trials=n_trials_quick // 3)))
 else:
-    normal = Results.load(Path(results_dir) / "recurrent_normal")
-    grid = Results.load(Path(results_dir) / "recurrent_grid")
+    normal = RecurrentResults.load(Path(results_dir) / "recurrent_normal")
+    grid = RecurrentResults.load(Path(results_dir) / "recurrent_grid")
 
 
 # %% tags=["hide-input"]
-def summary(results: Results) -> dict:
+def summary(results: RecurrentResults) -> dict:
     """The final loss, each target's spike-time error after training, and the targets
     inside the trial that are met only by a pseudospike (t > T)."""
-    targets, after = results["targets"], results["t_out_after"]
+    targets, after = results.targets, results.after.t_out
     errors = np.abs(after - targets)
-    inner = np.isfinite(targets) & ~results["is_extra"]
-    duration = results.config["duration"]
+    inner = np.isfinite(targets) & ~results.is_extra
+    duration = results.config.task.duration
     by_pseudospike = [
         {"neuron": int(i), "target_ms": float(targets[i, k] * MS),
          "spike_ms": float(after[i, k] * MS)}
         for i, k in zip(*np.nonzero(inner & (after > duration)), strict=True)]
     return {
-        "trials": len(results["loss"]) - 1,
-        "final_loss": float(results["loss"][-1]),
+        "trials": len(results.loss) - 1,
+        "final_loss": float(results.loss[-1]),
         "max_target_error": float(errors[inner].max()),
         "median_target_error": float(np.median(errors[inner])),
         "final_spike_times_ms": np.round(after * MS, 3).tolist(),
@@ -96,13 +99,13 @@ def summary(results: Results) -> dict:
     }
 
 
-def spike_table(results: Results) -> str:
+def spike_table(results: RecurrentResults) -> str:
     """Markdown table: each target neuron's target times and its spikes after training."""
     rows = []
-    duration = results.config["duration"]
-    for i in range(results["targets"].shape[0]):
-        for target, spike, extra in zip(results["targets"][i], results["t_out_after"][i],
-                                        results["is_extra"][i], strict=True):
+    duration = results.config.task.duration
+    for i in range(results.targets.shape[0]):
+        for target, spike, extra in zip(results.targets[i], results.after.t_out[i],
+                                        results.is_extra[i], strict=True):
             if not np.isfinite(target):
                 continue
             kind = "pseudospike" if spike > duration else "spike"
@@ -111,7 +114,7 @@ def spike_table(results: Results) -> str:
     return markdown_table(["neuron", "target", "after training", "error"], rows)
 
 
-def candid(results: Results) -> str:
+def candid(results: RecurrentResults) -> str:
     """A sentence on the targets inside the trial that only a pseudospike meets."""
     missed = summary(results)["met_by_pseudospike"]
     if not missed:
@@ -186,7 +189,7 @@ glue_figure("fig-recurrent-grid", fig)
 
 # %% tags=["hide-input"]
 grid_summary = summary(grid)
-grid_summary["max_spike_change"] = float(np.nanmax(grid["max_spike_change"]))
+grid_summary["max_spike_change"] = float(np.nanmax(grid.max_spike_change))
 display(Markdown(markdown_table(["", "paper", "this run"], recurrent.compare(grid))))
 display(Markdown(spike_table(grid)))
 display(Markdown(f"**With the grid search:** {candid(grid)}"))

@@ -97,12 +97,11 @@ glue_figure("fig-single-neuron", fig)
 # ```
 
 # %% tags=["hide-input"]
-meta = results.metadata
-spikes = np.asarray(meta["final_spike_times"])
-targets = results["target_times"]
+spikes = np.asarray(results.final_spike_times)
+targets = results.target_times
 inputs = ("trainable input spike times after training", "—",
-          f"{trajectories['times'][-1][0] * 10:.2f} ms, "
-          f"{trajectories['times'][-1][1] * 10:.2f} ms (from 10 ms and 90 ms)")
+          f"{trajectories.times[-1][0] * 10:.2f} ms, "
+          f"{trajectories.times[-1][1] * 10:.2f} ms (from 10 ms and 90 ms)")
 display(Markdown(markdown_table(["", "paper", "this run"],
                                 [*single_neuron.compare(results), inputs])))
 
@@ -114,18 +113,18 @@ numbers = {
     "quick": quick,
     "seed": seed,
     "n_trials": config.n_trials,
-    "final_loss": meta["final_loss"],
-    "final_spike_times": meta["final_spike_times"],
+    "final_loss": results.final_loss,
+    "final_spike_times": list(results.final_spike_times),
     "target_times": targets.tolist(),
     "max_spike_time_error": float(np.max(np.abs(spikes - targets))),
-    "initial_spike_count": meta["initial_spike_count"],
-    "final_spike_count": meta["final_spike_count"],
-    "trials_to_converge": meta["trials_to_converge"],
-    "all_finite": meta["all_finite"],
-    "trainable_times_final": trajectories["times"][-1].tolist(),
+    "initial_spike_count": results.initial_spike_count,
+    "final_spike_count": results.final_spike_count,
+    "trials_to_converge": results.trials_to_converge,
+    "all_finite": results.all_finite,
+    "trainable_times_final": trajectories.times[-1].tolist(),
     "trainable_times_replay_error": float(np.max(np.abs(
-        trajectories["times"][-1] - results["trainable_times_after"]))),
-    "wall_time_s": meta["wall_time_s"],
+        trajectories.times[-1] - results.after.trainable_times))),
+    "wall_time_s": results.metadata["wall_time_s"],
     "figure_fonts": glued_figures(),
 }
 Path(results_json).parent.mkdir(parents=True, exist_ok=True)

@@ -49,9 +49,11 @@ def test_fixture_was_recorded_before_the_refactoring():
 
 
 def test_recurrent_quick_runs_reproduce():
-    normal = recurrent.run(recurrent.RecurrentConfig(n_trials=200, chunk=50), progress=False)
-    assert_reproduces({k: normal[k] for k in normal.arrays}, "recurrent_")
-    grid = recurrent.run(recurrent.paper_config("grid", n_trials=30, chunk=10), progress=False)
+    normal = recurrent.run(recurrent.RecurrentConfig(
+        training=recurrent.AdabeliefTraining(n_trials=200), chunk=50), progress=False)
+    assert_reproduces(normal.arrays, "recurrent_")
+    grid = recurrent.run(recurrent.RecurrentConfig(
+        training=recurrent.GridSearchTraining(n_trials=30), chunk=10), progress=False)
     assert_reproduces(grid.arrays, "recurrent_grid_")
 
 

@@ -11,6 +11,8 @@ from helpers import central_difference
 
 from snnlib.experiments import Results
 from snnlib.experiments import single_neuron as sn
+from snnlib.experiments._results import config_json
+from snnlib.neurons import QIF
 
 matplotlib.use("Agg")
 CONFIG = sn.SingleNeuronConfig(n_trace_points=300)
@@ -22,17 +24,16 @@ def results():
 
 
 def test_initially_silent_neuron_learns_both_spikes(results):
-    meta = results.metadata
     # measured: spikes at 2.5 and 7.5 to 1e-11, loss 5.3e-23 (paper's code: 6e-23)
-    assert meta["initial_spike_count"] == 0 and meta["final_spike_count"] == 2
-    np.testing.assert_allclose(meta["final_spike_times"], [2.5, 7.5], atol=0.01)
-    assert meta["final_loss"] < 1e-4
-    assert meta["all_finite"] and meta["n_exhausted"] == 0
-    assert meta["trials_to_converge"] is not None and meta["trials_to_converge"] < 3000
+    assert results.initial_spike_count == 0 and results.final_spike_count == 2
+    np.testing.assert_allclose(results.final_spike_times, [2.5, 7.5], atol=0.01)
+    assert results.final_loss < 1e-4
+    assert results.all_finite and results.n_exhausted == 0
+    assert results.trials_to_converge is not None and results.trials_to_converge < 3000
 
 
 def test_missing_spikes_start_as_pseudospikes_and_enter_the_trial(results):
-    times, counts = results["output_times"], results["spike_counts"]
+    times, counts = results.output_times, results.spike_counts
     assert times.shape == (CONFIG.n_trials + 1, 2) and np.all(np.isfinite(times))
     assert np.all(times[0] > CONFIG.duration)
     # the k-th output time is an ordinary spike exactly when the neuron spiked k times
@@ -79,6 +80,17 @@ def test_paper_instance_and_fresh_draws():
         sn.make_task(sn.SingleNeuronConfig(duration=5.0))
 
 
+def test_config_reads_back_with_the_neuron_nested_or_flat():
+    config = sn.SingleNeuronConfig(n_trials=5, neuron=QIF(alpha=5.0), seed=2)
+    stored = config_json(config)
+    assert stored["neuron"]["alpha"] == 5.0
+    assert sn.SingleNeuronConfig.from_dict(stored) == config
+    flat = {k: v for k, v in stored.items() if k != "neuron"} | {"tau": 1.0, "alpha": 5.0}
+    assert sn.SingleNeuronConfig.from_dict(flat) == config
+    with pytest.raises(TypeError, match="neuron must be a QIF"):
+        sn.SingleNeuronConfig(neuron=None)
+
+
 def test_trials_to_converge_is_the_first_trial_from_which_on_all_is_good():
     targets = np.array([2.5, 7.5])
     times = np.array([[9.0, 9.0], [2.5, 7.5], [3.0, 7.5], [2.505, 7.5], [2.5, 7.5]])
@@ -91,11 +103,19 @@ def test_figure_redraws_from_saved_results(results, tmp_path):
     from snnlib.plotting import use_style
     from snnlib.plotting.single_neuron import figure
 
-    loaded = Results.load(results.save(tmp_path / "single_neuron"))
-    np.testing.assert_array_equal(loaded["loss"], results["loss"])
+    loaded = sn.SingleNeuronResults.load(results.save(tmp_path / "single_neuron"))
+    assert loaded.config == results.config and loaded.final_loss == results.final_loss
+    assert loaded.final_spike_times == results.final_spike_times
+    assert loaded.arrays.keys() == results.arrays.keys()
+    for key, value in results.arrays.items():
+        np.testing.assert_array_equal(loaded.arrays[key], value, err_msg=key)
+    stored = Results.load(tmp_path / "single_neuron")  # the file form: keys as before
+    np.testing.assert_array_equal(stored["voltage_after"], results.after.voltage)
+    assert stored.metadata["final_loss"] == results.final_loss
+    assert stored.config["n_trials"] == CONFIG.n_trials
     use_style()
     trajectories = sn.trainable_trajectories(loaded)
-    np.testing.assert_allclose(trajectories["times"][-1], loaded["trainable_times_after"],
+    np.testing.assert_allclose(trajectories.times[-1], loaded.after.trainable_times,
                                rtol=1e-9)
     fig = figure(loaded, trajectories)
     assert len(fig.axes) == 10

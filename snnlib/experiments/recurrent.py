@@ -1,20 +1,23 @@
-"""Recurrent network experiment (paper Fig. 3 and supplement, SPEC section 6.3).
+"""Recurrent network experiment (paper Fig. 3 and its supplement).
 
 Ten QIF neurons, each driven by its own excitatory and inhibitory Poisson input, learn
 recurrent weights (no self-connections) and initial states (V, I) so that the first two
 neurons spike at Poisson target times. Missing spikes are pseudospikes whose pseudo
-input is sum_j w_ij r_j with the presynaptic pseudo rates r_j (SPEC section 2).
+input is sum_j w_ij r_j with the presynaptic pseudo rates r_j (book/theory.md,
+"Pseudodynamics and pseudospikes").
 """
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jaxtyping import Bool, Float, Int
 
 from .. import training
 from ..data import load_instance
@@ -23,7 +26,14 @@ from ..neurons import QIF
 from ..simulate import Events, simulate
 from ..spikes import output_spike_times, pseudo_rates
 from ._registry import Reproduction, RunOptions, register
-from ._results import Results, require_x64, run_metadata
+from ._results import (
+    ArrayGroup,
+    ExperimentResults,
+    Results,
+    config_from_dict,
+    require_x64,
+    run_metadata,
+)
 
 # the paper's Fig. 3 (loss: the paper's code on this instance, 10 000 trials); grid search:
 # the cap on the spike-time change per trial (ms, tau = 10 ms)
@@ -32,41 +42,126 @@ MS = 10.0  # ms per time unit tau
 
 
 @dataclass(frozen=True)
-class RecurrentConfig:
-    """Parameters of the recurrent-network experiment (defaults: the paper's)."""
+class RecurrentTask:
+    """The network's size, its Poisson inputs and targets (defaults: the paper's)."""
 
-    n_trials: int = 10_000
-    mode: str = "normal"  # "normal": Adabelief steps; "grid": step-size grid search
-    learning_rate: float = 1e-2
-    decay_trials: float | None = 2000.0  # learning rate lr exp(-trial / decay_trials)
-    b2: float = 0.999  # Adabelief's second-moment decay
-    grid_min: float = 1e-5  # grid mode: step-size scales, log-spaced
-    grid_max: float = 1e2
-    grid_points: int = 50
-    dt_max: float = 0.5  # grid mode: no spike may move more than this in one trial
-    max_events: int = 600  # K: input and network spikes per trial
     seed: int | None = None  # None: the paper's task instance; else a fresh draw
     n_neurons: int = 10
-    n_targets: int = 2
-    duration: float = 10.0
-    input_rate: float = 1.0
-    w_in_exc: float = 5.0
-    w_in_inh: float = -5.0
-    target_rates: tuple[float, ...] = (1.0, 0.5)
-    tau: float = 1.0
-    alpha: float = 10.0
+    n_targets: int = 2  # neurons 0 .. n_targets - 1 have target spike times
+    duration: float = 10.0  # trial length T (units of tau)
+    input_rate: float = 1.0  # Poisson rate of each input channel (1/tau)
+    w_in_exc: float = 5.0  # weight of each neuron's excitatory input channel
+    w_in_inh: float = -5.0  # weight of its inhibitory one
+    target_rates: tuple[float, ...] = (1.0, 0.5)  # Poisson rate of each target train
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.n_targets <= self.n_neurons:
+            raise ValueError(f"RecurrentTask: n_targets must lie in 1..n_neurons="
+                             f"{self.n_neurons}, got {self.n_targets}")
+        if len(self.target_rates) != self.n_targets:
+            raise ValueError(f"RecurrentTask: target_rates has {len(self.target_rates)} "
+                             f"entries, expected n_targets={self.n_targets}")
+        if self.duration <= 0:
+            raise ValueError(f"RecurrentTask: duration must be positive, got {self.duration}")
+
+
+@dataclass(frozen=True)
+class AdabeliefTraining:
+    """Adabelief steps with learning rate lr exp(-trial / decay_trials) (defaults: the
+    paper's Fig. 3)."""
+
+    n_trials: int = 10_000
+    learning_rate: float = 1e-2
+    decay_trials: float | None = 2000.0  # None: a constant learning rate
+    b2: float = 0.999  # Adabelief's second-moment decay
+
+    def __post_init__(self) -> None:
+        name = type(self).__name__
+        if self.n_trials < 1:
+            raise ValueError(f"{name}: n_trials must be positive, got {self.n_trials}")
+        if self.learning_rate <= 0:
+            raise ValueError(f"{name}: learning_rate must be positive, got "
+                             f"{self.learning_rate}")
+        if self.decay_trials is not None and self.decay_trials <= 0:
+            raise ValueError(f"{name}: decay_trials must be positive or None, got "
+                             f"{self.decay_trials}")
+        if not 0 <= self.b2 < 1:
+            raise ValueError(f"{name}: b2 must lie in [0, 1), got {self.b2}")
+
+
+@dataclass(frozen=True)
+class GridSearchTraining(AdabeliefTraining):
+    """Each trial, the Adabelief update is scaled by the best of grid_points log-spaced
+    factors in [grid_min, grid_max]: the lowest loss among those that move no target
+    spike by dt_max or more (defaults: the paper's supplement, constant learning rate)."""
+
+    n_trials: int = 20_000
+    decay_trials: float | None = None
+    b2: float = 0.99
+    grid_min: float = 1e-5
+    grid_max: float = 1e2
+    grid_points: int = 50
+    dt_max: float = 0.5  # largest allowed change of a target spike time per trial (tau)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 0 < self.grid_min < self.grid_max:
+            raise ValueError(f"GridSearchTraining: need 0 < grid_min < grid_max, got "
+                             f"grid_min={self.grid_min}, grid_max={self.grid_max}")
+        if self.grid_points < 1:
+            raise ValueError(f"GridSearchTraining: grid_points must be positive, got "
+                             f"{self.grid_points}")
+        if self.dt_max <= 0:
+            raise ValueError(f"GridSearchTraining: dt_max must be positive, got "
+                             f"{self.dt_max}")
+
+
+@dataclass(frozen=True)
+class RecurrentConfig:
+    """The recurrent-network experiment: task, neuron model and training (defaults: the
+    paper's, held by `RecurrentTask`, `QIF` and the training class). The mode follows from
+    the training's type: `AdabeliefTraining` ("normal", Fig. 3) or `GridSearchTraining`
+    ("grid", the supplement)."""
+
+    task: RecurrentTask = field(default_factory=RecurrentTask)
+    neuron: QIF = field(default_factory=QIF)
+    training: AdabeliefTraining | GridSearchTraining = field(
+        default_factory=AdabeliefTraining)
+    max_events: int = 600  # K: input and network spikes per trial
     chunk: int = 100  # trials per compiled chunk: progress and checkpoint granularity
 
     def __post_init__(self) -> None:
-        if self.mode not in ("normal", "grid"):
-            raise ValueError(f"mode must be 'normal' or 'grid', got {self.mode!r}")
-        if self.n_trials < 1 or self.chunk < 1 or self.max_events < 1:
-            raise ValueError("n_trials, chunk and max_events must be positive")
-        if len(self.target_rates) != self.n_targets:
-            raise ValueError(
-                f"target_rates has {len(self.target_rates)} entries, expected n_targets="
-                f"{self.n_targets}"
-            )
+        kinds = {"task": (RecurrentTask, "a RecurrentTask"), "neuron": (QIF, "a QIF"),
+                 "training": (AdabeliefTraining, "an AdabeliefTraining or GridSearchTraining")}
+        for name, (kind, wanted) in kinds.items():
+            if not isinstance(getattr(self, name), kind):
+                raise TypeError(f"RecurrentConfig: {name} must be {wanted}, got "
+                                f"{getattr(self, name)!r}")
+        if self.max_events < 1 or self.chunk < 1:
+            raise ValueError(f"RecurrentConfig: max_events and chunk must be positive, got "
+                             f"{self.max_events} and {self.chunk}")
+
+    @property
+    def mode(self) -> str:
+        """"grid" (step-size grid search) or "normal" (plain Adabelief steps)."""
+        return "grid" if isinstance(self.training, GridSearchTraining) else "normal"
+
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any]) -> "RecurrentConfig":
+        """The config of a results JSON: nested (this version; a training with grid
+        fields is a `GridSearchTraining`) or flat with a "mode" (results written before
+        the configs were nested, e.g. results/recurrent_normal.json)."""
+        if "task" in stored:
+            parts, grid = stored, "grid_points" in stored["training"]
+        else:
+            if stored.get("mode", "normal") not in ("normal", "grid"):
+                raise ValueError(f"RecurrentConfig: mode must be 'normal' or 'grid', got "
+                                 f"{stored['mode']!r}")
+            parts = {**stored, "task": stored, "neuron": stored, "training": stored}
+            grid = stored.get("mode") == "grid"
+        kind = GridSearchTraining if grid else AdabeliefTraining
+        return config_from_dict(cls, {**parts, "training": config_from_dict(
+            kind, parts["training"])})
 
 
 @dataclass(frozen=True)
@@ -104,24 +199,25 @@ def _pad_targets(target_lists: list[list[float]]) -> tuple[np.ndarray, np.ndarra
 
 def make_task(config: RecurrentConfig) -> Task:
     """The paper's instance (seed None) or a fresh draw with numpy's default_rng(seed)."""
-    n, duration = config.n_neurons, config.duration
-    if config.seed is None:
+    spec = config.task
+    n, duration = spec.n_neurons, spec.duration
+    if spec.seed is None:
         instance = load_instance("recurrent")
         if instance["N"] != n or instance["T"] != duration:
             raise ValueError("the paper's instance has N=10, T=10: pass a seed for other sizes")
         times = np.asarray(instance["input_times"])
         channels = np.asarray(instance["input_indices"])
-        target_lists = instance["target_times"][: config.n_targets]
+        target_lists = instance["target_times"][: spec.n_targets]
     else:
-        rng = np.random.default_rng(config.seed)
+        rng = np.random.default_rng(spec.seed)
         times, channels = [], []
         for channel in range(2 * n):
-            count = rng.poisson(config.input_rate * duration)
+            count = rng.poisson(spec.input_rate * duration)
             times.append(np.sort(rng.uniform(0, duration, count)))
             channels.append(np.full(count, channel))
         times, channels = np.concatenate(times), np.concatenate(channels)
         target_lists = []
-        for rate in config.target_rates:
+        for rate in spec.target_rates:
             # inter-target intervals: exponential (rate) plus 1 after the first, as in the paper
             intervals = rng.exponential(1 / rate, int(3 * duration * rate) + 5)
             intervals[1:] += 1.0
@@ -129,13 +225,13 @@ def make_task(config: RecurrentConfig) -> Task:
             target_lists.append([*spikes[spikes < duration], 1.1 * duration])
     order = np.argsort(times, kind="stable")
     targets, is_extra = _pad_targets(target_lists)
-    return Task(times[order], channels[order], input_weights(n, config.w_in_exc,
-                config.w_in_inh), targets, is_extra)
+    return Task(times[order], channels[order], input_weights(n, spec.w_in_exc,
+                spec.w_in_inh), targets, is_extra)
 
 
 def initial_parameters(config: RecurrentConfig) -> dict[str, jax.Array]:
     """Recurrent weights 0 and the neurons at rest (V = I = 0), as in the paper."""
-    n = config.n_neurons
+    n = config.task.n_neurons
     return {"weights_net": jnp.zeros((n, n)), "initial_state": jnp.zeros((2, n))}
 
 
@@ -147,7 +243,7 @@ def _network(params: dict) -> jax.Array:
 
 def make_trial_functions(config: RecurrentConfig, task: Task):
     """(simulate_trial, loss_and_times) for parameters {weights_net, initial_state}."""
-    model = QIF(tau=config.tau, alpha=config.alpha)
+    model, n_targets = config.neuron, config.task.n_targets
     targets = jnp.asarray(np.nan_to_num(task.targets))
     is_target, is_extra = jnp.asarray(task.is_target), jnp.asarray(task.is_extra)
     n_spikes = task.targets.shape[1]
@@ -156,11 +252,11 @@ def make_trial_functions(config: RecurrentConfig, task: Task):
         weights = _network(params)
         events = simulate(model, weights, jnp.asarray(task.weights_in),
                           jnp.asarray(task.input_times), jnp.asarray(task.input_neurons),
-                          params["initial_state"], config.duration, config.max_events)
+                          params["initial_state"], config.task.duration, config.max_events)
         # presynaptic pseudo rates with pseudo current 0 (input = -I(T))
         rates = pseudo_rates(model, events.final_state, -events.final_state[1])
-        pseudo_input = weights[: config.n_targets] @ rates
-        times = output_spike_times(model, events, jnp.arange(config.n_targets), n_spikes,
+        pseudo_input = weights[:n_targets] @ rates
+        times = output_spike_times(model, events, jnp.arange(n_targets), n_spikes,
                                    pseudo_input)
         return times, events
 
@@ -172,17 +268,10 @@ def make_trial_functions(config: RecurrentConfig, task: Task):
     return simulate_trial, loss_and_times
 
 
-def paper_config(mode: str = "normal", **changes) -> RecurrentConfig:
-    """The paper's settings: 10 000 Adabelief trials with decaying learning rate, or, for
-    the grid search, 20 000 trials with a constant learning rate and b2 = 0.99."""
-    if mode == "grid":
-        changes = {"n_trials": 20_000, "decay_trials": None, "b2": 0.99, **changes}
-    return RecurrentConfig(mode=mode, **changes)
-
-
 def make_optimizer(config: RecurrentConfig) -> optax.GradientTransformation:
     """Adabelief with learning rate lr exp(-trial / decay_trials) (constant if None)."""
-    return training.make_optimizer(config.learning_rate, config.decay_trials, b2=config.b2)
+    steps = config.training
+    return training.make_optimizer(steps.learning_rate, steps.decay_trials, b2=steps.b2)
 
 
 def make_chunk_runner(config: RecurrentConfig, task: Task):
@@ -191,16 +280,18 @@ def make_chunk_runner(config: RecurrentConfig, task: Task):
     optimizer = make_optimizer(config)
     value_and_grad = jax.value_and_grad(loss_and_times, has_aux=True)
     is_target = jnp.asarray(task.is_target)
-    scales = jnp.logspace(math.log10(config.grid_min), math.log10(config.grid_max),
-                          config.grid_points)
+    grid = config.training if isinstance(config.training, GridSearchTraining) else None
+    scales = None if grid is None else jnp.logspace(
+        math.log10(grid.grid_min), math.log10(grid.grid_max), grid.grid_points)
 
     def grid_step(params, updates, times):
+        """The update scaled by the grid's best factor (see GridSearchTraining)."""
         candidates = jax.tree.map(
             lambda p, u: p[None] + scales.reshape((-1,) + (1,) * p.ndim) * u[None],
             params, updates)
         losses, (grid_times, _) = jax.vmap(loss_and_times)(candidates)
         moved = jnp.where(is_target, jnp.abs(grid_times - times[None]), 0.0)
-        allowed = jnp.all(moved < config.dt_max, axis=(1, 2))
+        allowed = jnp.all(moved < grid.dt_max, axis=(1, 2))
         best = jnp.argmin(jnp.where(allowed, losses, jnp.inf))
         return jax.tree.map(lambda c: c[best], candidates)
 
@@ -208,7 +299,7 @@ def make_chunk_runner(config: RecurrentConfig, task: Task):
         params, opt_state = carry
         (loss, (times, exhausted)), grads = value_and_grad(params)
         updates, opt_state = optimizer.update(grads, opt_state, params)
-        if config.mode == "grid":
+        if grid is not None:
             params = grid_step(params, updates, times)
         else:
             params = optax.apply_updates(params, updates)
@@ -220,11 +311,50 @@ def make_chunk_runner(config: RecurrentConfig, task: Task):
     return jax.jit(run_chunk, static_argnums=2), optimizer
 
 
+@dataclass
+class NetworkSnapshot(ArrayGroup):
+    """The network with one set of parameters, stored as "{field}_{snapshot}" (e.g.
+    "loss_after"): S network spikes in the trial; O target neurons with L target slots."""
+
+    KEY: ClassVar[str] = "{field}_{group}"
+    spike_times: Float[np.ndarray, " S"]  # network spikes in [0, T], in time order (tau)
+    spike_neurons: Int[np.ndarray, " S"]  # the neuron of each
+    # output spike times of the target neurons in their target slots: ordinary spikes,
+    # then pseudospikes (> T); nan where a row has fewer targets
+    t_out: Float[np.ndarray, "O L"]
+    loss: Float[np.ndarray, ""]  # the loss of this trial (0-d)
+
+
+@dataclass(kw_only=True)
+class RecurrentResults(ExperimentResults):
+    """Results of `run`: R = n_trials + 1 records (before each trial and after the last),
+    O target neurons with L target slots, M input spikes, N neurons; times in units of
+    tau."""
+
+    config: RecurrentConfig
+    before: NetworkSnapshot  # the initial parameters: no recurrent weights, rest state
+    after: NetworkSnapshot  # the trained parameters
+    pruned: NetworkSnapshot  # trained, but the weights into non-target neurons set to 0
+    loss: Float[np.ndarray, " R"]
+    t_out: Float[np.ndarray, "R O L"]  # as NetworkSnapshot.t_out, per record
+    max_spike_change: Float[np.ndarray, " R-1"]  # largest |change| of a target spike time
+    targets: Float[np.ndarray, "O L"]  # nan padded; each row ends with the extra 1.1 T
+    is_extra: Bool[np.ndarray, "O L"]  # the extra target (only penalises early spikes)
+    input_times: Float[np.ndarray, " M"]  # in time order
+    input_neurons: Int[np.ndarray, " M"]  # channel c < N excites neuron c, N + c inhibits it
+    weights_net: Float[np.ndarray, "N N"]  # trained recurrent weights [post, pre], diagonal 0
+    initial_state: Float[np.ndarray, "2 N"]  # trained initial (V, I)
+    final_loss: float  # the loss after training (after.loss)
+    n_exhausted: int  # training trials whose event budget max_events ran out
+    max_spike_time_error: float  # largest |t_out - target| after training, extra excluded
+    seconds_per_trial: float  # wall time of training / n_trials
+
+
 def run(
     config: RecurrentConfig = RecurrentConfig(),
     checkpoint: str | Path | None = None,
     progress: bool = True,
-) -> Results:
+) -> RecurrentResults:
     """Train; return loss and output spike times per trial and the before/after rasters.
 
     Needs float64 (jax_enable_x64), as the paper's experiment. With `checkpoint`, the
@@ -248,84 +378,89 @@ def run(
         return {"params": params, "opt_state": opt_state}, {
             "loss": loss, "times": times, "n_exhausted": exhausted}
 
+    identity = asdict(config)
+    identity["training"]["n_trials"] = None  # a rerun with more trials continues the run
     result = training.run_loop(
-        advance, start, config.n_trials, unit=config.chunk, checkpoint=checkpoint,
-        identity=asdict(config) | {"n_trials": None}, desc=f"recurrent ({config.mode})",
-        progress=progress, budget=f"max_events={config.max_events}",
+        advance, start, config.training.n_trials, unit=config.chunk, checkpoint=checkpoint,
+        identity=identity, desc=f"recurrent ({config.mode})", progress=progress,
+        budget=f"max_events={config.max_events}",
         postfix=lambda new: {"loss": f"{float(new['loss'][-1]):.2e}"})
     return _collect(config, task, result)
 
 
-def _collect(config: RecurrentConfig, task: Task, result: training.LoopResult) -> Results:
-    """Final evaluation (after training, and with pruned recurrent weights) into Results."""
+def _collect(config: RecurrentConfig, task: Task,
+             result: training.LoopResult) -> RecurrentResults:
+    """Final evaluation (after training, and with pruned recurrent weights) into results."""
     simulate_trial, loss_and_times = make_trial_functions(config, task)
     evaluate = jax.jit(loss_and_times)
     final = result.carry["params"]
-    pruned = {**final, "weights_net": _network(final).at[config.n_targets:].set(0.0)}
-    arrays: dict[str, np.ndarray] = {}
+    pruned = {**final, "weights_net": _network(final).at[config.task.n_targets:].set(0.0)}
+    snapshots: dict[str, NetworkSnapshot] = {}
     for name, params in (("before", initial_parameters(config)), ("after", final),
                          ("pruned", pruned)):
         loss, (times, _) = evaluate(params)
         _, events = jax.jit(simulate_trial)(params)
         network = ~np.asarray(events.is_input) & (np.asarray(events.neuron) >= 0)
-        arrays[f"spike_times_{name}"] = np.asarray(events.times)[network]
-        arrays[f"spike_neurons_{name}"] = np.asarray(events.neuron)[network]
-        arrays[f"t_out_{name}"] = np.where(task.is_target, np.asarray(times), np.nan)
-        arrays[f"loss_{name}"] = np.asarray(loss)
-    loss_curve = np.concatenate([result.records["loss"], arrays["loss_after"][None]])
-    t_out = np.concatenate([result.records["times"],
-                            np.nan_to_num(arrays["t_out_after"])[None]])
+        snapshots[name] = NetworkSnapshot(
+            spike_times=np.asarray(events.times)[network],
+            spike_neurons=np.asarray(events.neuron)[network],
+            t_out=np.where(task.is_target, np.asarray(times), np.nan), loss=np.asarray(loss))
+    after = snapshots["after"]
+    loss_curve = np.concatenate([result.records["loss"], after.loss[None]])
+    t_out = np.concatenate([result.records["times"], np.nan_to_num(after.t_out)[None]])
     t_out = np.where(task.is_target[None], t_out, np.nan)
-    arrays.update(
-        loss=loss_curve, t_out=t_out, targets=task.targets, is_extra=task.is_extra,
-        input_times=task.input_times, input_neurons=task.input_neurons,
-        weights_net=np.asarray(_network(final)), initial_state=np.asarray(final["initial_state"]),
+    errors = np.abs(after.t_out - task.targets)[task.is_target & ~task.is_extra]
+    return RecurrentResults(
+        config=config, **snapshots, loss=loss_curve, t_out=t_out,
         max_spike_change=np.nanmax(np.abs(np.diff(t_out, axis=0)), axis=(1, 2)),
-    )
-    errors = np.abs(arrays["t_out_after"] - task.targets)[task.is_target & ~task.is_extra]
-    metadata = run_metadata(result.wall_time, config.seed)
-    metadata.update(final_loss=float(arrays["loss_after"]),
-                    n_exhausted=int(result.records["n_exhausted"].sum()),
-                    max_spike_time_error=float(errors.max()),
-                    seconds_per_trial=result.wall_time / max(config.n_trials, 1))
-    return Results(arrays=arrays, config=asdict(config), metadata=metadata)
+        targets=task.targets, is_extra=task.is_extra, input_times=task.input_times,
+        input_neurons=task.input_neurons, weights_net=np.asarray(_network(final)),
+        initial_state=np.asarray(final["initial_state"]), final_loss=float(after.loss),
+        n_exhausted=int(result.records["n_exhausted"].sum()),
+        max_spike_time_error=float(errors.max()),
+        seconds_per_trial=result.wall_time / max(config.training.n_trials, 1),
+        metadata=run_metadata(result.wall_time, config.task.seed))
 
 
-def compare(results: Results) -> list[tuple[str, str, str]]:
+def compare(results: RecurrentResults) -> list[tuple[str, str, str]]:
     """Rows (quantity, paper, this run) of the paper-vs-run table of a normal or grid run."""
-    trials = len(results["loss"]) - 1
-    targets, after = results["targets"], results["t_out_after"]
-    inner = np.isfinite(targets) & ~results["is_extra"]
-    rows = []
-    if results.config["mode"] == "normal":
-        rows.append((f"loss after {trials:,} trials", f"{PAPER['final_loss_normal']:.1e} (the "
-                     f"paper's code on this instance, {PAPER['trials_normal']:,} trials)",
-                     f"{results['loss'][-1]:.1e}"))
-        rows.append(("median spike-time error after training", "—",
-                     f"{np.median(np.abs(after - targets)[inner]) * MS:.2f} ms"))
-    else:
-        rows.append((f"loss after {trials:,} trials", "—", f"{results['loss'][-1]:.1e}"))
-        rows.append(("largest spike-time change between consecutive trials",
-                     f"at most {PAPER['max_spike_change_ms']:g} ms (the cap)",
-                     f"{np.nanmax(results['max_spike_change']) * MS:.2f} ms"))
-    return rows
+    trials, final_loss = len(results.loss) - 1, results.loss[-1]
+    targets, after = results.targets, results.after.t_out
+    inner = np.isfinite(targets) & ~results.is_extra
+    if results.config.mode == "normal":
+        return [(f"loss after {trials:,} trials", f"{PAPER['final_loss_normal']:.1e} (the "
+                 f"paper's code on this instance, {PAPER['trials_normal']:,} trials)",
+                 f"{final_loss:.1e}"),
+                ("median spike-time error after training", "—",
+                 f"{np.median(np.abs(after - targets)[inner]) * MS:.2f} ms")]
+    return [(f"loss after {trials:,} trials", "—", f"{final_loss:.1e}"),
+            ("largest spike-time change between consecutive trials",
+             f"at most {PAPER['max_spike_change_ms']:g} ms (the cap)",
+             f"{np.nanmax(results.max_spike_change) * MS:.2f} ms")]
 
 
-def _reproduce(mode: str, options: RunOptions) -> dict[str, Results]:
-    """The paper's run (10 000 trials; 20 000 in grid mode; --quick: 300 and 100)."""
+def _reproduce(kind: type[AdabeliefTraining], options: RunOptions
+               ) -> dict[str, RecurrentResults]:
+    """The paper's run of training `kind` (10 000 trials; 20 000 with the grid search;
+    --quick: 300 and 100)."""
     changes = {"n_trials": options.epochs} if options.epochs else {}
     if options.quick:
-        changes = {"n_trials": 300 if mode == "normal" else 100} | changes
-    config = paper_config(mode, **changes)
-    name = f"recurrent_{mode}"
+        changes = {"n_trials": 100 if kind is GridSearchTraining else 300} | changes
+    config = RecurrentConfig(training=kind(**changes))
+    name = f"recurrent_{config.mode}"
     return {name: run(config, checkpoint=options.run_dir / f"{name}.ckpt",
                       progress=options.progress)}
 
 
-for _mode, _name, _time in (("normal", "recurrent", "~4 min"),
-                            ("grid", "recurrent-grid", "~25 min")):
+def _trials(results: Results) -> int:
+    """Trials of a run in the file form, flat or nested config (its loss has one record
+    more)."""
+    return len(results.arrays["loss"]) - 1
+
+
+for _kind, _mode, _name, _time in ((AdabeliefTraining, "normal", "recurrent", "~4 min"),
+                                   (GridSearchTraining, "grid", "recurrent-grid", "~25 min")):
     register(Reproduction(
         name=_name, description=f"recurrent network, Fig. 3 ({_mode} mode)",
-        expected_time=f"{_time} on 2 CPU cores", run=partial(_reproduce, _mode),
-        size=lambda results: results.config["n_trials"], size_label="trials",
-        float64=True))
+        expected_time=f"{_time} on 2 CPU cores", run=partial(_reproduce, _kind),
+        size=_trials, size_label="trials", float64=True))

@@ -1,21 +1,24 @@
-"""Single-neuron experiment (paper Fig. 2, SPEC section 6.2).
+"""Single-neuron experiment (paper Fig. 2).
 
 An initially silent QIF neuron receives 20 fixed input spikes and 2 input spikes whose
 weights (from 0) and times (from 1.0 and 9.0) are trained by exact gradient descent so
 that it spikes at 2.5 and 7.5. Loss: L = mean_k (t_k - t_k^target)^2 over the neuron's
-first two output spikes, ordinary spikes first, then pseudospikes (SPEC section 2).
+first two output spikes, ordinary spikes first, then pseudospikes (book/theory.md,
+"Pseudodynamics and pseudospikes").
 Plain SGD; each gradient component is clipped to [-c, c] before the step (optax.clip,
 elementwise: with it the paper's instance reaches the paper's loss of 6e-23).
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jaxtyping import Float, Int
 
 from .. import training
 from ..data import load_instance
@@ -24,7 +27,14 @@ from ..neurons import QIF
 from ..simulate import Events, simulate, state_trace
 from ..spikes import ordinary_spike_times, output_spike_times, spike_counts
 from ._registry import Reproduction, RunOptions, register
-from ._results import Results, require_x64, run_metadata
+from ._results import (
+    ArrayGroup,
+    ExperimentResults,
+    Results,
+    config_from_dict,
+    require_x64,
+    run_metadata,
+)
 
 # the paper's Fig. 2 (loss: the paper's code on this instance; times in ms, tau = 10 ms)
 PAPER = {"spike_times_ms": (25.0, 75.0), "final_loss": 6e-23, "initial_spike_count": 0}
@@ -33,7 +43,8 @@ MS = 10.0  # ms per time unit tau
 
 @dataclass(frozen=True)
 class SingleNeuronConfig:
-    """Parameters of the single-neuron experiment (defaults: the paper's)."""
+    """Parameters of the single-neuron experiment (defaults: the paper's; the neuron's
+    tau and alpha: `QIF`'s)."""
 
     n_trials: int = 3000
     learning_rate: float = 0.1
@@ -44,8 +55,7 @@ class SingleNeuronConfig:
     duration: float = 10.0
     target_times: tuple[float, ...] = (2.5, 7.5)
     trainable_initial_times: tuple[float, ...] = (1.0, 9.0)
-    tau: float = 1.0
-    alpha: float = 10.0
+    neuron: QIF = field(default_factory=QIF)
     n_trace_points: int = 2000  # time points of the V and I traces before/after learning
     chunk: int = 3000  # trials per compiled lax.scan: progress and checkpoint granularity
 
@@ -54,7 +64,18 @@ class SingleNeuronConfig:
             raise ValueError("SingleNeuronConfig: n_trials, max_events, n_trace_points and "
                              "chunk must be positive")
         if self.gradient_clip <= 0 or self.learning_rate <= 0:
-            raise ValueError("learning_rate and gradient_clip must be positive")
+            raise ValueError(f"SingleNeuronConfig: learning_rate and gradient_clip must be "
+                             f"positive, got {self.learning_rate} and {self.gradient_clip}")
+        if not isinstance(self.neuron, QIF):
+            raise TypeError(f"SingleNeuronConfig: neuron must be a QIF, got {self.neuron!r}")
+
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any]) -> "SingleNeuronConfig":
+        """The config of a results JSON: this version's, or one with the neuron's tau and
+        alpha among the other fields (results written before the neuron was nested)."""
+        if "neuron" not in stored:
+            stored = {**stored, "neuron": stored}
+        return config_from_dict(cls, stored)
 
 
 @dataclass(frozen=True)
@@ -94,7 +115,7 @@ def make_task(config: SingleNeuronConfig) -> Task:
 
 def make_trial_function(config: SingleNeuronConfig, task: Task):
     """simulate_trial(params) -> Events of one trial with inputs {weights, times}."""
-    model = QIF(tau=config.tau, alpha=config.alpha)
+    model = config.neuron
     fixed_times, fixed_weights = jnp.asarray(task.fixed_times), jnp.asarray(task.fixed_weights)
     n_inputs = len(task.fixed_times) + len(task.initial_params["times"])
 
@@ -201,8 +222,47 @@ def trials_to_converge(times: np.ndarray, targets: np.ndarray, loss: np.ndarray,
     return int(bad[-1] + 1) if bad.size else 0
 
 
+@dataclass
+class NeuronSnapshot(ArrayGroup):
+    """The neuron before or after learning, stored as "{field}_{snapshot}" (e.g.
+    "voltage_after"): P trace points, S ordinary output spikes, 2 trainable inputs."""
+
+    KEY: ClassVar[str] = "{field}_{group}"
+    voltage: Float[np.ndarray, " P"]  # V(t) on trace_times (+-1/eps near a spike)
+    current: Float[np.ndarray, " P"]  # synaptic current I(t)
+    spikes: Float[np.ndarray, " S"]  # ordinary output spike times (tau)
+    trainable_weights: Float[np.ndarray, " 2"]
+    trainable_times: Float[np.ndarray, " 2"]  # (tau)
+
+
+@dataclass(kw_only=True)
+class SingleNeuronResults(ExperimentResults):
+    """Results of `run`: R = n_trials + 1 records (before each trial and after the last),
+    K = 2 target spikes, F = 20 fixed inputs, P trace points; times in units of tau."""
+
+    config: SingleNeuronConfig
+    loss: Float[np.ndarray, " R"]
+    output_times: Float[np.ndarray, "R K"]  # first K output spikes; pseudospikes > T
+    spike_counts: Int[np.ndarray, " R"]  # ordinary output spikes per trial
+    grad_weights: Float[np.ndarray, "R 2"]  # dL/dw of the trainable inputs
+    grad_times: Float[np.ndarray, "R 2"]  # dL/dt of the trainable inputs
+    target_times: Float[np.ndarray, " K"]
+    fixed_times: Float[np.ndarray, " F"]
+    fixed_weights: Float[np.ndarray, " F"]
+    before: NeuronSnapshot  # the initial trainable inputs (weights 0)
+    after: NeuronSnapshot  # the trained ones
+    trace_times: Float[np.ndarray, " P"]  # time grid of the snapshots' traces
+    final_loss: float
+    final_spike_times: tuple[float, ...]  # output_times after training
+    initial_spike_count: int
+    final_spike_count: int
+    trials_to_converge: int | None  # see `trials_to_converge`; None: not converged
+    all_finite: bool  # loss, output times and gradients finite in every trial
+    n_exhausted: int  # trials whose event budget max_events ran out
+
+
 def run(config: SingleNeuronConfig = SingleNeuronConfig(), checkpoint: str | Path | None = None,
-        progress: bool = False) -> Results:
+        progress: bool = False) -> SingleNeuronResults:
     """Train the two inputs; return the learning curves and the traces before and after.
 
     Needs float64 (jax_enable_x64), as the paper's experiment.
@@ -210,77 +270,84 @@ def run(config: SingleNeuronConfig = SingleNeuronConfig(), checkpoint: str | Pat
     require_x64("the single-neuron experiment")
     task = make_task(config)
     final, history, wall_time = train(config, task, checkpoint, progress)
-    loss, times = history["loss"], history["times"]
-    arrays: dict[str, np.ndarray] = {
-        "loss": loss, "output_times": times, "spike_counts": history["counts"],
-        "grad_weights": history["grad_weights"], "grad_times": history["grad_times"],
-        "target_times": task.target_times, "fixed_times": task.fixed_times,
-        "fixed_weights": task.fixed_weights,
-    }
+    loss, times, counts = history["loss"], history["times"], history["counts"]
     grid = np.linspace(0.0, config.duration, config.n_trace_points)
     traces = make_trace_function(config, task, grid)
+    snapshots: dict[str, NeuronSnapshot] = {}
     for name, params in (("before", task.initial_params), ("after", final)):
         voltage, current, spikes = jax.tree.map(np.asarray, traces(params))
-        arrays.update({f"voltage_{name}": voltage, f"current_{name}": current,
-                       f"spikes_{name}": spikes[np.isfinite(spikes)],
-                       f"trainable_weights_{name}": np.asarray(params["weights"]),
-                       f"trainable_times_{name}": np.asarray(params["times"])})
-    arrays["trace_times"] = grid
-    finite = all(np.all(np.isfinite(a)) for a in (loss, times, arrays["grad_weights"],
-                                                   arrays["grad_times"]))
-    metadata = run_metadata(wall_time, config.seed)
-    metadata.update(
-        final_loss=float(loss[-1]), final_spike_times=times[-1].tolist(),
-        initial_spike_count=int(arrays["spike_counts"][0]),
-        final_spike_count=int(arrays["spike_counts"][-1]),
+        snapshots[name] = NeuronSnapshot(
+            voltage=voltage, current=current, spikes=spikes[np.isfinite(spikes)],
+            trainable_weights=np.asarray(params["weights"]),
+            trainable_times=np.asarray(params["times"]))
+    grads = {name: history[f"grad_{name}"] for name in ("weights", "times")}
+    finite = all(np.all(np.isfinite(a)) for a in (loss, times, *grads.values()))
+    return SingleNeuronResults(
+        config=config, loss=loss, output_times=times, spike_counts=counts,
+        grad_weights=grads["weights"], grad_times=grads["times"],
+        target_times=task.target_times, fixed_times=task.fixed_times,
+        fixed_weights=task.fixed_weights, **snapshots, trace_times=grid,
+        final_loss=float(loss[-1]), final_spike_times=tuple(times[-1].tolist()),
+        initial_spike_count=int(counts[0]), final_spike_count=int(counts[-1]),
         trials_to_converge=trials_to_converge(times, task.target_times, loss),
         all_finite=bool(finite), n_exhausted=int(history["n_exhausted"].sum()),
-    )
-    return Results(arrays=arrays, config=asdict(config), metadata=metadata)
+        metadata=run_metadata(wall_time, config.seed))
 
 
-def compare(results: Results) -> list[tuple[str, str, str]]:
+def compare(results: SingleNeuronResults) -> list[tuple[str, str, str]]:
     """Rows (quantity, paper, this run) of the paper-vs-run table."""
-    meta = results.metadata
-    spikes = np.asarray(meta["final_spike_times"]) * MS
+    spikes = np.asarray(results.final_spike_times) * MS
     paper_spikes = " and ".join(f"{t:g} ms" for t in PAPER["spike_times_ms"])
     return [
         ("output spikes after training", f"at the targets, {paper_spikes}",
          f"{spikes[0]:.4f} ms, {spikes[1]:.4f} ms"),
-        (f"loss after {results.config['n_trials']} trials",
+        (f"loss after {results.config.n_trials} trials",
          f"{PAPER['final_loss']:.0e} (the paper's code on this instance)",
-         f"{meta['final_loss']:.1e}"),
+         f"{results.final_loss:.1e}"),
         ("output spikes in the first trial",
-         f"{PAPER['initial_spike_count']} (initially silent)", str(meta["initial_spike_count"])),
+         f"{PAPER['initial_spike_count']} (initially silent)",
+         str(results.initial_spike_count)),
         ("first trial from which both spikes stay within 0.1 ms of their targets", "—",
-         str(meta["trials_to_converge"])),
+         str(results.trials_to_converge)),
     ]
 
 
-def _reproduce(options: RunOptions) -> dict[str, Results]:
+def _reproduce(options: RunOptions) -> dict[str, SingleNeuronResults]:
     """The paper's run (3000 trials, seconds; --quick: the same)."""
     changes = {"n_trials": options.epochs} if options.epochs else {}
     return {"single_neuron": run(SingleNeuronConfig(**changes), progress=options.progress)}
 
 
+def _trials(results: Results) -> int:
+    """Trials of a run in the file form, flat or nested config (its loss has one record
+    more)."""
+    return len(results.arrays["loss"]) - 1
+
+
 register(Reproduction(
     name="single_neuron", description="single QIF neuron learns two spikes, Fig. 2",
-    expected_time="~30 s", run=_reproduce, size=lambda results: results.config["n_trials"],
-    size_label="trials", float64=True))
+    expected_time="~30 s", run=_reproduce, size=_trials, size_label="trials", float64=True))
 
 
-# Details for the book's Fig. 2 panels (computed on demand from a run's Results).
+# Details for the book's Fig. 2 panels (computed on demand from a run's results).
 
-def trainable_trajectories(results: Results) -> dict[str, np.ndarray]:
+@dataclass(frozen=True)
+class InputTrajectories:
+    """The two trainable inputs before each trial and after the last (R = n_trials + 1)."""
+
+    weights: Float[np.ndarray, "R 2"]
+    times: Float[np.ndarray, "R 2"]  # (tau)
+
+
+def trainable_trajectories(results: SingleNeuronResults) -> InputTrajectories:
     """The trainable input weights and times before each trial and after the last,
-    {"weights": (n_trials + 1, 2), "times": (n_trials + 1, 2)}: replayed from the recorded
-    gradients with the run's optimiser (make_optimizer), whose updates depend only on them."""
-    config = SingleNeuronConfig(**{k: tuple(v) if isinstance(v, list) else v
-                                   for k, v in results.config.items()})
-    optimizer = make_optimizer(config)
-    names = ("weights", "times")
-    start = {name: jnp.asarray(results[f"trainable_{name}_before"]) for name in names}
-    grads = {name: jnp.asarray(results[f"grad_{name}"][:-1]) for name in names}
+    replayed from the recorded gradients with the run's optimiser (make_optimizer), whose
+    updates depend only on them."""
+    optimizer = make_optimizer(results.config)
+    start = {"weights": jnp.asarray(results.before.trainable_weights),
+             "times": jnp.asarray(results.before.trainable_times)}
+    grads = {"weights": jnp.asarray(results.grad_weights[:-1]),
+             "times": jnp.asarray(results.grad_times[:-1])}
 
     def step(carry, grad):
         params, state = carry
@@ -289,5 +356,6 @@ def trainable_trajectories(results: Results) -> dict[str, np.ndarray]:
         return (params, state), params
 
     _, history = jax.lax.scan(step, (start, optimizer.init(start)), grads)
-    return {name: np.concatenate([np.asarray(start[name])[None], np.asarray(history[name])])
-            for name in start}
+    return InputTrajectories(**{
+        name: np.concatenate([np.asarray(start[name])[None], np.asarray(history[name])])
+        for name in start})

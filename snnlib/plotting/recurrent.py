@@ -1,4 +1,5 @@
-"""Figure of the recurrent-network experiment (paper Fig. 3), drawn from its Results."""
+"""Figure of the recurrent-network experiment (paper Fig. 3), drawn from its
+RecurrentResults."""
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -11,30 +12,31 @@ MS = 10.0  # one time unit (tau) is 10 ms
 NEURON_COLORS = (PALETTE["qif"], PALETTE["lif"])
 
 
-def raster(ax: Axes, results, which: str, title: str) -> None:
-    """Network spikes (target neurons coloured, others black) and target times (ticks)."""
-    times, neurons = results[f"spike_times_{which}"], results[f"spike_neurons_{which}"]
-    targets = results["targets"]
+def raster(ax: Axes, results, snapshot, title: str) -> None:
+    """Network spikes of a snapshot (results.before or .after; target neurons coloured,
+    others black) and target times (ticks)."""
+    times, neurons = snapshot.spike_times, snapshot.spike_neurons
+    targets = results.targets
     n_targets = targets.shape[0]
-    duration = results.config["duration"] * MS
-    n = results.config["n_neurons"]
+    duration = results.config.task.duration
+    n = results.config.task.n_neurons
     rows = [times[neurons == i] * MS for i in range(n)]
     colors = [*NEURON_COLORS[:n_targets], *["0.45"] * (n - n_targets)]
     ax.eventplot(rows, colors=colors, lineoffsets=np.arange(n), linelengths=0.7)
-    target_rows = [t[np.isfinite(t) & (t < results.config["duration"])] * MS for t in targets]
+    target_rows = [t[np.isfinite(t) & (t < duration)] * MS for t in targets]
     ax.eventplot(target_rows, colors=PALETTE["target"], lineoffsets=np.arange(n_targets) - 0.45,
                  linelengths=0.3, linewidths=2)
-    ax.set(xlim=(0, duration), ylim=(n - 0.5, -0.9), xlabel="time (ms)", ylabel="neuron",
+    ax.set(xlim=(0, duration * MS), ylim=(n - 0.5, -0.9), xlabel="time (ms)", ylabel="neuron",
            title=title)
 
 
 def spike_times_vs(ax: Axes, results, x: str, neuron: int = 0) -> None:
     """Output spike times of one target neuron against trial (log) or arc length."""
-    t_out = results["t_out"][:, neuron] * MS
-    targets = results["targets"][neuron] * MS
+    t_out = results.t_out[:, neuron] * MS
+    targets = results.targets[neuron] * MS
     valid = np.isfinite(targets)
-    t_out, targets, extra = t_out[:, valid], targets[valid], results["is_extra"][neuron][valid]
-    duration = results.config["duration"] * MS
+    t_out, targets, extra = t_out[:, valid], targets[valid], results.is_extra[neuron][valid]
+    duration = results.config.task.duration * MS
     if x == "trial":
         xs = np.arange(1, len(t_out) + 1)
         ax.set_xscale("log")
@@ -53,7 +55,7 @@ def spike_times_vs(ax: Axes, results, x: str, neuron: int = 0) -> None:
 
 
 def loss_vs_trial(ax: Axes, results) -> None:
-    loss = results["loss"]
+    loss = results.loss
     ax.loglog(np.arange(1, len(loss) + 1), loss, color="k", lw=1)
     ax.set(xlabel="trial + 1", ylabel="loss")
 
@@ -61,15 +63,15 @@ def loss_vs_trial(ax: Axes, results) -> None:
 def comparison(ax: Axes, results) -> None:
     """Target-neuron spikes after training, with and without the recurrent input into the
     non-target neurons (pruned), next to the targets."""
-    n_targets = results["targets"].shape[0]
-    duration = results.config["duration"]
+    n_targets = results.targets.shape[0]
+    duration = results.config.task.duration
     for i in range(n_targets):
         base = 3.3 * i
-        for offset, key, alpha in ((0, "t_out_pruned", 0.5), (1.1, "t_out_after", 1.0)):
-            t = results[key][i]
+        for offset, snapshot, alpha in ((0, results.pruned, 0.5), (1.1, results.after, 1.0)):
+            t = snapshot.t_out[i]
             t = t[np.isfinite(t) & (t < duration)] * MS
             ax.eventplot([t], colors=NEURON_COLORS[i], lineoffsets=base + offset, alpha=alpha)
-        t = results["targets"][i]
+        t = results.targets[i]
         ax.eventplot([t[np.isfinite(t) & (t < duration)] * MS], colors=PALETTE["target"],
                      lineoffsets=base + 2.2)
     ticks = [3.3 * i + o for i in range(n_targets) for o in (0, 1.1, 2.2)]
@@ -81,12 +83,12 @@ def comparison(ax: Axes, results) -> None:
 def spike_change(ax: Axes, results) -> None:
     """Largest change of any target spike time between consecutive trials (the grid search
     caps it at dt_max)."""
-    change = results["max_spike_change"] * MS
+    change = results.max_spike_change * MS
     trials = np.arange(1, len(change) + 1)
     ax.loglog(trials, change, color="0.3", lw=0.6, rasterized=True)
-    cap = results.config.get("dt_max")
-    if results.config.get("mode") == "grid" and cap:
-        ax.axhline(cap * MS, color=PALETTE["lif"], lw=1, ls="--", label=r"cap $\Delta t_{\max}$")
+    if results.config.mode == "grid":
+        ax.axhline(results.config.training.dt_max * MS, color=PALETTE["lif"], lw=1, ls="--",
+                   label=r"cap $\Delta t_{\max}$")
         ax.legend(loc="lower left")
     ax.set(xlabel="trial", ylabel="largest spike-time change (ms)")
 
@@ -96,9 +98,9 @@ def figure(results) -> Figure:
     neurons 0 and 1 against trial and against arc length (middle and bottom rows); the
     pruned network's spikes and the largest spike-time change per trial (right column)."""
     fig, axes = plt.subplots(3, 3, figsize=(10, 8.4))
-    trials = len(results["loss"]) - 1
-    raster(axes[0, 0], results, "before", "trial 0")
-    raster(axes[0, 1], results, "after", f"trial {trials}")
+    trials = len(results.loss) - 1
+    raster(axes[0, 0], results, results.before, "trial 0")
+    raster(axes[0, 1], results, results.after, f"trial {trials}")
     loss_vs_trial(axes[0, 2], results)
     for row, neuron in ((1, 0), (2, 1)):
         spike_times_vs(axes[row, 0], results, "trial", neuron)

@@ -1,4 +1,5 @@
-"""Figure of the single-neuron experiment (paper Fig. 2), drawn from its Results."""
+"""Figure of the single-neuron experiment (paper Fig. 2), drawn from its
+SingleNeuronResults."""
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -10,7 +11,7 @@ from . import PALETTE, arc_length, panel_labels
 MS = 10.0  # one time unit (tau) is 10 ms
 VOLTAGE_LIMITS = (-2.0, 3.0)
 SPIKE_COLORS = (PALETTE["qif"], PALETTE["lif"])  # first and second output spike
-GRADIENT_STYLES = {  # (array, column) -> label, colour
+GRADIENT_STYLES = {  # (field of the results, column) -> label, colour
     ("grad_weights", 0): (r"$\partial L/\partial w_1$", PALETTE["qif"]),
     ("grad_weights", 1): (r"$\partial L/\partial w_2$", PALETTE["lif"]),
     ("grad_times", 0): (r"$\partial L/\partial t_1$", PALETTE["input_exc"]),
@@ -18,14 +19,15 @@ GRADIENT_STYLES = {  # (array, column) -> label, colour
 }
 
 
-def input_spikes(ax: Axes, results, which: str) -> None:
-    """Input spikes as bars of height w at their times; the two trainable ones in black."""
-    times = results["fixed_times"] * MS
-    weights = results["fixed_weights"]
+def input_spikes(ax: Axes, results, snapshot) -> None:
+    """Input spikes as bars of height w at their times; the two trainable ones (of the
+    snapshot, results.before or .after) in black."""
+    times = results.fixed_times * MS
+    weights = results.fixed_weights
     colors = np.where(weights > 0, PALETTE["input_exc"], PALETTE["input_inh"])
     ax.vlines(times, 0, weights, colors=colors, lw=1.5)
-    trainable_t = results[f"trainable_times_{which}"] * MS
-    trainable_w = results[f"trainable_weights_{which}"]
+    trainable_t = snapshot.trainable_times * MS
+    trainable_w = snapshot.trainable_weights
     ax.vlines(trainable_t, 0, trainable_w, colors="k", lw=2.5)
     ax.plot(trainable_t, trainable_w, ls="", marker="o", ms=3.5, color="k",
             label="trainable inputs")
@@ -34,17 +36,17 @@ def input_spikes(ax: Axes, results, which: str) -> None:
     ax.legend(loc="upper right", fontsize=8, handlelength=1.0)
 
 
-def voltage_trace(ax: Axes, results, which: str) -> None:
-    """V(t) (drawn within the axes range: the QIF voltage diverges at a spike), output
-    spikes (triangles, one colour per spike) and target times (dashed)."""
-    times = results["trace_times"] * MS
+def voltage_trace(ax: Axes, results, snapshot) -> None:
+    """V(t) of the snapshot (drawn within the axes range: the QIF voltage diverges at a
+    spike), output spikes (triangles, one colour per spike) and target times (dashed)."""
+    times = results.trace_times * MS
     low, high = VOLTAGE_LIMITS
-    voltage = results[f"voltage_{which}"]
+    voltage = snapshot.voltage
     ax.plot(times, np.where((voltage > low - 1) & (voltage < high + 1), voltage, np.nan),
             color="k", lw=1.0)
-    for target in results["target_times"] * MS:
+    for target in results.target_times * MS:
         ax.axvline(target, color=PALETTE["target"], lw=0.8, ls="--")
-    spikes = results[f"spikes_{which}"] * MS
+    spikes = snapshot.spikes * MS
     for k, t in enumerate(spikes):
         ax.plot([t], [high], ls="", marker="v", ms=6, clip_on=False,
                 color=SPIKE_COLORS[min(k, len(SPIKE_COLORS) - 1)])
@@ -53,24 +55,24 @@ def voltage_trace(ax: Axes, results, which: str) -> None:
     ax.set(ylim=(low, high), ylabel="voltage $V$")
 
 
-def current_trace(ax: Axes, results, which: str) -> None:
-    """I(t): each input spike makes it jump by its weight."""
-    ax.plot(results["trace_times"] * MS, results[f"current_{which}"], color="0.25", lw=1.0)
+def current_trace(ax: Axes, results, snapshot) -> None:
+    """I(t) of the snapshot: each input spike makes it jump by its weight."""
+    ax.plot(results.trace_times * MS, snapshot.current, color="0.25", lw=1.0)
     ax.axhline(0, color="0.6", lw=0.6)
-    ax.set(ylabel="current $I$", xlabel="time (ms)", xlim=(0, results.config["duration"] * MS))
+    ax.set(ylabel="current $I$", xlabel="time (ms)", xlim=(0, results.config.duration * MS))
 
 
 def spike_times_vs_trial(ax: Axes, results) -> None:
     """Output spike times over training; above T (shaded) they are pseudospikes."""
-    times = results["output_times"] * MS
-    duration = results.config["duration"] * MS
+    times = results.output_times * MS
+    duration = results.config.duration * MS
     trials = np.arange(len(times))
     ax.axhspan(duration, 1.3 * duration, color="0.9", zorder=0)
     ax.text(trials[-1], 1.3 * duration, "pseudospikes ", ha="right", va="top", fontsize=8,
             color="0.35")
     for k, color in enumerate(SPIKE_COLORS):
         ax.plot(trials, times[:, k], color=color, lw=1.2, label=f"spike {k + 1}")
-    for k, target in enumerate(results["target_times"] * MS):
+    for k, target in enumerate(results.target_times * MS):
         ax.axhline(target, color=PALETTE["target"], lw=0.8, ls="--",
                    label="targets" if k == 0 else None)
     ax.set(xlim=(0, trials[-1]), ylim=(0, 1.3 * duration), xlabel="trial",
@@ -79,21 +81,22 @@ def spike_times_vs_trial(ax: Axes, results) -> None:
 
 
 def loss_vs_trial(ax: Axes, results) -> None:
-    loss = results["loss"]
+    loss = results.loss
     ax.semilogy(np.arange(len(loss)), loss, color="k", lw=1.0)
     ax.set(xlim=(0, len(loss) - 1), xlabel="trial", ylabel="loss $L$")
 
 
 def input_times_vs_trial(ax: Axes, results, trajectories) -> None:
-    """The two trainable input spike times over training (dashed: the output targets)."""
-    times = trajectories["times"] * MS
+    """The two trainable input spike times over training (dashed: the output targets);
+    trajectories: single_neuron.trainable_trajectories(results)."""
+    times = trajectories.times * MS
     trials = np.arange(len(times))
     for k in range(times.shape[1]):
         ax.plot(trials, times[:, k], color="k", lw=1.2, ls=("-", "--")[k % 2],
                 label=f"input {k + 1}")
-    for target in results["target_times"] * MS:
+    for target in results.target_times * MS:
         ax.axhline(target, color=PALETTE["target"], lw=0.6, ls=":")
-    ax.set(xlim=(0, trials[-1]), ylim=(0, results.config["duration"] * MS), xlabel="trial",
+    ax.set(xlim=(0, trials[-1]), ylim=(0, results.config.duration * MS), xlabel="trial",
            ylabel="trainable input times (ms)")
     ax.legend(loc="center right", fontsize=8)
 
@@ -102,9 +105,9 @@ def normalised_gradients(ax: Axes, results) -> None:
     """Each gradient component divided by its largest magnitude over training (the paper's
     normalisation), against the spike-time arc length (the distance the output spikes have
     travelled): one dot per trial."""
-    arc = arc_length(results["output_times"] * MS)
+    arc = arc_length(results.output_times * MS)
     for (name, column), (label, color) in GRADIENT_STYLES.items():
-        component = results[name][:, column]
+        component = getattr(results, name)[:, column]
         ax.plot(arc, component / np.max(np.abs(component)), ls="", marker=".", ms=1.5,
                 color=color, label=label, rasterized=True)
     ax.axhline(0, color="0.6", lw=0.6)
@@ -124,13 +127,14 @@ def figure(results, trajectories) -> Figure:
               ["times"] * 3 + ["inputs"] * 3 + ["loss"] * 3 + ["gradients"] * 3]
     fig, axes = plt.subplot_mosaic(mosaic, figsize=(10, 7.6),
                                    height_ratios=[0.6, 1.0, 0.8, 1.5])
-    trials = len(results["loss"]) - 1
-    for which, title in (("before", "before learning (trial 0)"),
-                         ("after", f"after learning (trial {trials})")):
+    trials = len(results.loss) - 1
+    for which, snapshot, title in (
+            ("before", results.before, "before learning (trial 0)"),
+            ("after", results.after, f"after learning (trial {trials})")):
         top, middle, bottom = axes[f"in_{which}"], axes[f"v_{which}"], axes[f"i_{which}"]
-        input_spikes(top, results, which)
-        voltage_trace(middle, results, which)
-        current_trace(bottom, results, which)
+        input_spikes(top, results, snapshot)
+        voltage_trace(middle, results, snapshot)
+        current_trace(bottom, results, snapshot)
         top.set_title(title)
         for ax in (top, middle):
             ax.sharex(bottom)
