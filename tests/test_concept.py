@@ -40,7 +40,8 @@ def test_qif_spike_leaves_the_trial_as_a_pseudospike(results):
     assert np.all(np.isfinite(first))
     assert np.all(np.diff(first) <= 0), "a stronger input never delays the spike"
     # without input current after T the ordinary spike reaches T where
-    # tau ln(1 - pi / (2 sqrt w)) = -T  (SPEC section 1, I > 0, V = 0)
+    # tau ln(1 - pi / (2 sqrt w)) = -T  (I > 0, V = 0; book/theory.md, "QIF neuron with a
+    # decaying synaptic current")
     crossing = (np.pi / 2 / (1 - np.exp(-CONFIG.qif_duration))) ** 2
     assert np.all(first[weights < crossing] > CONFIG.qif_duration)
     assert np.all(first[weights > crossing] < CONFIG.qif_duration)
