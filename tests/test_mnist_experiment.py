@@ -98,3 +98,21 @@ def test_stored_full_scale_results_load_and_redraw():
         assert results.initial.silent > 0.99  # initially silent
         assert np.all(results.metrics.n_exhausted == 0)
     assert len(figure(runs).axes) == 6
+
+
+def test_accuracy_verdict_says_below_within_or_above_the_paper():
+    runs = mnist.load_runs(RESULTS)
+    assert mnist.accuracy_verdict(runs).startswith(f"Over {len(runs)} of the paper's 10 seeds")
+
+    def with_final_accuracy(values):
+        changed = []
+        for run, value in zip(runs[:2], values, strict=True):
+            metrics = replace(run.metrics, accuracy=np.append(run.metrics.accuracy[:-1], value))
+            changed.append(replace(run, metrics=metrics))
+        return mnist.accuracy_verdict(changed)
+
+    assert "0.30 percentage points below the paper's 97.6 ± 0.1 %" in with_final_accuracy(
+        [0.972, 0.974])
+    assert "97.60 ± 0.00 %" in with_final_accuracy([0.976, 0.976])
+    assert "within the standard deviation" in with_final_accuracy([0.976, 0.976])
+    assert "0.20 percentage points above" in with_final_accuracy([0.978, 0.978])

@@ -233,11 +233,11 @@ register(Reproduction(
 
 
 def compare(runs: Sequence[MnistResults]) -> list[tuple[str, str, str]]:
-    """Rows (quantity, paper, ours) of the paper-vs-run table; ours: mean +- std over
-    seeds after the last common epoch."""
+    """Rows (quantity, paper, ours) of the paper-vs-run table; ours: mean +- sample
+    standard deviation (ddof 1) over seeds after the last common epoch."""
     def ours(name, scale=100.0, epoch=-1, digits=1):
         values = stacked(runs, name)[:, epoch] * scale
-        spread = f" ± {values.std():.{digits}f}" if len(values) > 1 else ""
+        spread = f" ± {values.std(ddof=1):.{digits}f}" if len(values) > 1 else ""
         return f"{values.mean():.{digits}f}{spread}"
 
     epochs = len(stacked(runs, "accuracy")[0]) - 1
@@ -257,6 +257,24 @@ def compare(runs: Sequence[MnistResults]) -> list[tuple[str, str, str]]:
         ("epochs", str(PAPER["epochs"]), str(epochs)),
         ("seeds", str(PAPER["seeds"]), str(len(runs))),
     ]
+
+
+def accuracy_verdict(runs: Sequence[MnistResults]) -> str:
+    """One sentence: the mean test accuracy over seeds (+- sample std) against the
+    paper's, saying whether it is below, within or above the paper's mean +- std."""
+    values = 100 * stacked(runs, "accuracy")[:, -1]
+    paper, paper_std = 100 * PAPER["accuracy"], 100 * PAPER["accuracy_std"]
+    mean = values.mean()
+    spread = f" ± {values.std(ddof=1):.2f}" if len(values) > 1 else ""
+    if mean < paper - paper_std:
+        where = f"{paper - mean:.2f} percentage points below"
+    elif mean > paper + paper_std:
+        where = f"{mean - paper:.2f} percentage points above"
+    else:
+        where = "within the standard deviation of"
+    return (f"Over {len(values)} of the paper's {PAPER['seeds']} seeds the mean test accuracy "
+            f"is {mean:.2f}{spread} % (sample standard deviation), {where} the paper's "
+            f"{paper:.1f} ± {paper_std:.1f} %.")
 
 
 def load_runs(results_dir: str | Path = "results") -> list[MnistResults]:
