@@ -243,9 +243,10 @@ def compare(runs: Sequence[MnistResults]) -> list[tuple[str, str, str]]:
     epochs = len(stacked(runs, "accuracy")[0]) - 1
     return [
         ("test accuracy (%)",
-         f"{100 * PAPER['accuracy']:.1f} ± {100 * PAPER['accuracy_std']:.1f}", ours("accuracy")),
+         f"{100 * PAPER['accuracy']:.1f} ± {100 * PAPER['accuracy_std']:.1f}",
+         ours("accuracy", digits=2)),
         ("without pseudospikes (%)", f"{100 * PAPER['accuracy_ordinary']:.1f} ± "
-         f"{100 * PAPER['accuracy_ordinary_std']:.1f}", ours("accuracy_ordinary")),
+         f"{100 * PAPER['accuracy_ordinary_std']:.1f}", ours("accuracy_ordinary", digits=2)),
         ("hidden activity (spikes/neuron/image)", f"{PAPER['activity']:.2f}",
          ours("activity", 1.0, digits=2)),
         ("... before the first output spike", f"{PAPER['activity_first']:.2f}",
