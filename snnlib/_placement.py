@@ -16,6 +16,12 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 
+def is_writer() -> bool:
+    """True in the one process (process 0) that writes checkpoints, results and progress
+    bars of a multi-process run."""
+    return jax.process_index() == 0
+
+
 class Placement:
     """Batches split over `devices` (default: all devices of all processes), parameters
     replicated on them."""
@@ -29,8 +35,8 @@ class Placement:
 
     @property
     def is_writer(self) -> bool:
-        """True in the one process that writes checkpoints, results and progress bars."""
-        return jax.process_index() == 0
+        """`is_writer()`: whether this process writes checkpoints, results and progress."""
+        return is_writer()
 
     def put_batch(self, *arrays: np.ndarray) -> list[jax.Array]:
         """Shard the batch axis (the same global batch in every process) over the devices.

@@ -18,6 +18,7 @@ out are unknown. The policy, the same for every simulator (like diffrax's `throw
 """
 
 import warnings
+from dataclasses import dataclass
 
 import jax
 import numpy as np
@@ -32,12 +33,31 @@ class EventBudgetWarning(UserWarning):
     """Trials of a training run or batch exhausted their budget (`report_exhausted`)."""
 
 
+@dataclass(frozen=True)
+class Budget:
+    """A simulation budget by the argument that sets it, e.g. Budget("max_events", 600)."""
+
+    argument: str  # "max_events" or "max_spikes"
+    value: int
+
+    def __str__(self) -> str:
+        return f"{self.argument}={self.value}"
+
+
+def exhausted_message(budget: Budget | str, n_exhausted: int | None = None,
+                      n_trials: int | None = None) -> str:
+    """The one wording of an exhausted budget: "BUDGET ran out before the trial end T"
+    (with "in N of M trials" when the counts are given)."""
+    counts = f" in {n_exhausted} of {n_trials} trials" if n_exhausted is not None else ""
+    return f"{budget} ran out before the trial end T{counts}"
+
+
 def is_concrete(*trees: object) -> bool:
     """True if no leaf of the pytrees is a tracer (values can be checked in Python)."""
     return not any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(trees))
 
 
-def raise_if_exhausted(exhausted: ArrayLike, budget: str, advice: str) -> None:
+def raise_if_exhausted(exhausted: ArrayLike, budget: Budget | str, advice: str) -> None:
     """Raise EventBudgetError if any trial of the (concrete) flags is exhausted.
 
     budget names the budget and its value (e.g. "max_events=10"); advice says what to
@@ -47,14 +67,15 @@ def raise_if_exhausted(exhausted: ArrayLike, budget: str, advice: str) -> None:
     flags = np.asarray(exhausted)
     if not flags.any():
         return
-    where = f" in {int(flags.sum())} of {flags.size} trials" if flags.ndim else ""
+    counts = (int(flags.sum()), flags.size) if flags.ndim else (None, None)
     raise EventBudgetError(
-        f"{budget} ran out before the trial end T{where}: {advice} "
+        f"{exhausted_message(budget, *counts)}: {advice} "
         "(or throw=False to get the `exhausted` flag instead of this error)."
     )
 
 
-def report_exhausted(n_exhausted: int, n_trials: int, where: str, budget: str) -> None:
+def report_exhausted(n_exhausted: int, n_trials: int, where: str, budget: Budget | str
+                     ) -> None:
     """Warn (EventBudgetWarning) that n_exhausted of n_trials trials ran out of budget.
 
     For training loops, which cannot raise inside compiled steps: call it with the
@@ -63,9 +84,9 @@ def report_exhausted(n_exhausted: int, n_trials: int, where: str, budget: str) -
     """
     if n_exhausted:
         warnings.warn(
-            f"{where}: {budget} ran out before the trial end T in {n_exhausted} of "
-            f"{n_trials} trials; their spike times are NaN (losses and gradients of those "
-            "trials are unusable): increase the budget.",
+            f"{where}: {exhausted_message(budget, n_exhausted, n_trials)}; their spike "
+            "times are NaN (losses and gradients of those trials are unusable): increase "
+            "the budget.",
             EventBudgetWarning,
             stacklevel=2,
         )

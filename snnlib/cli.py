@@ -2,9 +2,9 @@
 figures`` executes the book's notebooks, ``snnlib info`` reports versions.
 
 ``snnlib reproduce NAME [--seeds S ...] [--quick] [--epochs N] [--run-dir DIR] [--promote]``
-runs a registered reproduction (``snnlib.experiments._registry``; ``--help`` lists them with
-their expected run times). A run writes its checkpoints and results into a run directory,
-``runs/NAME-YYYYmmdd-HHMMSS/`` unless ``--run-dir`` names one (rerun with the same
+runs an experiment (the ``EXPERIMENT`` of each module of ``snnlib.experiments``; ``--help``
+lists them with their expected run times). A run writes its checkpoints and results into a
+run directory, ``runs/NAME-YYYYmmdd-HHMMSS/`` unless ``--run-dir`` names one (rerun with the same
 ``--run-dir`` to resume). Only ``--promote`` copies the results into ``results/`` (or
 ``--results-dir``), and it refuses to replace a stored run with more epochs or trials
 unless ``--force``. ``snnlib promote RUN_DIR`` promotes a finished run later.
@@ -18,9 +18,7 @@ this module stays cheap.
 """
 
 import argparse
-import importlib
 import json
-import pkgutil
 import platform
 import sys
 import time
@@ -52,15 +50,10 @@ def info() -> int:
 
 
 def registry() -> dict:
-    """The registered reproductions: importing every public module of snnlib.experiments
-    registers theirs."""
-    from . import experiments
-    from .experiments._registry import REGISTRY
+    """The names ``snnlib reproduce`` accepts: {name: `Reproduction`} of every experiment."""
+    from .experiments._experiment import reproductions
 
-    for module in pkgutil.iter_modules(experiments.__path__):
-        if not module.name.startswith("_"):
-            importlib.import_module(f"{experiments.__name__}.{module.name}")
-    return REGISTRY
+    return reproductions()
 
 
 class PromotionRefused(Exception):
@@ -76,7 +69,7 @@ def promote(run_dir: Path, results_dir: Path, force: bool = False) -> list[Path]
     from .experiments import Results
 
     info = json.loads((run_dir / "run.json").read_text())
-    reproduction = registry()[info["reproduction"]]
+    experiment = registry()[info["reproduction"]].experiment
     runs = {name: Results.load(run_dir / name) for name in info["results"]}
     if not force:
         if info.get("quick"):
@@ -84,10 +77,10 @@ def promote(run_dir: Path, results_dir: Path, force: bool = False) -> list[Path]
         for name, results in runs.items():
             stored = results_dir / name
             if stored.with_suffix(".json").exists():
-                old, new = reproduction.size(Results.load(stored)), reproduction.size(results)
+                old, new = experiment.size(Results.load(stored)), experiment.size(results)
                 if new < old:
                     raise PromotionRefused(
-                        f"{run_dir / name} has {new} {reproduction.size_label}, the stored "
+                        f"{run_dir / name} has {new} {experiment.size_label}, the stored "
                         f"{stored} has {old}: not replaced (pass --force to replace it)")
     return [results.save(results_dir / name) for name, results in runs.items()]
 
@@ -100,7 +93,8 @@ def reproduce(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     reproduction = entries[args.name]
-    if max(args.processes, args.num_processes) > 1 and not reproduction.multi_process:
+    experiment = reproduction.experiment
+    if max(args.processes, args.num_processes) > 1 and not experiment.multi_process:
         print(f"{args.name} runs in one process: drop --processes/--num-processes",
               file=sys.stderr)
         return 2
@@ -112,24 +106,25 @@ def reproduce(args: argparse.Namespace) -> int:
         initialize(args.coordinator, args.num_processes, args.process_id)
     import jax
 
-    from .experiments._registry import RunOptions
+    from ._placement import is_writer
+    from .experiments import RunOptions
 
-    if reproduction.float64:
+    if experiment.float64:
         jax.config.update("jax_enable_x64", True)
     run_dir = Path(args.run_dir or Path("runs") / f"{args.name}-{time.strftime('%Y%m%d-%H%M%S')}")
-    writer = jax.process_index() == 0
+    writer = is_writer()
     if writer:
         run_dir.mkdir(parents=True, exist_ok=True)
         print(f"{args.name}: run directory {run_dir} (rerun with --run-dir {run_dir} to resume)")
     options = RunOptions(run_dir=run_dir, seeds=tuple(args.seeds) if args.seeds else None,
-                         quick=args.quick, epochs=args.epochs, processes=args.num_processes,
+                         quick=args.quick, length=args.epochs, processes=args.num_processes,
                          progress=writer and not args.no_progress)
     runs = reproduction.run(options)
     if not writer:
         return 0
     for name, results in runs.items():
         results.save(run_dir / name)
-        print(f"{name}: {reproduction.size(results.to_stored())} {reproduction.size_label} -> "
+        print(f"{name}: {experiment.size(results.to_stored())} {experiment.size_label} -> "
               f"{run_dir / name}.npz/.json")
     (run_dir / "run.json").write_text(json.dumps(
         {"reproduction": args.name, "results": sorted(runs), "quick": args.quick,
@@ -167,8 +162,9 @@ def _launch(args: argparse.Namespace) -> int:
 def _add_reproduce(commands, describe: bool) -> None:
     """The reproduce command; with describe, its help lists the registered experiments
     (importing them)."""
-    listing = "\n".join(f"  {name:15s} {entry.expected_time:>22s}  {entry.description}"
-                        for name, entry in sorted(registry().items())) if describe else ""
+    listing = "\n".join(
+        f"  {name:15s} {entry.experiment.expected_time:>22s}  {entry.experiment.description}"
+        for name, entry in sorted(registry().items())) if describe else ""
     parser = commands.add_parser(
         "reproduce", help="run an experiment at full scale into a run directory",
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -15,23 +15,39 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
-from .data.encoding import bin_spike_times, flip_bins, virtual_input_weights
-from .feedforward import (
+from ..budget import Budget
+from ..data.encoding import bin_spike_times, flip_bins, virtual_input_weights
+from ..feedforward import (
     LayerSpikes,
     feedforward_pseudo_inputs,
     layer_output_times,
     simulate_feedforward_batch,
     simulate_feedforward_generic,
 )
-from .losses import first_spike_cross_entropy
-from .neurons import Theta
+from ..losses import first_spike_cross_entropy
+from ..neurons import Theta
+from .metrics import EvaluationMetrics
 
 Params = dict[str, list[Array]]
 
 
 @dataclass(frozen=True)
+class ClassifierMetrics(EvaluationMetrics):
+    """`SpikingClassifier.summarize`: the test metrics of one evaluation (MNIST)."""
+
+    accuracy_ordinary: float  # ordinary spikes only (no output spike: class 0)
+    loss_ordinary: float  # loss of the ordinary first spike times
+    activity: float  # spikes per hidden neuron and sample
+    activity_first: float  # hidden spikes before the first output spike
+    silent: float  # fraction of hidden neurons silent for every sample
+    silent_first: float  # hidden neurons silent before the first output spike, every sample
+    output_activity: float  # spikes per output neuron and sample
+
+
+@dataclass(frozen=True)
 class SpikingClassifier:
-    """A network sizes[0] (pixels) - hidden - ... - sizes[-1] (classes) of phase neurons.
+    """A network sizes[0] (pixels) - hidden - ... - sizes[-1] (classes) of theta neurons
+    (`model`, a `Theta`: the type its stored configs read back as).
 
     Paper's values: theta neurons (tau 6/pi, I0 5/4, Theta = 6), 784-100-100-10, T = 2,
     one input bin, initial weights uniform in +-w_scale/sqrt(fan_in) with w_scale = 0.5,
@@ -69,10 +85,19 @@ class SpikingClassifier:
             raise ValueError(f"simulator must be 'layered' or 'generic', got {self.simulator!r}")
         if not 0 <= self.flip_probability <= 1:
             raise ValueError(f"flip_probability must lie in [0, 1], got {self.flip_probability}")
+        if not isinstance(self.model, Theta):
+            raise TypeError(f"model must be a Theta neuron, got {self.model!r}")
         if self.micro_batch is not None and (not isinstance(self.micro_batch, int)
                                              or self.micro_batch < 1):
             raise ValueError(f"micro_batch must be a positive int or None, got "
                              f"{self.micro_batch!r}")
+
+    @property
+    def budget(self) -> Budget:
+        """The simulation budget: max_spikes per neuron (layered) or max_events (generic)."""
+        if self.simulator == "layered":
+            return Budget("max_spikes", self.max_spikes)
+        return Budget("max_events", self.max_events)
 
     def init(self, key: Array, dtype=jnp.float32) -> Params:
         """Weights uniform in +-w_scale/sqrt(fan_in), initial phases Theta/2."""
@@ -124,8 +149,10 @@ class SpikingClassifier:
         return jax.vmap(virtual_input_weights, (None, 0, None))(
             params["weights"][0], jnp.asarray(bins), self.n_bins)
 
-    def _batch(self, params: Params, bins: ArrayLike) -> tuple[Array, tuple[LayerSpikes, ...]]:
-        """First output spike times and layer spikes of a batch, in micro-batches."""
+    def forward(self, params: Params, bins: ArrayLike
+                ) -> tuple[Array, tuple[LayerSpikes, ...]]:
+        """First output spike times (B, n_classes) and the spikes of every layer of a batch,
+        simulated in slices of micro_batch trials (see the class docstring)."""
         bins = jnp.asarray(bins)
         size = self.micro_batch
         if size is None or bins.shape[0] <= size or bins.shape[0] % size:
@@ -146,7 +173,7 @@ class SpikingClassifier:
         """
         if key is not None and self.flip_probability > 0:
             bins = flip_bins(key, bins, self.n_bins, self.flip_probability)
-        first, layers = self._batch(params, bins)
+        first, layers = self.forward(params, bins)
         losses = jax.vmap(first_spike_cross_entropy, (0, 0, None, None))(
             first, labels, self.duration, self.gamma)
         correct = jnp.argmin(first, axis=-1) == labels
@@ -159,7 +186,7 @@ class SpikingClassifier:
         Ordinary-only predictions follow the paper's code: first spike times clipped at
         T, so that an image without any output spike is assigned to class 0.
         """
-        first, layers = self._batch(params, bins)
+        first, layers = self.forward(params, bins)
         ordinary = jnp.minimum(first, self.duration)
         loss_fn = jax.vmap(first_spike_cross_entropy, (0, 0, None, None))
         hidden = layers[:-1]
@@ -178,23 +205,23 @@ class SpikingClassifier:
         }
 
     @staticmethod
-    def summarize(sums: dict[str, Array], n_samples: int) -> dict[str, float]:
+    def summarize(sums: dict[str, Array], n_samples: int) -> ClassifierMetrics:
         """Test metrics from the batch sums: accuracies, losses, hidden activity (spikes per
         hidden neuron and image, in the whole trial and before the first output spike) and
         the fraction of hidden neurons silent for every image."""
         hidden, first = sums["hidden_spikes"], sums["hidden_spikes_first"]
-        return {
-            "accuracy": float(sums["correct"]) / n_samples,
-            "accuracy_ordinary": float(sums["correct_ordinary"]) / n_samples,
-            "loss": float(sums["loss"]) / n_samples,
-            "loss_ordinary": float(sums["loss_ordinary"]) / n_samples,
-            "activity": float(jnp.mean(hidden)) / n_samples,
-            "activity_first": float(jnp.mean(first)) / n_samples,
-            "silent": float(jnp.mean(hidden == 0)),
-            "silent_first": float(jnp.mean(first == 0)),
-            "output_activity": float(jnp.mean(sums["output_spikes"])) / n_samples,
-            "n_exhausted": int(sums["n_exhausted"]),
-        }
+        return ClassifierMetrics(
+            accuracy=float(sums["correct"]) / n_samples,
+            accuracy_ordinary=float(sums["correct_ordinary"]) / n_samples,
+            loss=float(sums["loss"]) / n_samples,
+            loss_ordinary=float(sums["loss_ordinary"]) / n_samples,
+            activity=float(jnp.mean(hidden)) / n_samples,
+            activity_first=float(jnp.mean(first)) / n_samples,
+            silent=float(jnp.mean(hidden == 0)),
+            silent_first=float(jnp.mean(first == 0)),
+            output_activity=float(jnp.mean(sums["output_spikes"])) / n_samples,
+            n_exhausted=int(sums["n_exhausted"]),
+        )
 
 
 def _n_exhausted(layers: tuple[LayerSpikes, ...]) -> Array:

@@ -1,137 +1,89 @@
-"""Results shared by the classification experiments trained with `snnlib.training.train`
-(MNIST, Yin-Yang): the evaluation metrics after each epoch, the per-step training loss,
-the trained parameters and the training time.
+"""Evaluation metrics of a spiking classifier, declared once per task.
 
-Each experiment derives its metrics from `EpochMetrics` / `Metrics` (adding the names its
-`Task.summarize` returns) and its results from `TrainedClassifierResults`.
+A task's `summarize` returns a frozen dataclass derived from `EvaluationMetrics` (one
+evaluation of a data set: numbers). `Epochs` holds them after each epoch of a training
+run, with the training loop's own per-epoch values (`LOOP_FIELDS`), as arrays (E,) named
+like the fields: the per-epoch arrays and the one-epoch summaries (`Epochs.at`) both
+follow from the one dataclass.
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass, fields
-from typing import Any, ClassVar, Self
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import numpy as np
-from jaxtyping import Float, Int
-
-from ..neurons import Theta
-from ..training import TrainConfig, TrainResult
-from ._results import ArrayGroup, ExperimentResults, config_from_dict
-
-
-@dataclass
-class EpochMetrics(ArrayGroup):
-    """Evaluation metrics after each epoch, E = epochs + 1 entries (entry 0: before
-    training), stored under their bare names ("accuracy", ...): those of `Task.summarize`
-    and of the training loop (train_loss, train_accuracy, epoch_seconds)."""
-
-    KEY: ClassVar[str] = "{field}"
-
-    accuracy: Float[np.ndarray, " E"]  # class of the earliest output spike, pseudospikes counted
-    accuracy_ordinary: Float[np.ndarray, " E"]  # ordinary spikes only (none: class 0)
-    loss: Float[np.ndarray, " E"]  # mean loss of the first output spike times
-    activity: Float[np.ndarray, " E"]  # spikes per hidden neuron and sample
-    silent: Float[np.ndarray, " E"]  # fraction of hidden neurons silent for every sample
-    output_activity: Float[np.ndarray, " E"]  # spikes per output neuron and sample
-    n_exhausted: Int[np.ndarray, " E"]  # samples whose spike budget ran out
-    train_loss: Float[np.ndarray, " E"]  # mean over the epoch's steps (nan at entry 0)
-    train_accuracy: Float[np.ndarray, " E"]  # mean over the epoch's steps (nan at entry 0)
-    epoch_seconds: Float[np.ndarray, " E"]  # wall time of the epoch in s (0 at entry 0)
 
 
 @dataclass(frozen=True)
-class Metrics:
-    """The metrics of one epoch (the fields of the matching `EpochMetrics`, as numbers)."""
+class EvaluationMetrics:
+    """What every classifier evaluation reports (a task adds its own fields)."""
 
-    accuracy: float
-    accuracy_ordinary: float
-    loss: float
-    activity: float
-    silent: float
-    output_activity: float
-    n_exhausted: int
-    train_loss: float
-    train_accuracy: float
-    epoch_seconds: float
+    accuracy: float  # class of the earliest output spike, pseudospikes counted
+    loss: float  # mean loss of the first output spike times
+    n_exhausted: int  # samples whose spike budget ran out
+
+
+M = TypeVar("M", bound=EvaluationMetrics)
+
+# per-epoch values of the training loop, next to the task's metrics: means over the
+# epoch's steps (nan at entry 0) and the wall time of the epoch in s (0 at entry 0)
+LOOP_FIELDS = ("train_loss", "train_accuracy", "epoch_seconds")
+
+
+def metric_names(kind: type[EvaluationMetrics]) -> tuple[str, ...]:
+    """The fields of a metrics dataclass, in order."""
+    return tuple(item.name for item in dataclasses.fields(kind))
+
+
+class Epochs(Generic[M]):
+    """Metrics after each epoch, E = epochs + 1 entries (entry 0: before training): every
+    field of the metrics type M and `LOOP_FIELDS`, each an array (E,) read as an
+    attribute (``epochs.accuracy``) and stored in the results' .npz under its bare name."""
+
+    def __init__(self, kind: type[M], arrays: Mapping[str, Any]) -> None:
+        names = (*metric_names(kind), *LOOP_FIELDS)
+        missing = sorted(set(names) - set(arrays))
+        if missing:
+            raise KeyError(f"Epochs of {kind.__name__}: no values for {missing}")
+        self.kind = kind
+        self.arrays = {name: np.asarray(arrays[name]) for name in names}
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        arrays = self.__dict__.get("arrays", {})
+        if name in arrays:
+            return arrays[name]
+        raise AttributeError(f"{type(self).__name__} has no metric {name!r}")
+
+    def __len__(self) -> int:
+        return len(self.arrays["accuracy"])
+
+    def at(self, index: int) -> M:
+        """The task's metrics after epoch `index` (0: before training, -1: the last)."""
+        return self.kind(**{name: self.arrays[name][index].item()
+                            for name in metric_names(self.kind)})
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The arrays under their file keys (the bare names)."""
+        return dict(self.arrays)
 
     @classmethod
-    def at(cls, metrics: EpochMetrics, index: int) -> Self:
-        """The metrics after epoch `index` (0: before training, -1: the last)."""
-        return cls(**{item.name: getattr(metrics, item.name)[index].item()
-                      for item in fields(cls)})
-
-
-@dataclass(kw_only=True)
-class TrainedClassifierResults(ExperimentResults):
-    """What every classification run records; a subclass adds its `metrics` (an
-    `EpochMetrics`), `final` and `initial` (`Metrics`). S = epochs x steps per epoch."""
-
-    step_loss: Float[np.ndarray, " S"]  # training loss of each step
-    step_accuracy: Float[np.ndarray, " S"]  # training accuracy of each step's batch
-    weights: tuple[np.ndarray, ...]  # trained, per layer l: (N_l, N_{l-1}); weights_1, ...
-    initial_phases: tuple[np.ndarray, ...]  # trained, per layer l: (N_l,), units of time
-    epochs: int  # epochs trained
-    seconds_per_epoch: float  # mean wall time of an epoch in s (nan without epochs)
-    training_wall_time_s: float  # including the parts before an interruption
-
-
-def training_fields(result: TrainResult, epoch_metrics: type[EpochMetrics],
-                    metrics: type[Metrics]) -> dict[str, Any]:
-    """The fields of `TrainedClassifierResults` and metrics, final, initial of a subclass
-    from what `train` returned; epoch_metrics and metrics name exactly the metrics of the
-    task (else ValueError)."""
-    names = {item.name for item in fields(epoch_metrics)}
-    if names != set(result.metrics) or names != {item.name for item in fields(metrics)}:
-        raise ValueError(f"{epoch_metrics.__name__} and {metrics.__name__} must name the "
-                         f"metrics of the training run, {sorted(result.metrics)}")
-    per_epoch = epoch_metrics(**{name: np.asarray(values)
-                                 for name, values in result.metrics.items()})
-    return {
-        "metrics": per_epoch, "final": metrics.at(per_epoch, -1),
-        "initial": metrics.at(per_epoch, 0),
-        "step_loss": result.step_loss, "step_accuracy": result.step_accuracy,
-        "weights": tuple(np.asarray(w) for w in result.params["weights"]),
-        "initial_phases": tuple(np.asarray(p) for p in result.params["initial_phases"]),
-        "epochs": len(per_epoch.accuracy) - 1,
-        "seconds_per_epoch": float(np.mean(per_epoch.epoch_seconds[1:])
-                                   if len(per_epoch.epoch_seconds) > 1 else np.nan),
-        "training_wall_time_s": result.wall_time,
-    }
+    def from_arrays(cls, kind: type[M], arrays: Mapping[str, np.ndarray]) -> "Epochs[M]":
+        """The per-epoch metrics of type `kind` read back from a results file's arrays."""
+        return cls(kind, arrays)
 
 
 def stacked(runs: Sequence[Any], name: str) -> np.ndarray:
-    """(n_runs, n_epochs + 1) array of the metric `name` (a field of the runs' `metrics`),
-    truncated to the shortest run."""
+    """(n_runs, n_epochs + 1) array of the metric `name` (an attribute of the runs'
+    `metrics`, an `Epochs`), truncated to the shortest run."""
     values = [np.asarray(getattr(run.metrics, name), float) for run in runs]
     length = min(len(v) for v in values)
     return np.stack([v[:length] for v in values])
 
 
-# Configs stored before they were nested (e.g. results/mnist_seed0.json): one flat dict of
-# the network's, the training's and the data's fields, "hidden" the hidden layer sizes.
-
-class ReadsFlatConfig:
-    """Base of a nested config (fields network, training, data, ...) whose stored results
-    may hold the older flat layout: `from_dict` reads both, a subclass defines `from_flat`."""
-
-    @classmethod
-    def from_dict(cls, stored: dict[str, Any]) -> Self:
-        """The config of a results JSON: nested (this version) or flat."""
-        return config_from_dict(cls, stored) if "network" in stored else cls.from_flat(stored)
-
-    @classmethod
-    def from_flat(cls, flat: dict[str, Any]) -> Self:
-        raise NotImplementedError
-
-def flat_network_fields(flat: dict[str, Any], n_inputs: int, n_classes: int,
-                        names: Sequence[str]) -> dict[str, Any]:
-    """The network's fields in a flat config: the theta neuron (tau, current), the layer
-    sizes n_inputs - hidden - n_classes, and the fields `names` as they are."""
-    return {"model": Theta(tau=flat["tau"], current=flat["current"]),
-            "sizes": (n_inputs, *flat["hidden"], n_classes), **{n: flat[n] for n in names}}
-
-
-def flat_training(flat: dict[str, Any], **fixed: Any) -> TrainConfig:
-    """The `TrainConfig` of a flat config (b1, b2 were the defaults), with `fixed` fields."""
-    return TrainConfig(epochs=flat["epochs"], batch_size=flat["batch_size"],
-                       learning_rate=flat["learning_rate"], decay_epochs=flat["decay_epochs"],
-                       seed=flat["seed"], **fixed)
+def percent_mean_std(values: Sequence[float]) -> str:
+    """'mean ± sample std' in % of fractions (just the value for one seed)."""
+    percent = 100 * np.asarray(values, float)
+    if len(percent) == 1:
+        return f"{percent[0]:.1f}"
+    return f"{percent.mean():.1f} ± {percent.std(ddof=1):.1f}"

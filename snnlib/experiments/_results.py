@@ -1,16 +1,17 @@
 """Experiment results: numpy arrays plus metadata, saved as .npz + .json side by side.
 
 `Results` is the file form (arrays, config and metadata as plain dicts), read and written
-generically, e.g. by `snnlib reproduce --promote`. Each experiment declares its typed
-results as a dataclass derived from `ExperimentResults`: the fields name every array and
-summary number, and where each is stored follows from its type (see `ExperimentResults`).
+generically, e.g. by `snnlib reproduce --promote`. The JSON carries `FORMAT_VERSION`; a
+file of another version (or none) is refused, naming the file and the version. Each
+experiment declares its typed results as a dataclass derived from `ExperimentResults`:
+the fields name every array and summary number, and where each is stored follows from
+its type (see `ExperimentResults`).
 """
 
 import dataclasses
 import json
 import os
 import platform
-import subprocess
 import types
 import typing
 from dataclasses import dataclass, field
@@ -20,6 +21,15 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from ..checkpoint import atomic_write
+from ..provenance import git_state, machine_metadata
+
+# the layout of PATH.json: {"format_version", "config" (nested dicts of the config
+# dataclasses), "metadata"}; 1: since issue 17 (results/ migrated to it once)
+FORMAT_VERSION = 1
+
+
+class ResultsFormatError(ValueError):
+    """A results file of an unknown format version, or not a results file."""
 
 
 @dataclass
@@ -41,15 +51,15 @@ class Results:
         """Write PATH.npz (arrays) and PATH.json (config, metadata), each atomically."""
         path = Path(path).with_suffix("")
         path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps({"format_version": FORMAT_VERSION, "config": self.config,
+                           "metadata": self.metadata}, indent=1, default=_json_default)
         atomic_write(path.with_suffix(".npz"), lambda f: np.savez_compressed(f, **self.arrays))
-        text = json.dumps({"config": self.config, "metadata": self.metadata}, indent=1,
-                          default=_json_default)
-        atomic_write(path.with_suffix(".json"), lambda f: f.write(text.encode()))
+        atomic_write(path.with_suffix(".json"), lambda f: _write_text(f, text))
         return path
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Results":
-        """Read what `save` wrote."""
+        """Read what `save` wrote (ResultsFormatError for another format version)."""
         path = Path(path).with_suffix("")
         for suffix in (".npz", ".json"):
             if not path.with_suffix(suffix).exists():
@@ -57,10 +67,33 @@ class Results:
                     f"{path.with_suffix(suffix)} is missing: run the experiment at full scale "
                     "(see the book's Reproducing page) or pass quick=True to recompute."
                 )
+        meta = _read_json(path.with_suffix(".json"))
         with np.load(path.with_suffix(".npz")) as data:
             arrays = {name: data[name] for name in data.files}
-        meta = json.loads(path.with_suffix(".json").read_text())
         return cls(arrays=arrays, config=meta["config"], metadata=meta["metadata"])
+
+
+def _write_text(file: Any, text: str) -> None:
+    file.write(text.encode())
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    """The JSON of a results file of this `FORMAT_VERSION` (else ResultsFormatError)."""
+    try:
+        meta = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ResultsFormatError(f"{path} is not valid JSON ({error}): not a results file "
+                                 "of snnlib, or a truncated one") from None
+    version = meta.get("format_version") if isinstance(meta, dict) else None
+    if version != FORMAT_VERSION:
+        raise ResultsFormatError(
+            f"{path} has results format version {version!r}; this snnlib reads version "
+            f"{FORMAT_VERSION} only (files without a version predate it: see the migration "
+            "note in the committed results/*.json)")
+    if not {"config", "metadata"} <= set(meta):
+        raise ResultsFormatError(f"{path}: format version {version} but no "
+                                 "'config'/'metadata' (not a results file)")
+    return meta
 
 
 class ArrayGroup:
@@ -85,10 +118,16 @@ def _is_group(kind: Any) -> bool:
     return isinstance(kind, type) and issubclass(kind, ArrayGroup)
 
 
+def _is_record(kind: Any) -> bool:
+    """A generic array container such as `Epochs[M]`: `to_arrays()` and
+    `from_arrays(M, arrays)` store and read it under keys of its own."""
+    return hasattr(typing.get_origin(kind), "from_arrays")
+
+
 def _in_npz(kind: Any) -> bool:
     """Whether a field of this type is stored in the .npz (else in the JSON)."""
     kind = _optional(kind)
-    return _is_array(kind) or _is_array_tuple(kind) or _is_group(kind)
+    return _is_array(kind) or _is_array_tuple(kind) or _is_group(kind) or _is_record(kind)
 
 
 def _optional(kind: Any) -> Any:
@@ -105,6 +144,8 @@ def _flatten(value: Any, kind: Any, key: str, out: dict[str, np.ndarray]) -> Non
         out[key] = np.asarray(value)
     elif _is_array_tuple(kind):
         out.update({f"{key}_{index + 1}": np.asarray(a) for index, a in enumerate(value)})
+    elif _is_record(kind):
+        out.update(value.to_arrays())
     else:
         hints = typing.get_type_hints(kind)
         for item in dataclasses.fields(kind):
@@ -123,14 +164,16 @@ def _unflatten(kind: Any, key: str, arrays: dict[str, np.ndarray]) -> Any:
         if count == 0:
             raise KeyError(f"{key}_1")
         return tuple(arrays[f"{key}_{index + 1}"] for index in range(count))
+    if _is_record(kind):
+        return typing.get_origin(kind).from_arrays(*typing.get_args(kind), arrays)
     hints = typing.get_type_hints(kind)
     return kind(**{item.name: _unflatten(hints[item.name], kind.KEY.format(
         group=key, field=item.name), arrays) for item in dataclasses.fields(kind)})
 
 
 def _config_type_from_dict(kind: type, stored: dict[str, Any]) -> Any:
-    """The config dataclass from its JSON form; a class may define `from_dict` (e.g. to
-    read an older layout of its fields)."""
+    """The config dataclass from its JSON form; a class may define `from_dict` (to tell
+    apart the types of a union-typed field)."""
     from_dict = getattr(kind, "from_dict", None)
     return from_dict(stored) if from_dict is not None else config_from_dict(kind, stored)
 
@@ -272,31 +315,6 @@ def require_x64(what: str) -> None:
             "creating arrays) or set the environment variable JAX_ENABLE_X64=1.")
 
 
-def _git_state(directory: Path) -> tuple[str, bool | None]:
-    """(commit, whether tracked files of the package differ from it) of the checkout
-    holding directory; ("unknown", None) outside git."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                                check=True, cwd=directory).stdout.strip()
-        changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no",
-                                  "--", "."], capture_output=True, text=True, check=True,
-                                 cwd=directory.parent).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown", None
-    return commit, bool(changed)
-
-
-def _cpu_model() -> str:
-    """The CPU model name from /proc/cpuinfo (Linux), else platform.processor()."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def run_metadata(wall_time: float, seed: int | None) -> dict[str, Any]:
     """Versions, commit, machine and wall time of a run, for Results.metadata."""
     import jax
@@ -304,7 +322,7 @@ def run_metadata(wall_time: float, seed: int | None) -> dict[str, Any]:
 
     from .. import __version__
 
-    commit, dirty = _git_state(Path(__file__).parent)
+    commit, dirty = git_state(Path(__file__).parent)
     return {
         "seed": seed,
         "wall_time_s": round(wall_time, 3),
@@ -317,14 +335,6 @@ def run_metadata(wall_time: float, seed: int | None) -> dict[str, Any]:
         },
         "commit": commit,
         "uncommitted_changes": dirty,  # True: the code differed from the commit
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.machine(),
-            "cpu_model": _cpu_model(),
-            "cpu_count": os.cpu_count(),
-            "cpus_available": len(os.sched_getaffinity(0)) if hasattr(
-                os, "sched_getaffinity") else os.cpu_count(),
-            "devices": [str(d) for d in jax.devices()],
-        },
+        "machine": machine_metadata(),
         "x64": bool(jax.config.jax_enable_x64),
     }

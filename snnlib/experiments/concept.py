@@ -19,14 +19,14 @@ from jax import Array
 from jax.typing import ArrayLike
 from jaxtyping import Bool, Float
 
-from ..budget import raise_if_exhausted
+from ..budget import Budget, raise_if_exhausted
+from ..constants import MODEL_NAMES
 from ..neurons import LIF, QIF, NeuronModel
-from ..simulate import EventBudgetError, Events, simulate, state_trace
+from ..simulate import Events, simulate, state_trace
 from ..spikes import first_spike_times, ordinary_spike_times
-from ._registry import Reproduction, RunOptions, register
-from ._results import ArrayGroup, ExperimentResults, require_x64, run_metadata
+from ._experiment import Experiment, RunOptions, Variant
+from ._results import ArrayGroup, ExperimentResults, Results, require_x64, run_metadata
 
-MODEL_NAMES = ("qif", "lif")
 # the paper's Fig. 1: the QIF spike time is continuous, the LIF one jumps; trial lengths
 PAPER = {"qif": "continuous", "lif": "jumps", "gradient": "exact gradient",
          "qif_duration": 4.0, "lif_duration": 3.0}
@@ -94,9 +94,8 @@ def first_spike_sweep(model: NeuronModel, duration: float, max_events: int,
     """
     first, exhausted = _first_spikes(model, max_events, duration, jnp.asarray(weights),
                                      jnp.asarray(times))
-    if np.any(exhausted):
-        raise EventBudgetError(f"max_events={max_events} ran out before the trial end T in "
-                               f"{int(np.sum(exhausted))} of {exhausted.size} trials")
+    raise_if_exhausted(exhausted, Budget("max_events", max_events),
+                       "pass a larger max_events (each input and output spike is one event)")
     return np.asarray(first)
 
 
@@ -110,7 +109,7 @@ def _first_spike_and_derivative(model: NeuronModel, max_events: int, duration, w
     return jax.vmap(jax.value_and_grad(first, has_aux=True))(weights)
 
 
-def spike_time_derivative(model: NeuronModel, duration: float, max_events: int,
+def dt_dw_autodiff(model: NeuronModel, duration: float, max_events: int,
                           weights: ArrayLike, input_time: float) -> np.ndarray:
     """dt_sp/dw by reverse-mode differentiation through the simulator, at weights (G,)
     (one input spike of weight w at input_time to a neuron at rest).
@@ -128,7 +127,7 @@ def spike_time_derivative(model: NeuronModel, duration: float, max_events: int,
     (value, exhausted), slope = _first_spike_and_derivative(
         model, max_events, duration, jnp.asarray(weights, dtype=float),
         jnp.asarray(input_time, dtype=float))
-    raise_if_exhausted(exhausted, f"max_events={max_events}",
+    raise_if_exhausted(exhausted, Budget("max_events", max_events),
                        "pass a larger max_events (each input and output spike is one event)")
     spiked = np.isfinite(np.asarray(value))
     if not np.all(np.isfinite(np.asarray(slope)[spiked])):
@@ -235,7 +234,7 @@ def sweep_model(config: ConceptConfig, name: str) -> ModelSweeps:
                   inhibition_times], axis=1))
     indices = np.unique(np.linspace(0, config.n_weights - 1, config.n_gradient_points)
                         .round().astype(int))
-    autodiff = spike_time_derivative(model, duration, max_events, weights[indices],
+    autodiff = dt_dw_autodiff(model, duration, max_events, weights[indices],
                                      config.input_time)
     missing_as_nan = np.where(np.isfinite(first_w), first_w, np.nan)
     numeric = np.gradient(missing_as_nan, weights, edge_order=2)[indices]
@@ -297,17 +296,21 @@ def compare(results: ConceptResults) -> list[tuple[str, str, str]]:
              f"{qif.duration:g} τ, {lif.duration:g} τ")]
 
 
-def _reproduce(options: RunOptions) -> dict[str, ConceptResults]:
+def configure(variant: str, seed: int | None, options: RunOptions) -> ConceptConfig:
     """The paper's 1e5-point grids (--quick: 1e4 inhibition times, coarser derivatives)."""
-    config = ConceptConfig(n_inhibition_times=10_000, n_gradient_points=200,
-                           n_trace_points=500) if options.quick else ConceptConfig()
-    return {"concept": run(config)}
+    return ConceptConfig(n_inhibition_times=10_000, n_gradient_points=200,
+                         n_trace_points=500) if options.quick else ConceptConfig()
 
 
-register(Reproduction(
+def _inhibition_times(stored: Results) -> int:
+    return int(stored.config["n_inhibition_times"])
+
+
+EXPERIMENT = Experiment(
     name="concept", description="QIF vs LIF spike times, Fig. 1", expected_time="~1 min",
-    run=_reproduce, size=lambda results: results.config["n_inhibition_times"],
-    size_label="inhibition times", float64=True))
+    config=ConceptConfig, results=ConceptResults, run=run, paper=PAPER, compare=compare,
+    variants={"paper": Variant("concept")}, configure=configure, size=_inhibition_times,
+    size_label="inhibition times", checkpointed=False, float64=True)
 
 
 # Details for the book's Fig. 1 panels (computed on demand, not part of ConceptResults).
@@ -363,7 +366,7 @@ def derivative_near_threshold(config: ConceptConfig, name: str, n_points: int = 
     model, duration, max_events = model_setup(config, name)
     distance = np.logspace(np.log10(smallest), 0.0, n_points)
     weights = model.min_spiking_input * (1.0 + distance)
-    dt_dw = spike_time_derivative(model, duration, max_events, weights, config.input_time)
+    dt_dw = dt_dw_autodiff(model, duration, max_events, weights, config.input_time)
     return {"distance": distance, "weights": weights, "dt_dw": dt_dw}
 
 

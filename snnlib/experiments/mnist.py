@@ -10,31 +10,29 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Float, Int, UInt8
 
-from ..classifier import Params, SpikingClassifier
+from ..classification import (
+    ClassifierMetrics,
+    Epochs,
+    Params,
+    SpikingClassifier,
+    TrainConfig,
+    stacked,
+    train,
+)
 from ..data.encoding import bin_spike_times, pixel_bins
 from ..data.mnist import load_mnist
 from ..feedforward import as_recurrent, check_spike_budget
 from ..simulate import check_event_budget, simulate, state_trace
-from ..training import TrainConfig, train
-from ._classification import (
-    EpochMetrics,
-    Metrics,
-    ReadsFlatConfig,
-    TrainedClassifierResults,
-    flat_network_fields,
-    flat_training,
-    stacked,
-    training_fields,
-)
-from ._registry import Reproduction, RunOptions, register
+from ._experiment import Experiment, RunOptions, Variant, epochs_of
 from ._results import ArrayGroup, run_metadata
+from ._trained import TrainedClassifierResults, training_fields
 
 # the paper's results (10 seeds, 100 epochs; activity before the first output spike and
 # silent neurons before training from the notebook of the paper's code)
@@ -57,7 +55,7 @@ class MnistData:
 
 
 @dataclass(frozen=True)
-class MnistConfig(ReadsFlatConfig):
+class MnistConfig:
     """The MNIST experiment: network, training and data settings (defaults: the paper's,
     held by `SpikingClassifier`, `TrainConfig` and `MnistData`), and the example digit."""
 
@@ -71,16 +69,6 @@ class MnistConfig(ReadsFlatConfig):
         if self.network.sizes[0] != 784 or self.network.sizes[-1] != 10:
             raise ValueError(f"MnistConfig: network.sizes must start with 784 pixels and end "
                              f"with 10 classes, got {self.network.sizes}")
-
-    @classmethod
-    def from_flat(cls, flat: dict[str, Any]) -> "MnistConfig":
-        """The config of results written before the configs were nested (e.g.
-        results/mnist_seed0.json); `from_dict` reads both layouts."""
-        network = SpikingClassifier(**flat_network_fields(flat, 784, 10, (
-            "duration", "n_bins", "w_scale", "gamma", "flip_probability", "max_spikes")))
-        training = flat_training(flat, eval_batch_size=min(1000, flat["n_test"]))
-        return cls(network, training, MnistData(flat["n_train"], flat["n_test"]),
-                   flat["example_index"], flat["trace_points"])
 
 
 def quick_config(epochs: int = 2, n_train: int = 2000, n_test: int = 500,
@@ -104,24 +92,6 @@ def load_data(config: MnistConfig, directory: str | Path | None = None):
 
 
 @dataclass
-class MnistEpochs(EpochMetrics):
-    """Test metrics after each epoch (`EpochMetrics`, of `SpikingClassifier.summarize`)."""
-
-    loss_ordinary: Float[np.ndarray, " E"]  # loss of the ordinary first spike times
-    activity_first: Float[np.ndarray, " E"]  # hidden spikes before the first output spike
-    silent_first: Float[np.ndarray, " E"]  # hidden neurons silent before it, every image
-
-
-@dataclass(frozen=True)
-class MnistMetrics(Metrics):
-    """The test metrics of one epoch (`MnistEpochs` at one index)."""
-
-    loss_ordinary: float
-    activity_first: float
-    silent_first: float
-
-
-@dataclass
 class ExampleTrial(ArrayGroup):
     """The example test image in the network before or after training (stored as
     "example_{field}_{before|after}"): N = hidden + output neurons, S = max_spikes,
@@ -136,14 +106,13 @@ class ExampleTrial(ArrayGroup):
 
 
 @dataclass(kw_only=True)
-class MnistResults(TrainedClassifierResults):
-    """Results of `run`: test metrics per epoch (`metrics`), the trained parameters and the
-    example test image before and after training (`before`, `after`)."""
+class MnistResults(TrainedClassifierResults[ClassifierMetrics]):
+    """Results of `run`: test metrics per epoch (`metrics`; `final`, `initial`), the
+    trained parameters and the example test image before and after training (`before`,
+    `after`)."""
 
     config: MnistConfig
-    metrics: MnistEpochs
-    final: MnistMetrics  # after the last epoch
-    initial: MnistMetrics  # before training
+    metrics: Epochs[ClassifierMetrics]
     example_image: UInt8[np.ndarray, "H W"]  # 28 x 28 pixels, 0-255
     example_label: UInt8[np.ndarray, ""]
     example_trace_time: Float[np.ndarray, " P"]  # times of the voltage traces, in [0, T]
@@ -179,7 +148,7 @@ def run(config: MnistConfig = MnistConfig(), checkpoint: str | Path | None = Non
                                     config.trace_points)
                 for name, params in (("before", initial), ("after", result.params))}
     return MnistResults(
-        config=config, **training_fields(result, MnistEpochs, MnistMetrics),
+        config=config, **training_fields(result),
         example_image=images[config.example_index],
         example_label=np.asarray(labels[config.example_index]),
         example_trace_time=np.linspace(0, net.duration, config.trace_points), **examples,
@@ -209,27 +178,6 @@ def example_trial(net: SpikingClassifier, params: Params, bins: np.ndarray,
     return ExampleTrial(spike_times=spikes, first_times=np.asarray(first),
                         prediction=np.asarray(jnp.argmin(first)),
                         voltage=np.clip(np.asarray(voltage), -100, 100))
-
-
-def _reproduce(options: RunOptions) -> dict[str, MnistResults]:
-    """Full-scale runs (60 000 training images, batch 1000, float32), one per seed
-    (default: seed 0), checkpointed in the run directory; --quick: 1 epoch of 6000 images."""
-    runs = {}
-    for seed in options.seeds or (0,):
-        config = quick_config(1, 6000, 1000, 200, seed) if options.quick else MnistConfig(
-            training=TrainConfig(seed=seed))
-        if options.epochs is not None:
-            config = replace(config, training=replace(config.training, epochs=options.epochs))
-        name = f"mnist_seed{seed}"
-        runs[name] = run(config, checkpoint=options.run_dir / f"{name}.ckpt",
-                         progress=options.progress)
-    return runs
-
-
-register(Reproduction(
-    name="mnist", description="784-100-100-10 theta network on MNIST, Fig. 4",
-    expected_time="~30 min/seed on 2 CPUs", run=_reproduce,
-    size=lambda results: results.metadata["epochs"], size_label="epochs", multi_process=True))
 
 
 def compare(runs: Sequence[MnistResults]) -> list[tuple[str, str, str]]:
@@ -278,25 +226,20 @@ def accuracy_verdict(runs: Sequence[MnistResults]) -> str:
             f"{paper:.1f} ± {paper_std:.1f} %.")
 
 
-def load_runs(results_dir: str | Path = "results") -> list[MnistResults]:
-    """The stored full-scale runs results_dir/mnist_seed*.npz, by seed."""
-    paths = sorted(Path(results_dir).glob("mnist_seed*.npz"),
-                   key=lambda p: int(p.stem.removeprefix("mnist_seed")))
-    if not paths:
-        raise FileNotFoundError(
-            f"no results/mnist_seed*.npz in {Path(results_dir).resolve()}: run "
-            "`snnlib reproduce mnist --promote` (hours) or use quick parameters")
-    return [MnistResults.load(p) for p in paths]
+def configure(variant: str, seed: int | None, options: RunOptions) -> MnistConfig:
+    """Full-scale runs (60 000 training images, batch 1000, float32), one per seed
+    (default: seed 0); --quick: 1 epoch of 6000 images."""
+    seed = seed or 0
+    config = quick_config(1, 6000, 1000, 200, seed) if options.quick else MnistConfig(
+        training=TrainConfig(seed=seed))
+    if options.length is not None:
+        config = replace(config, training=replace(config.training, epochs=options.length))
+    return config
 
 
-def main(argv: list[str] | None = None) -> int:
-    """python -m snnlib.experiments.mnist ARGS: the same as `snnlib reproduce mnist ARGS`."""
-    import sys
+EXPERIMENT = Experiment(
+    name="mnist", description="784-100-100-10 theta network on MNIST, Fig. 4",
+    expected_time="~30 min/seed on 2 CPUs", config=MnistConfig, results=MnistResults,
+    run=run, paper=PAPER, compare=compare, variants={"full": Variant("mnist", seeds=(0,))},
+    configure=configure, size=epochs_of, size_label="epochs", multi_process=True)
 
-    from ..cli import main as cli_main
-
-    return cli_main(["reproduce", "mnist", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

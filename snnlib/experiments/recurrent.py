@@ -9,7 +9,6 @@ input is sum_j w_ij r_j with the presynaptic pseudo rates r_j (book/theory.md,
 
 import math
 from dataclasses import asdict, dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -20,25 +19,19 @@ import optax
 from jaxtyping import Bool, Float, Int
 
 from .. import training
+from ..budget import Budget
+from ..constants import MS
 from ..data import load_instance
 from ..losses import normalised_spike_time_loss
 from ..neurons import QIF
 from ..simulate import Events, simulate
 from ..spikes import output_spike_times, pseudo_rates
-from ._registry import Reproduction, RunOptions, register
-from ._results import (
-    ArrayGroup,
-    ExperimentResults,
-    Results,
-    config_from_dict,
-    require_x64,
-    run_metadata,
-)
+from ._experiment import Experiment, RunOptions, Variant, trials_of
+from ._results import ArrayGroup, ExperimentResults, config_from_dict, require_x64, run_metadata
 
 # the paper's Fig. 3 (loss: the paper's code on this instance, 10 000 trials); grid search:
 # the cap on the spike-time change per trial (ms, tau = 10 ms)
 PAPER = {"final_loss_normal": 8.0e-4, "trials_normal": 10_000, "max_spike_change_ms": 5.0}
-MS = 10.0  # ms per time unit tau
 
 
 @dataclass(frozen=True)
@@ -88,6 +81,10 @@ class AdabeliefTraining:
         if not 0 <= self.b2 < 1:
             raise ValueError(f"{name}: b2 must lie in [0, 1), got {self.b2}")
 
+    def optimizer(self) -> optax.GradientTransformation:
+        """Adabelief with learning rate lr exp(-trial / decay_trials) (constant if None)."""
+        return training.make_optimizer(self.learning_rate, self.decay_trials, b2=self.b2)
+
 
 @dataclass(frozen=True)
 class GridSearchTraining(AdabeliefTraining):
@@ -119,19 +116,19 @@ class GridSearchTraining(AdabeliefTraining):
 @dataclass(frozen=True)
 class RecurrentConfig:
     """The recurrent-network experiment: task, neuron model and training (defaults: the
-    paper's, held by `RecurrentTask`, `QIF` and the training class). The mode follows from
-    the training's type: `AdabeliefTraining` ("normal", Fig. 3) or `GridSearchTraining`
-    ("grid", the supplement)."""
+    paper's, held by `RecurrentTask`, the neuron `model` (`QIF`) and the training class).
+    The mode follows from the training's type: `AdabeliefTraining` ("normal", Fig. 3) or
+    `GridSearchTraining` ("grid", the supplement)."""
 
     task: RecurrentTask = field(default_factory=RecurrentTask)
-    neuron: QIF = field(default_factory=QIF)
+    model: QIF = field(default_factory=QIF)
     training: AdabeliefTraining | GridSearchTraining = field(
         default_factory=AdabeliefTraining)
     max_events: int = 600  # K: input and network spikes per trial
     chunk: int = 100  # trials per compiled chunk: progress and checkpoint granularity
 
     def __post_init__(self) -> None:
-        kinds = {"task": (RecurrentTask, "a RecurrentTask"), "neuron": (QIF, "a QIF"),
+        kinds = {"task": (RecurrentTask, "a RecurrentTask"), "model": (QIF, "a QIF"),
                  "training": (AdabeliefTraining, "an AdabeliefTraining or GridSearchTraining")}
         for name, (kind, wanted) in kinds.items():
             if not isinstance(getattr(self, name), kind):
@@ -148,25 +145,16 @@ class RecurrentConfig:
 
     @classmethod
     def from_dict(cls, stored: dict[str, Any]) -> "RecurrentConfig":
-        """The config of a results JSON: nested (this version; a training with grid
-        fields is a `GridSearchTraining`) or flat with a "mode" (results written before
-        the configs were nested, e.g. results/recurrent_normal.json)."""
-        if "task" in stored:
-            parts, grid = stored, "grid_points" in stored["training"]
-        else:
-            if stored.get("mode", "normal") not in ("normal", "grid"):
-                raise ValueError(f"RecurrentConfig: mode must be 'normal' or 'grid', got "
-                                 f"{stored['mode']!r}")
-            parts = {**stored, "task": stored, "neuron": stored, "training": stored}
-            grid = stored.get("mode") == "grid"
-        kind = GridSearchTraining if grid else AdabeliefTraining
-        return config_from_dict(cls, {**parts, "training": config_from_dict(
-            kind, parts["training"])})
+        """The config of a results JSON: a training with grid fields is a
+        `GridSearchTraining`, else an `AdabeliefTraining`."""
+        kind = GridSearchTraining if "grid_points" in stored["training"] else AdabeliefTraining
+        return config_from_dict(cls, {**stored, "training": config_from_dict(
+            kind, stored["training"])})
 
 
 @dataclass(frozen=True)
-class Task:
-    """Input spikes and padded target times of one task instance."""
+class RecurrentInstance:
+    """Input spikes and padded target times of one drawn (or the paper's) task."""
 
     input_times: np.ndarray  # (M,)
     input_neurons: np.ndarray  # (M,) channel c < N: excitatory onto c; N + c: inhibitory
@@ -197,7 +185,7 @@ def _pad_targets(target_lists: list[list[float]]) -> tuple[np.ndarray, np.ndarra
     return targets, is_extra
 
 
-def make_task(config: RecurrentConfig) -> Task:
+def make_instance(config: RecurrentConfig) -> RecurrentInstance:
     """The paper's instance (seed None) or a fresh draw with numpy's default_rng(seed)."""
     spec = config.task
     n, duration = spec.n_neurons, spec.duration
@@ -225,7 +213,7 @@ def make_task(config: RecurrentConfig) -> Task:
             target_lists.append([*spikes[spikes < duration], 1.1 * duration])
     order = np.argsort(times, kind="stable")
     targets, is_extra = _pad_targets(target_lists)
-    return Task(times[order], channels[order], input_weights(n, spec.w_in_exc,
+    return RecurrentInstance(times[order], channels[order], input_weights(n, spec.w_in_exc,
                 spec.w_in_inh), targets, is_extra)
 
 
@@ -241,9 +229,9 @@ def _network(params: dict) -> jax.Array:
     return weights * (1 - jnp.eye(weights.shape[0], dtype=weights.dtype))
 
 
-def make_trial_functions(config: RecurrentConfig, task: Task):
+def make_trial_functions(config: RecurrentConfig, task: RecurrentInstance):
     """(simulate_trial, loss_and_times) for parameters {weights_net, initial_state}."""
-    model, n_targets = config.neuron, config.task.n_targets
+    model, n_targets = config.model, config.task.n_targets
     targets = jnp.asarray(np.nan_to_num(task.targets))
     is_target, is_extra = jnp.asarray(task.is_target), jnp.asarray(task.is_extra)
     n_spikes = task.targets.shape[1]
@@ -268,16 +256,10 @@ def make_trial_functions(config: RecurrentConfig, task: Task):
     return simulate_trial, loss_and_times
 
 
-def make_optimizer(config: RecurrentConfig) -> optax.GradientTransformation:
-    """Adabelief with learning rate lr exp(-trial / decay_trials) (constant if None)."""
-    steps = config.training
-    return training.make_optimizer(steps.learning_rate, steps.decay_trials, b2=steps.b2)
-
-
-def make_chunk_runner(config: RecurrentConfig, task: Task):
+def make_chunk_runner(config: RecurrentConfig, task: RecurrentInstance):
     """A jit-compiled function running `length` training trials with lax.scan."""
     _, loss_and_times = make_trial_functions(config, task)
-    optimizer = make_optimizer(config)
+    optimizer = config.training.optimizer()
     value_and_grad = jax.value_and_grad(loss_and_times, has_aux=True)
     is_target = jnp.asarray(task.is_target)
     grid = config.training if isinstance(config.training, GridSearchTraining) else None
@@ -363,32 +345,31 @@ def run(
     trials continues it.
     """
     require_x64("the recurrent experiment")
-    task = make_task(config)
+    task = make_instance(config)
     run_chunk, optimizer = make_chunk_runner(config, task)
 
     def start():
         params = initial_parameters(config)
         return {"params": params, "opt_state": optimizer.init(params)}, {
-            "loss": np.zeros(0), "times": np.zeros((0, *task.targets.shape)),
-            "n_exhausted": np.zeros(0, bool)}
+            "loss": np.zeros(0), "times": np.zeros((0, *task.targets.shape))}
 
     def advance(carry, _done, length):
         (params, opt_state), (loss, times, exhausted) = run_chunk(
             carry["params"], carry["opt_state"], length)
-        return {"params": params, "opt_state": opt_state}, {
-            "loss": loss, "times": times, "n_exhausted": exhausted}
+        return {"params": params, "opt_state": opt_state}, training.UnitRecords(
+            {"loss": loss, "times": times}, exhausted=np.asarray(exhausted))
 
     identity = asdict(config)
     identity["training"]["n_trials"] = None  # a rerun with more trials continues the run
     result = training.run_loop(
         advance, start, config.training.n_trials, unit=config.chunk, checkpoint=checkpoint,
         identity=identity, desc=f"recurrent ({config.mode})", progress=progress,
-        budget=f"max_events={config.max_events}",
+        budget=Budget("max_events", config.max_events),
         postfix=lambda new: {"loss": f"{float(new['loss'][-1]):.2e}"})
     return _collect(config, task, result)
 
 
-def _collect(config: RecurrentConfig, task: Task,
+def _collect(config: RecurrentConfig, task: RecurrentInstance,
              result: training.LoopResult) -> RecurrentResults:
     """Final evaluation (after training, and with pruned recurrent weights) into results."""
     simulate_trial, loss_and_times = make_trial_functions(config, task)
@@ -416,7 +397,7 @@ def _collect(config: RecurrentConfig, task: Task,
         targets=task.targets, is_extra=task.is_extra, input_times=task.input_times,
         input_neurons=task.input_neurons, weights_net=np.asarray(_network(final)),
         initial_state=np.asarray(final["initial_state"]), final_loss=float(after.loss),
-        n_exhausted=int(result.records["n_exhausted"].sum()),
+        n_exhausted=result.budget.n_exhausted,
         max_spike_time_error=float(errors.max()),
         seconds_per_trial=result.wall_time / max(config.training.n_trials, 1),
         metadata=run_metadata(result.wall_time, config.task.seed))
@@ -439,28 +420,20 @@ def compare(results: RecurrentResults) -> list[tuple[str, str, str]]:
              f"{np.nanmax(results.max_spike_change) * MS:.2f} ms")]
 
 
-def _reproduce(kind: type[AdabeliefTraining], options: RunOptions
-               ) -> dict[str, RecurrentResults]:
-    """The paper's run of training `kind` (10 000 trials; 20 000 with the grid search;
-    --quick: 300 and 100)."""
-    changes = {"n_trials": options.epochs} if options.epochs else {}
+def configure(variant: str, seed: int | None, options: RunOptions) -> RecurrentConfig:
+    """The paper's run of a variant ("normal": 10 000 trials; "grid", the grid search:
+    20 000; --quick: 300 and 100)."""
+    kind = GridSearchTraining if variant == "grid" else AdabeliefTraining
+    changes = {"n_trials": options.length} if options.length else {}
     if options.quick:
         changes = {"n_trials": 100 if kind is GridSearchTraining else 300} | changes
-    config = RecurrentConfig(training=kind(**changes))
-    name = f"recurrent_{config.mode}"
-    return {name: run(config, checkpoint=options.run_dir / f"{name}.ckpt",
-                      progress=options.progress)}
+    return RecurrentConfig(training=kind(**changes))
 
 
-def _trials(results: Results) -> int:
-    """Trials of a run in the file form, flat or nested config (its loss has one record
-    more)."""
-    return len(results.arrays["loss"]) - 1
-
-
-for _kind, _mode, _name, _time in ((AdabeliefTraining, "normal", "recurrent", "~4 min"),
-                                   (GridSearchTraining, "grid", "recurrent-grid", "~25 min")):
-    register(Reproduction(
-        name=_name, description=f"recurrent network, Fig. 3 ({_mode} mode)",
-        expected_time=f"{_time} on 2 CPU cores", run=partial(_reproduce, _kind),
-        size=_trials, size_label="trials", float64=True))
+EXPERIMENT = Experiment(
+    name="recurrent", description="recurrent network, Fig. 3 (normal and grid mode)",
+    expected_time="~4 min (normal), ~25 min (grid) on 2 CPU cores", config=RecurrentConfig,
+    results=RecurrentResults, run=run, paper=PAPER, compare=compare,
+    variants={"normal": Variant("recurrent_normal"), "grid": Variant("recurrent_grid")},
+    configure=configure, size=trials_of, size_label="trials", float64=True,
+    reproductions={"recurrent": ("normal",), "recurrent-grid": ("grid",)})

@@ -12,7 +12,7 @@ elementwise: with it the paper's instance reaches the paper's loss of 6e-23).
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -21,30 +21,24 @@ import optax
 from jaxtyping import Float, Int
 
 from .. import training
+from ..budget import Budget
+from ..constants import MS
 from ..data import load_instance
 from ..losses import mean_squared_spike_time_error
 from ..neurons import QIF
 from ..simulate import Events, simulate, state_trace
 from ..spikes import ordinary_spike_times, output_spike_times, spike_counts
-from ._registry import Reproduction, RunOptions, register
-from ._results import (
-    ArrayGroup,
-    ExperimentResults,
-    Results,
-    config_from_dict,
-    require_x64,
-    run_metadata,
-)
+from ._experiment import Experiment, RunOptions, Variant, trials_of
+from ._results import ArrayGroup, ExperimentResults, require_x64, run_metadata
 
 # the paper's Fig. 2 (loss: the paper's code on this instance; times in ms, tau = 10 ms)
 PAPER = {"spike_times_ms": (25.0, 75.0), "final_loss": 6e-23, "initial_spike_count": 0}
-MS = 10.0  # ms per time unit tau
 
 
 @dataclass(frozen=True)
 class SingleNeuronConfig:
     """Parameters of the single-neuron experiment (defaults: the paper's; the neuron's
-    tau and alpha: `QIF`'s)."""
+    `model`, tau and alpha: `QIF`'s)."""
 
     n_trials: int = 3000
     learning_rate: float = 0.1
@@ -55,7 +49,7 @@ class SingleNeuronConfig:
     duration: float = 10.0
     target_times: tuple[float, ...] = (2.5, 7.5)
     trainable_initial_times: tuple[float, ...] = (1.0, 9.0)
-    neuron: QIF = field(default_factory=QIF)
+    model: QIF = field(default_factory=QIF)
     n_trace_points: int = 2000  # time points of the V and I traces before/after learning
     chunk: int = 3000  # trials per compiled lax.scan: progress and checkpoint granularity
 
@@ -66,20 +60,17 @@ class SingleNeuronConfig:
         if self.gradient_clip <= 0 or self.learning_rate <= 0:
             raise ValueError(f"SingleNeuronConfig: learning_rate and gradient_clip must be "
                              f"positive, got {self.learning_rate} and {self.gradient_clip}")
-        if not isinstance(self.neuron, QIF):
-            raise TypeError(f"SingleNeuronConfig: neuron must be a QIF, got {self.neuron!r}")
+        if not isinstance(self.model, QIF):
+            raise TypeError(f"SingleNeuronConfig: model must be a QIF, got {self.model!r}")
 
-    @classmethod
-    def from_dict(cls, stored: dict[str, Any]) -> "SingleNeuronConfig":
-        """The config of a results JSON: this version's, or one with the neuron's tau and
-        alpha among the other fields (results written before the neuron was nested)."""
-        if "neuron" not in stored:
-            stored = {**stored, "neuron": stored}
-        return config_from_dict(cls, stored)
+    def optimizer(self) -> optax.GradientTransformation:
+        """Clip each gradient component to [-c, c], then plain SGD."""
+        return training.make_optimizer(self.learning_rate, kind="sgd",
+                                       gradient_clip=self.gradient_clip)
 
 
 @dataclass(frozen=True)
-class Task:
+class SingleNeuronInstance:
     """Fixed input spikes, targets and the trainable inputs' initial values."""
 
     fixed_times: np.ndarray  # (20,)
@@ -88,7 +79,7 @@ class Task:
     initial_params: dict[str, np.ndarray]  # {"weights": (2,), "times": (2,)}
 
 
-def make_task(config: SingleNeuronConfig) -> Task:
+def make_instance(config: SingleNeuronConfig) -> SingleNeuronInstance:
     """The paper's instance (seed None), or a fresh draw with numpy's default_rng(seed):
     fixed input times uniform in [0, T], weights standard normal."""
     initial = {"weights": np.zeros(len(config.trainable_initial_times)),
@@ -110,12 +101,13 @@ def make_task(config: SingleNeuronConfig) -> Task:
         rng = np.random.default_rng(config.seed)
         times = rng.uniform(0.0, config.duration, config.n_fixed_inputs)
         weights = rng.normal(0.0, 1.0, config.n_fixed_inputs)
-    return Task(times, weights, np.asarray(config.target_times, float), initial)
+    return SingleNeuronInstance(times, weights, np.asarray(config.target_times, float),
+                                initial)
 
 
-def make_trial_function(config: SingleNeuronConfig, task: Task):
+def make_trial_function(config: SingleNeuronConfig, task: SingleNeuronInstance):
     """simulate_trial(params) -> Events of one trial with inputs {weights, times}."""
-    model = config.neuron
+    model = config.model
     fixed_times, fixed_weights = jnp.asarray(task.fixed_times), jnp.asarray(task.fixed_weights)
     n_inputs = len(task.fixed_times) + len(task.initial_params["times"])
 
@@ -128,7 +120,7 @@ def make_trial_function(config: SingleNeuronConfig, task: Task):
     return model, simulate_trial
 
 
-def make_loss(config: SingleNeuronConfig, task: Task):
+def make_loss(config: SingleNeuronConfig, task: SingleNeuronInstance):
     """loss(params) -> (L, (output spike times (2,), ordinary spike count, exhausted))."""
     model, simulate_trial = make_trial_function(config, task)
     targets = jnp.asarray(task.target_times)
@@ -142,19 +134,13 @@ def make_loss(config: SingleNeuronConfig, task: Task):
     return loss
 
 
-def make_optimizer(config: SingleNeuronConfig) -> optax.GradientTransformation:
-    """Clip each gradient component to [-c, c], then plain SGD."""
-    return training.make_optimizer(config.learning_rate, kind="sgd",
-                                   gradient_clip=config.gradient_clip)
-
-
-def train(config: SingleNeuronConfig, task: Task, checkpoint: str | Path | None = None,
-          progress: bool = False):
+def train_inputs(config: SingleNeuronConfig, task: SingleNeuronInstance,
+                 checkpoint: str | Path | None = None, progress: bool = False):
     """Train in chunks of lax.scan trials (`snnlib.training.run_loop`). Returns the final
     parameters and, per trial (before its update, plus one evaluation after the last),
     loss, (spike times, counts, exhausted) and gradients."""
     loss_and_grad = jax.value_and_grad(make_loss(config, task), has_aux=True)
-    optimizer = make_optimizer(config)
+    optimizer = config.optimizer()
 
     def trial(carry, _):
         params, opt_state = carry
@@ -169,34 +155,39 @@ def train(config: SingleNeuronConfig, task: Task, checkpoint: str | Path | None 
     def start():
         params = {k: jnp.asarray(v) for k, v in task.initial_params.items()}
         n = len(task.target_times)
-        empty = {"loss": np.zeros(0), "times": np.zeros((0, n)), "n_exhausted": np.zeros(0, bool),
+        empty = {"loss": np.zeros(0), "times": np.zeros((0, n)),
                  "counts": np.zeros(0, np.int32)} | {
                      f"grad_{k}": np.zeros((0, *np.shape(v))) for k, v in params.items()}
         return {"params": params, "opt_state": optimizer.init(params)}, empty
 
     def advance(carry, _done, length):
         (params, opt_state), history = run_chunk(carry["params"], carry["opt_state"], length)
-        return {"params": params, "opt_state": opt_state}, _history_records(history)
+        records, exhausted = _history_records(history)
+        return {"params": params, "opt_state": opt_state}, training.UnitRecords(
+            records, exhausted=exhausted)
 
     result = training.run_loop(
         advance, start, config.n_trials, unit=config.chunk, checkpoint=checkpoint,
         identity=asdict(config) | {"n_trials": None, "n_trace_points": None},
-        desc="single neuron", progress=progress, budget=f"max_events={config.max_events}")
+        desc="single neuron", progress=progress,
+        budget=Budget("max_events", config.max_events))
     final = result.carry["params"]
     (loss, aux), grads = jax.jit(loss_and_grad)(final)
-    last = _history_records(jax.tree.map(lambda x: x[None], (loss, aux, grads)))
+    last, last_exhausted = _history_records(jax.tree.map(lambda x: x[None], (loss, aux, grads)))
     history = {k: np.concatenate([v, last[k]]) for k, v in result.records.items()}
-    return final, history, result.wall_time
+    n_exhausted = result.budget.n_exhausted + int(np.sum(last_exhausted))
+    return final, history, n_exhausted, result.wall_time
 
 
-def _history_records(history) -> dict[str, np.ndarray]:
-    """{loss, times, counts, n_exhausted, grad_*} of a scanned (loss, aux, grads) history."""
+def _history_records(history) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """({loss, times, counts, grad_*}, exhausted flags) of a scanned (loss, aux, grads)
+    history."""
     loss, (times, counts, exhausted), grads = jax.tree.map(np.asarray, history)
-    return {"loss": loss, "times": times, "counts": counts, "n_exhausted": exhausted} | {
-        f"grad_{k}": v for k, v in grads.items()}
+    return {"loss": loss, "times": times, "counts": counts} | {
+        f"grad_{k}": v for k, v in grads.items()}, exhausted
 
 
-def make_trace_function(config: SingleNeuronConfig, task: Task, grid: np.ndarray):
+def make_trace_function(config: SingleNeuronConfig, task: SingleNeuronInstance, grid: np.ndarray):
     """traces(params) -> V(t), I(t) on the time grid (P,) each and the ordinary output spike
     times (+inf padded) of one trial; jit-compiled once for both calls."""
     model, simulate_trial = make_trial_function(config, task)
@@ -268,8 +259,8 @@ def run(config: SingleNeuronConfig = SingleNeuronConfig(), checkpoint: str | Pat
     Needs float64 (jax_enable_x64), as the paper's experiment.
     """
     require_x64("the single-neuron experiment")
-    task = make_task(config)
-    final, history, wall_time = train(config, task, checkpoint, progress)
+    task = make_instance(config)
+    final, history, n_exhausted, wall_time = train_inputs(config, task, checkpoint, progress)
     loss, times, counts = history["loss"], history["times"], history["counts"]
     grid = np.linspace(0.0, config.duration, config.n_trace_points)
     traces = make_trace_function(config, task, grid)
@@ -290,7 +281,7 @@ def run(config: SingleNeuronConfig = SingleNeuronConfig(), checkpoint: str | Pat
         final_loss=float(loss[-1]), final_spike_times=tuple(times[-1].tolist()),
         initial_spike_count=int(counts[0]), final_spike_count=int(counts[-1]),
         trials_to_converge=trials_to_converge(times, task.target_times, loss),
-        all_finite=bool(finite), n_exhausted=int(history["n_exhausted"].sum()),
+        all_finite=bool(finite), n_exhausted=n_exhausted,
         metadata=run_metadata(wall_time, config.seed))
 
 
@@ -312,21 +303,16 @@ def compare(results: SingleNeuronResults) -> list[tuple[str, str, str]]:
     ]
 
 
-def _reproduce(options: RunOptions) -> dict[str, SingleNeuronResults]:
+def configure(variant: str, seed: int | None, options: RunOptions) -> SingleNeuronConfig:
     """The paper's run (3000 trials, seconds; --quick: the same)."""
-    changes = {"n_trials": options.epochs} if options.epochs else {}
-    return {"single_neuron": run(SingleNeuronConfig(**changes), progress=options.progress)}
+    return SingleNeuronConfig(**({"n_trials": options.length} if options.length else {}))
 
 
-def _trials(results: Results) -> int:
-    """Trials of a run in the file form, flat or nested config (its loss has one record
-    more)."""
-    return len(results.arrays["loss"]) - 1
-
-
-register(Reproduction(
+EXPERIMENT = Experiment(
     name="single_neuron", description="single QIF neuron learns two spikes, Fig. 2",
-    expected_time="~30 s", run=_reproduce, size=_trials, size_label="trials", float64=True))
+    expected_time="~30 s", config=SingleNeuronConfig, results=SingleNeuronResults, run=run,
+    paper=PAPER, compare=compare, variants={"paper": Variant("single_neuron")},
+    configure=configure, size=trials_of, size_label="trials", float64=True)
 
 
 # Details for the book's Fig. 2 panels (computed on demand from a run's results).
@@ -341,9 +327,9 @@ class InputTrajectories:
 
 def trainable_trajectories(results: SingleNeuronResults) -> InputTrajectories:
     """The trainable input weights and times before each trial and after the last,
-    replayed from the recorded gradients with the run's optimiser (make_optimizer), whose
-    updates depend only on them."""
-    optimizer = make_optimizer(results.config)
+    replayed from the recorded gradients with the run's optimiser
+    (`SingleNeuronConfig.optimizer`), whose updates depend only on them."""
+    optimizer = results.config.optimizer()
     start = {"weights": jnp.asarray(results.before.trainable_weights),
              "times": jnp.asarray(results.before.trainable_times)}
     grads = {"weights": jnp.asarray(results.grad_weights[:-1]),

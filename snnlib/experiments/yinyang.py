@@ -11,6 +11,7 @@ result is the one after the last, pre-set epoch).
 """
 
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -23,25 +24,25 @@ from jax import Array
 from jax.typing import ArrayLike
 from jaxtyping import Float, Int, Int8
 
-from ..classifier import Params, SpikingClassifier
+from ..classification import (
+    Epochs,
+    EvaluationMetrics,
+    Params,
+    SpikingClassifier,
+    TrainConfig,
+    percent_mean_std,
+    train,
+)
 from ..data.yinyang import load_yinyang
 from ..feedforward import LayerSpikes, check_spike_budget, simulate_feedforward_batch
 from ..losses import first_spike_cross_entropy
-from ..training import TrainConfig, train
-from ._classification import (
-    EpochMetrics,
-    Metrics,
-    ReadsFlatConfig,
-    TrainedClassifierResults,
-    flat_network_fields,
-    flat_training,
-    training_fields,
-)
-from ._registry import Reproduction, RunOptions, register
+from ._experiment import Experiment, RunOptions, Variant, epochs_of
 from ._results import ArrayGroup, run_metadata
+from ._trained import TrainedClassifierResults, training_fields
 
-# reported test accuracies (mean, sample std over seeds) and their sources
-PEERS = {
+# Yin-Yang is beyond the paper: its reference values are the test accuracies others
+# reported (mean, sample std over seeds or None) and their sources
+PAPER = {
     "EventProp (LIF, adjoint)": (0.981, 0.002, "Wunderlich & Pehle 2021, Sci. Rep. 11:12829"),
     "Goltz et al. (LIF, first-spike times)": (
         0.959, 0.007, "Goltz et al. 2021, Nat. Mach. Intell. 3:823; Kriener et al. 2021"),
@@ -53,6 +54,20 @@ TEST_OFFSET = 3  # evaluation labels >= 3 mark test samples (label - 3), see `ev
 # spike budget per neuron of the analyses after training (the decision map covers points
 # outside the disk, where a hidden neuron may spike twice)
 ANALYSIS_SPIKES = 3
+
+
+@dataclass(frozen=True)
+class YinYangMetrics(EvaluationMetrics):
+    """`YinYangNetwork.summarize`: accuracy, loss and the rest on the validation split,
+    test_* on the test split (0 without monitor_test)."""
+
+    accuracy_ordinary: float  # ordinary spikes only (none: class 0)
+    activity: float  # spikes per hidden neuron and point
+    silent: float  # fraction of hidden neurons silent for every point
+    output_activity: float  # spikes per output neuron and point
+    test_accuracy: float
+    test_accuracy_ordinary: float
+    test_loss: float
 
 
 @dataclass(frozen=True)
@@ -127,7 +142,7 @@ class YinYangNetwork(SpikingClassifier):
         """Sums over a batch, separately for validation (label < 3) and test samples."""
         is_test = labels >= TEST_OFFSET
         labels = jnp.where(is_test, labels - TEST_OFFSET, labels)
-        first, layers = self._batch(params, features)
+        first, layers = self.forward(params, features)
         ordinary = jnp.minimum(first, self.duration)
         loss = jax.vmap(first_spike_cross_entropy, (0, 0, None, None))(
             first, labels, self.duration, self.gamma)
@@ -145,21 +160,21 @@ class YinYangNetwork(SpikingClassifier):
         return sums
 
     @staticmethod
-    def summarize(sums: dict[str, Array], n_samples: int) -> dict[str, float]:
+    def summarize(sums: dict[str, Array], n_samples: int) -> YinYangMetrics:
         """Accuracies and losses of the validation (no prefix) and test (test_) samples,
         spikes per hidden neuron and point, silent hidden neurons, output spikes."""
-        metrics = {}
+        split: dict[str, float] = {}
         for prefix in ("", "test_"):
             n = max(int(sums[f"{prefix}n"]), 1)
-            metrics |= {f"{prefix}accuracy": float(sums[f"{prefix}correct"]) / n,
-                        f"{prefix}accuracy_ordinary":
-                            float(sums[f"{prefix}correct_ordinary"]) / n,
-                        f"{prefix}loss": float(sums[f"{prefix}loss"]) / n}
+            split |= {f"{prefix}accuracy": float(sums[f"{prefix}correct"]) / n,
+                      f"{prefix}accuracy_ordinary": float(sums[f"{prefix}correct_ordinary"]) / n,
+                      f"{prefix}loss": float(sums[f"{prefix}loss"]) / n}
         hidden = np.asarray(sums["hidden_spikes"])
-        return metrics | {"activity": float(np.mean(hidden)) / n_samples,
-                          "silent": float(np.mean(hidden == 0)),
-                          "output_activity": float(sums["output_spikes"]) / (3 * n_samples),
-                          "n_exhausted": int(sums["n_exhausted"])}
+        return YinYangMetrics(
+            **split, activity=float(np.mean(hidden)) / n_samples,
+            silent=float(np.mean(hidden == 0)),
+            output_activity=float(sums["output_spikes"]) / (3 * n_samples),
+            n_exhausted=int(sums["n_exhausted"]))
 
 
 @dataclass(frozen=True)
@@ -175,7 +190,7 @@ class YinYangData:
 
 
 @dataclass(frozen=True)
-class YinYangConfig(ReadsFlatConfig):
+class YinYangConfig:
     """Parameters of the Yin-Yang experiment; defaults: the full-scale run, chosen on the
     validation split (the network's defaults, `YinYangNetwork`: 120 hidden neurons, w_scale
     3; training: 100 epochs, batches of 100, lr 1e-2 decaying with time constant 25 epochs;
@@ -192,17 +207,6 @@ class YinYangConfig(ReadsFlatConfig):
         if self.map_points < 2:
             raise ValueError(f"YinYangConfig: map_points must be >= 2, got {self.map_points}")
 
-    @classmethod
-    def from_flat(cls, flat: dict[str, Any]) -> "YinYangConfig":
-        """The config of results written before the configs were nested (e.g.
-        results/yinyang_seed0.json); `from_dict` reads both layouts."""
-        network = YinYangNetwork(**flat_network_fields(flat, N_FEATURES + 1, 3, (
-            "duration", "t_max", "t_bias", "phase_init", "w_scale", "w_mean", "gamma",
-            "pseudospikes", "max_spikes")))
-        training = flat_training(flat)
-        return cls(network, training, YinYangData(flat["n_train"]), flat["monitor_test"],
-                   flat["map_points"])
-
 
 def eval_data(monitor_test: bool) -> tuple[np.ndarray, np.ndarray]:
     """The evaluation set: the validation split, then (if monitor_test) the test split
@@ -213,26 +217,6 @@ def eval_data(monitor_test: bool) -> tuple[np.ndarray, np.ndarray]:
         features = np.concatenate([features, test_features])
         labels = np.concatenate([labels, test_labels + TEST_OFFSET])
     return features.astype(np.float32), labels.astype(np.int32)
-
-
-@dataclass
-class YinYangEpochs(EpochMetrics):
-    """Metrics after each epoch (`EpochMetrics`, of `YinYangNetwork.summarize`): the
-    unprefixed ones on the validation split, test_* on the test split (0 without
-    monitor_test)."""
-
-    test_accuracy: Float[np.ndarray, " E"]
-    test_accuracy_ordinary: Float[np.ndarray, " E"]
-    test_loss: Float[np.ndarray, " E"]
-
-
-@dataclass(frozen=True)
-class YinYangMetrics(Metrics):
-    """The metrics of one epoch (`YinYangEpochs` at one index)."""
-
-    test_accuracy: float
-    test_accuracy_ordinary: float
-    test_loss: float
 
 
 @dataclass
@@ -259,21 +243,20 @@ class ExampleSpikes(ArrayGroup):
 
 
 @dataclass(kw_only=True)
-class YinYangResults(TrainedClassifierResults):
-    """Results of `run`: metrics per epoch (`metrics`), the trained parameters, the
-    decision map, the test predictions and the example points before and after training."""
+class YinYangResults(TrainedClassifierResults[YinYangMetrics]):
+    """Results of `run`: metrics per epoch (`metrics`; `final`, `initial`), the trained
+    parameters, the decision map, the test predictions and the example points before and
+    after training."""
 
     config: YinYangConfig
-    metrics: YinYangEpochs
-    final: YinYangMetrics  # after the last epoch
-    initial: YinYangMetrics  # before training
+    metrics: Epochs[YinYangMetrics]
     decision_map: DecisionMap  # of the trained network
     test_prediction: Int8[np.ndarray, " P"]  # predicted class of each test point
     example_index: Int[np.ndarray, " 3"]  # the example test points: the first of each class
     before: ExampleSpikes
     after: ExampleSpikes
     peers: dict[str, list] = field(default_factory=lambda: {  # for reference
-        name: list(value) for name, value in PEERS.items()})
+        name: list(value) for name, value in PAPER.items()})
 
     def example(self, which: str) -> ExampleSpikes:
         """The example points' spikes "before" or "after" training."""
@@ -300,8 +283,8 @@ def run(config: YinYangConfig = YinYangConfig(), checkpoint: str | Path | None =
     examples = {name: example_spikes(net, params, test_features[example_index])
                 for name, params in (("before", initial), ("after", result.params))}
     return YinYangResults(
-        config=config, **training_fields(result, YinYangEpochs, YinYangMetrics),
-        decision_map=decision_map(net, result.params, config.map_points),
+        config=config, **training_fields(result),
+        decision_map=compute_decision_map(net, result.params, config.map_points),
         test_prediction=predict(net, result.params, test_features),
         example_index=example_index, **examples,
         metadata=run_metadata(time.perf_counter() - start, config.training.seed))
@@ -321,7 +304,7 @@ def predict(net: YinYangNetwork, params: Params, features: ArrayLike,
     return np.concatenate(predictions).astype(np.int8)
 
 
-def decision_map(net: YinYangNetwork, params: Params, points: int) -> DecisionMap:
+def compute_decision_map(net: YinYangNetwork, params: Params, points: int) -> DecisionMap:
     """Predicted class on a points x points grid over the unit square."""
     grid = np.linspace(0.0, 1.0, points)
     x, y = np.meshgrid(grid, grid)
@@ -350,17 +333,16 @@ def example_spikes(net: YinYangNetwork, params: Params, features: ArrayLike
 def _first_times(net: YinYangNetwork, params: Params, features: Array
                  ) -> tuple[Array, tuple[LayerSpikes, ...]]:
     """First output spike times (B, 3) and the spikes of every layer, compiled per net."""
-    return net._batch(params, features)
+    return net.forward(params, features)
 
 
-# the full-scale runs: the chosen network and the two ablations, with their default seeds
-# (the YinYangNetwork fields that differ from the full network's)
+# the full-scale runs: the chosen network and the two ablations (the YinYangNetwork
+# fields that differ from the full network's), with their run names and default seeds
 VARIANTS: dict[str, dict[str, Any]] = {
     "full": {},
     "nopseudo": {"pseudospikes": False},  # ordinary spikes only in the loss
     "shallow": {"sizes": (N_FEATURES + 1, 3)},  # no hidden layer: 5 - 3
 }
-DEFAULT_SEEDS = {"full": tuple(range(10)), "nopseudo": (0, 1, 2), "shallow": (0, 1, 2)}
 QUICK_EPOCHS = 3
 
 
@@ -369,83 +351,50 @@ def variant_config(variant: str, seed: int, epochs: int | None = None) -> YinYan
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
     config = YinYangConfig()
-    epochs = {} if epochs is None else {"epochs": epochs}
+    changes = {} if epochs is None else {"epochs": epochs}
     return replace(config, network=replace(config.network, **VARIANTS[variant]),
-                   training=replace(config.training, seed=seed, **epochs))
+                   training=replace(config.training, seed=seed, **changes))
 
 
-def run_name(variant: str, seed: int) -> str:
-    """yinyang_seed{seed} for the full network, yinyang_{variant}_seed{seed} else."""
-    return f"yinyang_seed{seed}" if variant == "full" else f"yinyang_{variant}_seed{seed}"
+def configure(variant: str, seed: int | None, options: RunOptions) -> YinYangConfig:
+    """`snnlib reproduce yinyang`: 100 epochs (--quick: QUICK_EPOCHS)."""
+    return variant_config(variant, seed or 0, QUICK_EPOCHS if options.quick else options.length)
 
 
-def reproduce(seeds=(0,), variant: str = "full", epochs: int | None = None,
-              results_dir: str | Path = "results") -> list[YinYangResults]:
-    """Full-scale runs, one per seed, checkpointed in results_dir/checkpoints/NAME.ckpt
-    (rerun to resume) and saved as results_dir/NAME.npz/.json (`run_name`)."""
-    results_dir = Path(results_dir)
-    runs = []
-    for seed in seeds:
-        name = run_name(variant, seed)
-        results = run(variant_config(variant, seed, epochs),
-                      checkpoint=results_dir / "checkpoints" / f"{name}.ckpt")
-        results.save(results_dir / name)
-        runs.append(results)
-    return runs
+def compare(groups: dict[str, Sequence[YinYangResults]]) -> list[tuple[str, str, str, str]]:
+    """Rows (network, test accuracy %, seeds, source) of the comparison table: the
+    reported numbers (PAPER), then ours (final epoch, mean ± sample std over seeds;
+    validation for runs that did not monitor the test split) for groups {"full": ...,
+    "nopseudo": ..., "shallow": ...} (any present), the full network's also read from
+    ordinary spikes only."""
+    rows = []
+    for name, (mean, std, source) in PAPER.items():
+        value = f"{100 * mean:.1f}" + (f" ± {100 * std:.1f}" if std is not None else "")
+        rows.append((name, value, "", source))
+
+    def ours(label: str, runs: Sequence[YinYangResults], ordinary: bool = False):
+        tested = all(run.config.monitor_test for run in runs)
+        values = [(run.final.test_accuracy_ordinary if ordinary else run.final.test_accuracy)
+                  if tested else run.final.accuracy for run in runs]
+        return (f"{label}{'' if tested else ' (validation)'}", percent_mean_std(values),
+                str(len(runs)), "this book")
+
+    if "full" in groups:
+        rows.append(ours("theta network with pseudospikes (this book)", groups["full"]))
+        rows.append(ours("the same, counting ordinary spikes only (no output spike: class yin)",
+                         groups["full"], ordinary=True))
+    for variant, label in (("nopseudo", "no pseudospikes"), ("shallow", "no hidden layer")):
+        if variant in groups:
+            rows.append(ours(label, groups[variant]))
+    return rows
 
 
-def load_runs(variant: str = "full", results_dir: str | Path = "results"
-              ) -> list[YinYangResults]:
-    """The stored full-scale runs of a variant, by seed."""
-    prefix = run_name(variant, 0).removesuffix("0")
-    paths = sorted(Path(results_dir).glob(f"{prefix}*.npz"),
-                   key=lambda p: int(p.stem.removeprefix(prefix)))
-    if not paths:
-        raise FileNotFoundError(
-            f"no {prefix}*.npz in {Path(results_dir).resolve()}: run python -m "
-            f"snnlib.experiments.yinyang --variant {variant} or use quick parameters")
-    return [YinYangResults.load(p) for p in paths]
-
-
-def _reproduce(options: RunOptions) -> dict[str, YinYangResults]:
-    """`snnlib reproduce yinyang`: every variant for the given seeds (default: the full
-    network for seeds 0-9, the ablations for 0-2), checkpointed in the run directory;
-    --quick: QUICK_EPOCHS epochs each."""
-    runs = {}
-    for variant, default_seeds in DEFAULT_SEEDS.items():
-        for seed in options.seeds or default_seeds:
-            epochs = QUICK_EPOCHS if options.quick else options.epochs
-            name = run_name(variant, seed)
-            runs[name] = run(variant_config(variant, seed, epochs),
-                             checkpoint=options.run_dir / f"{name}.ckpt",
-                             progress=options.progress)
-    return runs
-
-
-register(Reproduction(
+EXPERIMENT = Experiment(
     name="yinyang", description="5-120-3 theta network on Yin-Yang, and its ablations "
     "(no pseudospikes, no hidden layer), Fig. 5-6",
-    expected_time="~8 min per run (16 runs) on 2 busy CPUs", run=_reproduce,
-    size=lambda results: results.metadata["epochs"], size_label="epochs"))
-
-
-def main(argv=None) -> None:
-    """python -m snnlib.experiments.yinyang [--variant full] [--seeds 0 1 ...]"""
-    import argparse
-
-    parser = argparse.ArgumentParser(description="Full-scale Yin-Yang runs; rerun the same "
-                                     "command to resume.")
-    parser.add_argument("--variant", choices=sorted(VARIANTS), default="full")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--epochs", type=int, default=None)
-    parser.add_argument("--results-dir", default="results")
-    args = parser.parse_args(argv)
-    for seed in args.seeds:
-        results = reproduce((seed,), args.variant, args.epochs, args.results_dir)[0]
-        print(f"{args.variant} seed {seed}: {results.epochs} epochs, validation "
-              f"{results.final.accuracy:.4f}, test {results.final.test_accuracy:.4f}",
-              flush=True)
-
-
-if __name__ == "__main__":
-    main()
+    expected_time="~8 min per run (16 runs) on 2 busy CPUs", config=YinYangConfig,
+    results=YinYangResults, run=run, paper=PAPER, compare=compare,
+    variants={"full": Variant("yinyang", seeds=tuple(range(10))),
+              "nopseudo": Variant("yinyang_nopseudo", seeds=(0, 1, 2)),
+              "shallow": Variant("yinyang_shallow", seeds=(0, 1, 2))},
+    configure=configure, size=epochs_of, size_label="epochs")

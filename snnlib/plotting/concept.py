@@ -6,9 +6,9 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
+from ..constants import MODEL_NAMES
 from . import PALETTE, panel_labels
 
-MODEL_NAMES = ("qif", "lif")
 MODEL_LABELS = {"qif": "QIF", "lif": "LIF"}
 VOLTAGE_LIMITS = {"qif": (-2.0, 3.0), "lif": (-0.1, 1.6)}
 

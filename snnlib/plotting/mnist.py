@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ..experiments._classification import stacked
+from ..classification.metrics import stacked
 from . import PALETTE, panel_labels
 
 CLASS_COLORS = plt.get_cmap("tab10").colors

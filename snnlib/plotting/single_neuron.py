@@ -6,9 +6,9 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from ..constants import MS
 from . import PALETTE, arc_length, panel_labels
 
-MS = 10.0  # one time unit (tau) is 10 ms
 VOLTAGE_LIMITS = (-2.0, 3.0)
 SPIKE_COLORS = (PALETTE["qif"], PALETTE["lif"])  # first and second output spike
 GRADIENT_STYLES = {  # (field of the results, column) -> label, colour

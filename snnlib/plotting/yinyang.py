@@ -8,8 +8,8 @@ from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
+from ..classification.metrics import stacked
 from ..data.yinyang import CLASS_NAMES
-from ..experiments._classification import stacked
 from . import PALETTE, panel_labels
 
 # Okabe & Ito colours for yin, yang and the dots
@@ -103,33 +103,6 @@ def accuracy_vs_epoch(ax: Axes, groups: Mapping[str, Sequence], metrics=("accura
     ax.set(xlabel="epoch", ylabel="accuracy (%)", ylim=(20, 100))
     ax.legend(fontsize=8, loc="lower right", title="(seeds)",
               title_fontsize=8)
-
-
-def mean_std(values: Sequence[float]) -> str:
-    """'mean ± sample std' in % (just the value for one seed)."""
-    values = 100 * np.asarray(values, float)
-    if len(values) == 1:
-        return f"{values[0]:.1f}"
-    return f"{values.mean():.1f} ± {values.std(ddof=1):.1f}"
-
-
-def comparison(groups: Mapping[str, Sequence], peers: Mapping[str, Sequence]
-               ) -> list[tuple[str, str, str, str]]:
-    """Rows (network, test accuracy %, seeds, source): the peers' reported numbers
-    ({name: (mean, std or None, source)}, e.g. `snnlib.experiments.yinyang.PEERS`), then
-    ours (final epoch of each group of runs; validation if a run did not monitor the test
-    split)."""
-    rows = []
-    for name, (mean, std, source) in peers.items():
-        value = f"{100 * mean:.1f}" + (f" ± {100 * std:.1f}" if std is not None else "")
-        rows.append((name, value, "", source))
-    for name, runs in groups.items():
-        tested = all(run.config.monitor_test for run in runs)
-        accuracies = [run.final.test_accuracy if tested else run.final.accuracy
-                      for run in runs]
-        rows.append((f"{name}{'' if tested else ' (validation)'}", mean_std(accuracies),
-                     str(len(runs)), "this book"))
-    return rows
 
 
 def figure(runs: Sequence, features: np.ndarray, labels: np.ndarray,

@@ -1,0 +1,30 @@
+"""Spiking classifiers with time-to-first-spike coding: the network (`SpikingClassifier`),
+its evaluation metrics (`EvaluationMetrics`, per epoch `Epochs`), and its training
+(`train`, `evaluate`, `TrainConfig`) on the generic loop of `snnlib.training`."""
+
+from .classifier import ClassifierMetrics, Params, SpikingClassifier
+from .metrics import Epochs, EvaluationMetrics, percent_mean_std, stacked
+from .training import (
+    ClassificationModel,
+    TrainConfig,
+    TrainResult,
+    evaluate,
+    make_train_step,
+    train,
+)
+
+__all__ = [
+    "ClassificationModel",
+    "ClassifierMetrics",
+    "Epochs",
+    "EvaluationMetrics",
+    "Params",
+    "SpikingClassifier",
+    "TrainConfig",
+    "TrainResult",
+    "evaluate",
+    "make_train_step",
+    "percent_mean_std",
+    "stacked",
+    "train",
+]

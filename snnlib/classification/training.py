@@ -1,0 +1,217 @@
+"""Training and evaluation of a spiking classifier on batched data (MNIST, Yin-Yang).
+
+`train` runs the generic loop (`snnlib.training.run_loop`) one epoch per unit:
+jit-compiled steps sharded over the devices (`Placement`), the evaluation metrics after
+each epoch (the task's `summarize`, an `EvaluationMetrics` dataclass), checkpoints and
+resume. `evaluate` computes the metrics of a data set in batches.
+"""
+
+import math
+import time
+from dataclasses import asdict, dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, Generic, Protocol
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from tqdm import tqdm
+
+from .._placement import Placement
+from ..budget import Budget
+from ..training import BudgetReport, UnitRecords, make_optimizer, run_loop
+from .metrics import LOOP_FIELDS, Epochs, EvaluationMetrics, M
+
+
+class ClassificationModel(Protocol[M]):
+    """What `train` and `evaluate` need from a model (`SpikingClassifier`,
+    `YinYangNetwork`); hashable (a static argument of `jax.jit`). M: the dataclass of its
+    evaluation metrics."""
+
+    def loss(self, params: Any, inputs: jax.Array, labels: jax.Array, key: jax.Array
+             ) -> tuple[jax.Array, dict[str, jax.Array]]:
+        """Mean loss over a batch and aux values {"accuracy", "n_exhausted"}."""
+
+    @property
+    def budget(self) -> Budget:
+        """The spike budget of the simulation (reported when training steps exhaust it)."""
+
+    def constrain(self, params: Any) -> Any:
+        """Parameters projected back to their allowed range after an optimiser step."""
+
+    def batch_metrics(self, params: Any, inputs: jax.Array, labels: jax.Array
+                      ) -> dict[str, jax.Array]:
+        """Test metrics of a batch as sums (added over batches)."""
+
+    def summarize(self, sums: dict[str, jax.Array], n_samples: int) -> M:
+        """Metrics of the whole test set from the summed batch metrics."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimiser and loop settings of `train` (defaults: the paper's MNIST training)."""
+
+    epochs: int = 100
+    batch_size: int = 1000
+    learning_rate: float = 4e-3
+    decay_epochs: float = 100.0  # learning rate lr exp(-epoch / decay_epochs), per step
+    b1: float = 0.9
+    b2: float = 0.999
+    seed: int = 0
+    eval_batch_size: int = 1000
+
+    def __post_init__(self) -> None:
+        if self.epochs < 0:
+            raise ValueError(f"TrainConfig: epochs must be >= 0, got {self.epochs}")
+        if min(self.batch_size, self.eval_batch_size) < 1:
+            raise ValueError(f"TrainConfig: batch_size and eval_batch_size must be positive, "
+                             f"got {self.batch_size} and {self.eval_batch_size}")
+
+    def optimizer(self, steps_per_epoch: int) -> optax.GradientTransformation:
+        """Adabelief with learning rate lr exp(-step / (decay_epochs steps_per_epoch))."""
+        return make_optimizer(self.learning_rate, self.decay_epochs * steps_per_epoch,
+                              b1=self.b1, b2=self.b2)
+
+
+@dataclass
+class TrainResult(Generic[M]):
+    """Final parameters, test metrics per epoch (entry 0: before training), the per-step
+    training loss and accuracy, the budget report of the training steps and the wall
+    time."""
+
+    params: Any
+    metrics: Epochs[M]
+    step_loss: np.ndarray
+    step_accuracy: np.ndarray
+    budget: BudgetReport
+    wall_time: float
+
+
+def make_train_step(task: ClassificationModel, optimizer: optax.GradientTransformation):
+    """The jit-compiled step (params, opt_state, inputs, labels, key) -> (params, opt_state,
+    loss, aux). Under sharded inputs the gradient is reduced over the devices by XLA."""
+
+    def step(params, opt_state, inputs, labels, key):
+        (loss, aux), grads = jax.value_and_grad(task.loss, has_aux=True)(
+            params, inputs, labels, key)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        params = task.constrain(optax.apply_updates(params, updates))
+        return params, opt_state, loss, aux
+
+    return jax.jit(step)
+
+
+@partial(jax.jit, static_argnums=0)
+def _batch_metrics(task: ClassificationModel, params: Any, inputs: jax.Array, labels: jax.Array):
+    """task.batch_metrics, compiled once per (hashable) task and shapes."""
+    return task.batch_metrics(params, inputs, labels)
+
+
+def evaluate(task: ClassificationModel[M], params: Any, inputs: np.ndarray,
+             labels: np.ndarray, batch_size: int = 1000, devices=None) -> M:
+    """Test metrics of `params` on a data set, in batches sharded over the devices."""
+    placement = Placement(devices)
+    params = placement.replicate(params)
+    sums: Any = None
+    for start in range(0, len(inputs), batch_size):
+        batch = placement.put_batch(inputs[start:start + batch_size],
+                                    labels[start:start + batch_size])
+        values = _batch_metrics(task, params, *batch)
+        sums = values if sums is None else jax.tree.map(jnp.add, sums, values)
+    return task.summarize(jax.device_get(sums), len(inputs))
+
+
+def _epoch_records(metrics: EvaluationMetrics, train_loss: float, train_accuracy: float,
+                   epoch_seconds: float) -> dict[str, np.ndarray]:
+    """One epoch's entry of every `Epochs` array (the loop's records, "metric_" NAME)."""
+    values = asdict(metrics) | dict(zip(LOOP_FIELDS, (train_loss, train_accuracy,
+                                                      epoch_seconds), strict=True))
+    return {f"metric_{name}": np.asarray([value]) for name, value in values.items()}
+
+
+def train(
+    task: ClassificationModel[M],
+    params: Any,
+    train_data: tuple[np.ndarray, np.ndarray],
+    test_data: tuple[np.ndarray, np.ndarray],
+    config: TrainConfig = TrainConfig(),
+    checkpoint: str | Path | None = None,
+    fingerprint: dict | None = None,
+    progress: bool = True,
+    devices=None,
+) -> TrainResult[M]:
+    """Train `params` on train_data for config.epochs epochs; test metrics after each epoch.
+
+    Every epoch shuffles the training set and augments each batch with its own key (both
+    derived from config.seed), so a run is reproducible. Batches are sharded over
+    `devices` (default: all), which must divide config.batch_size; a last incomplete batch
+    is dropped. With `checkpoint`, the state after every epoch is saved (see `run_loop`)
+    and a call with the same path resumes from it, giving exactly the result of an
+    uninterrupted run; a checkpoint with fewer epochs is continued, one with as many or
+    more is returned as is (`TrainResult.metrics` has one entry per epoch done, plus one).
+    `fingerprint` (e.g. the experiment's config) is stored and must match on resume.
+    """
+    placement = Placement(devices)
+    if config.batch_size % len(placement.devices):
+        raise ValueError(f"batch_size={config.batch_size} is not divisible by the "
+                         f"{len(placement.devices)} devices")
+    train_inputs, train_labels = train_data
+    n_batches = len(train_inputs) // config.batch_size
+    if n_batches == 0:
+        raise ValueError(f"{len(train_inputs)} training samples: fewer than one batch of "
+                         f"batch_size={config.batch_size}; lower batch_size")
+    optimizer = config.optimizer(n_batches)
+    step = make_train_step(task, optimizer)
+    writer = placement.is_writer
+    kind: list[type[M]] = []  # the type of the task's metrics (of the first evaluation)
+
+    def start():
+        carry = {"params": params, "opt_state": optimizer.init(params),
+                 "key": jax.random.fold_in(jax.random.PRNGKey(config.seed), 1)}
+        initial = evaluate(task, params, *test_data, config.eval_batch_size, placement.devices)
+        kind.append(type(initial))
+        empty = {name: np.zeros(0) for name in ("step_loss", "step_accuracy")}
+        return jax.device_get(carry), _epoch_records(initial, math.nan, math.nan, 0.0) | empty
+
+    def advance(carry, epoch, _length):
+        epoch_start = time.perf_counter()
+        params, opt_state = placement.replicate((carry["params"], carry["opt_state"]))
+        key, order_key, flip_key = jax.random.split(jnp.asarray(carry["key"]), 3)
+        order = np.asarray(jax.random.permutation(order_key, len(train_inputs)))
+        losses, accuracies, exhausted = [], [], []
+        batches = tqdm(range(n_batches), desc=f"epoch {epoch + 1}", leave=False,
+                       disable=not (progress and writer))
+        for index in batches:
+            chosen = order[index * config.batch_size:(index + 1) * config.batch_size]
+            inputs, labels = placement.put_batch(train_inputs[chosen], train_labels[chosen])
+            params, opt_state, loss, aux = step(params, opt_state, inputs, labels,
+                                                jax.random.fold_in(flip_key, index))
+            losses.append(float(loss))
+            accuracies.append(float(aux["accuracy"]))
+            exhausted.append(int(aux["n_exhausted"]))
+            batches.set_postfix(loss=f"{losses[-1]:.3f}", acc=f"{accuracies[-1]:.3f}")
+        test = evaluate(task, params, *test_data, config.eval_batch_size, placement.devices)
+        records = _epoch_records(test, float(np.mean(losses)), float(np.mean(accuracies)),
+                                 time.perf_counter() - epoch_start)
+        carry = {"params": params, "opt_state": opt_state, "key": key}
+        return jax.device_get(carry), UnitRecords(
+            records | {"step_loss": np.asarray(losses), "step_accuracy": np.asarray(accuracies)},
+            exhausted=np.asarray(exhausted, np.int64))
+
+    result = run_loop(
+        advance, start, config.epochs, checkpoint=checkpoint,
+        identity={"train": asdict(config) | {"epochs": None}, "task": fingerprint},
+        desc="epochs", progress=progress, finite=("step_loss",),
+        budget=task.budget,
+        trials_per_count=config.batch_size, writer=writer, postfix=lambda new: {
+            "test_acc": f"{float(new['metric_accuracy'][-1]):.4f}",
+            "loss": f"{float(new['metric_loss'][-1]):.3f}"})
+    metrics = Epochs(kind[0], {name.removeprefix("metric_"): values
+                               for name, values in result.records.items()
+                               if name.startswith("metric_")})
+    return TrainResult(params=result.carry["params"], metrics=metrics,
+                       step_loss=result.records["step_loss"],
+                       step_accuracy=result.records["step_accuracy"],
+                       budget=result.budget, wall_time=result.wall_time)
