@@ -75,7 +75,7 @@ if quick:
                                 batch_size=batch_size_quick)
     runs = [mnist.run(config, progress=False)]
 else:
-    runs = mnist.load_runs(results_dir)
+    runs = mnist.EXPERIMENT.load_runs("full", results_dir)
 
 # %% tags=["remove-output"]
 fig = figure(runs)

@@ -44,6 +44,7 @@ from snnlib._notebooks import (
     markdown_table,
     use_repository_root,
 )
+from snnlib.constants import MS
 from snnlib.experiments import recurrent
 from snnlib.experiments.recurrent import RecurrentResults
 from snnlib.plotting import use_style
@@ -52,7 +53,6 @@ from snnlib.plotting.recurrent import figure
 jax.config.update("jax_enable_x64", True)
 use_style()
 use_repository_root()  # default paths below are relative to it
-MS = 10.0  # one time unit τ is 10 ms
 
 # %% tags=["parameters"]
 quick = False  # True: train briefly (300 and 100 trials) instead of loading results/

@@ -54,10 +54,11 @@ from snnlib._notebooks import (
     markdown_table,
     use_repository_root,
 )
+from snnlib.classification import percent_mean_std as mean_std
 from snnlib.data.yinyang import load_yinyang
 from snnlib.experiments import yinyang
 from snnlib.plotting import use_style
-from snnlib.plotting.yinyang import comparison, figure, mean_std, raster_figure
+from snnlib.plotting.yinyang import figure, raster_figure
 
 use_style()
 use_repository_root()  # default paths below are relative to it
@@ -78,7 +79,8 @@ if quick:
                                     progress=False)]
               for variant in yinyang.VARIANTS}
 else:
-    groups = {variant: yinyang.load_runs(variant, results_dir) for variant in yinyang.VARIANTS}
+    groups = {variant: yinyang.EXPERIMENT.load_runs(variant, results_dir)
+              for variant in yinyang.VARIANTS}
 runs = groups["full"]
 ablations = {"no pseudospikes": groups["nopseudo"], "no hidden layer": groups["shallow"]}
 train_features, train_labels = load_yinyang("train")
@@ -159,12 +161,7 @@ glue_figure("fig-yinyang-rasters", fig)
 # next to the numbers reported for other methods.
 
 # %% tags=["hide-input"]
-rows = comparison({"theta network with pseudospikes (this book)": runs, **ablations},
-                  yinyang.PEERS)
-rows.insert(len(rows) - len(ablations), (
-    "the same, counting ordinary spikes only (no output spike: class yin)",
-    mean_std([run.final.test_accuracy_ordinary for run in runs]), str(len(runs)),
-    "this book"))
+rows = yinyang.compare(groups)
 display(Markdown(markdown_table(["network", "test accuracy (%)", "seeds", "paper"], rows)))
 
 # %% [markdown]

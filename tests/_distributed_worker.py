@@ -13,7 +13,7 @@ import argparse
 import jax
 import numpy as np
 
-from snnlib import distributed, training
+from snnlib import classification, distributed
 from snnlib.experiments import mnist
 
 
@@ -33,12 +33,12 @@ def main() -> None:
     net = config.network
     train_data, test_data = mnist.load_data(config)
     params = net.init(jax.random.PRNGKey(config.training.seed))
-    result = training.train(net, params, train_data, test_data, config.training,
+    result = classification.train(net, params, train_data, test_data, config.training,
                             checkpoint=args.checkpoint, progress=False)
     if jax.process_index() == 0:
         arrays = {f"param_{i}": np.asarray(leaf)
                   for i, leaf in enumerate(jax.tree.leaves(result.params))}
-        np.savez(args.out, accuracy=np.asarray(result.metrics["accuracy"]),
+        np.savez(args.out, accuracy=np.asarray(result.metrics.accuracy),
                  devices=len(jax.devices()), processes=jax.process_count(), **arrays)
 
 

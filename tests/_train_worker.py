@@ -13,7 +13,7 @@ import time
 import jax
 import numpy as np
 
-from snnlib import training
+from snnlib import classification, training
 from snnlib._placement import Placement
 from snnlib.experiments.mnist import load_data, quick_config
 
@@ -24,7 +24,7 @@ def run(checkpoint=None, devices=None):
     net = CONFIG.network
     train_data, test_data = load_data(CONFIG)
     params = net.init(jax.random.PRNGKey(CONFIG.training.seed))
-    return training.train(net, params, train_data, test_data, CONFIG.training,
+    return classification.train(net, params, train_data, test_data, CONFIG.training,
                           checkpoint=checkpoint, progress=False, devices=devices)
 
 
@@ -32,7 +32,7 @@ def save(result, path):
     arrays = {f"param_{i}": np.asarray(leaf)
               for i, leaf in enumerate(jax.tree.leaves(result.params))}
     arrays.update({f"metric_{name}": np.asarray(values)
-                   for name, values in result.metrics.items() if name != "epoch_seconds"})
+                   for name, values in result.metrics.arrays.items() if name != "epoch_seconds"})
     arrays.update(step_loss=result.step_loss, step_accuracy=result.step_accuracy)
     np.savez(path, **arrays)
 

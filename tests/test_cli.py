@@ -6,23 +6,27 @@ import numpy as np
 import pytest
 
 from snnlib import cli
-from snnlib.experiments import Results
-from snnlib.experiments._registry import REGISTRY, Reproduction
+from snnlib.experiments import Experiment, Results, Variant, _experiment, experiments
 
 
-def fake_run(options):
-    """A reproduction that computes nothing: one run of options.epochs (default 100)."""
-    epochs = 100 if options.epochs is None else options.epochs
-    return {"fake_seed0": Results(arrays={"accuracy": np.linspace(0.1, 0.9, epochs + 1)},
-                                  config={"epochs": epochs}, metadata={"epochs": epochs})}
+def fake_run(epochs, checkpoint=None, progress=True):
+    """A run that computes nothing: `epochs` epochs (the config)."""
+    return Results(arrays={"accuracy": np.linspace(0.1, 0.9, epochs + 1)},
+                   config={"epochs": epochs}, metadata={"epochs": epochs})
+
+
+FAKE = Experiment(
+    name="fake", description="a test double", expected_time="0 s", config=int,
+    results=Results, run=fake_run, paper={}, compare=lambda runs: [],
+    variants={"full": Variant("fake", seeds=(0,))},
+    configure=lambda variant, seed, options: 100 if options.length is None else options.length,
+    size=lambda results: results.metadata["epochs"])
 
 
 @pytest.fixture
 def fake(monkeypatch):
-    cli.registry()  # the real ones first
-    monkeypatch.setitem(REGISTRY, "fake", Reproduction(
-        name="fake", description="a test double", expected_time="0 s", run=fake_run,
-        size=lambda results: results.metadata["epochs"]))
+    real = experiments()
+    monkeypatch.setattr(_experiment, "experiments", lambda: real | {"fake": FAKE})
 
 
 def stored(results_dir, epochs=100):
@@ -98,19 +102,19 @@ def test_single_neuron_reproduction_runs_into_the_run_directory(tmp_path):
     assert not (tmp_path / "r").exists()
 
 
-def test_the_mnist_module_still_runs_as_a_script():
-    import subprocess
-    import sys
+def test_help_lists_every_experiment(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["reproduce", "--help"])
+    text = capsys.readouterr().out
+    for experiment in experiments().values():
+        for name in experiment.reproductions:
+            assert f"  {name} " in text and experiment.description[:30] in text
 
-    done = subprocess.run([sys.executable, "-m", "snnlib.experiments.mnist", "--help"],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "--promote" in done.stdout
 
+def test_snnlib_reproduce_is_the_only_runner():
+    """No experiment module has its own command line or writes results/ itself."""
+    import inspect
 
-def test_two_reproductions_of_one_name_are_refused(fake):
-    from snnlib.experiments._registry import register
-
-    with pytest.raises(ValueError, match="'fake' is already registered"):
-        register(Reproduction(name="fake", description="another", expected_time="1 s",
-                              run=lambda options: {}, size=len))
+    for name, experiment in experiments().items():
+        module = inspect.getmodule(experiment.run)
+        assert not hasattr(module, "main") and not hasattr(module, "reproduce"), name

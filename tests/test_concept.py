@@ -95,12 +95,12 @@ def test_too_small_event_budget_raises():
 
 
 def test_derivative_of_the_issue_row_matches_finite_differences():
-    """spike_time_derivative(QIF(), 4.0, 1, [3, 10], 0.5) gave 1.9e-22 (true -1.62): one
+    """dt_dw_autodiff(QIF(), 4.0, 1, [3, 10], 0.5) gave 1.9e-22 (true -1.62): one
     event cannot hold the input and the output spike. Now: an error naming max_events;
     with enough events, the central difference of the simulated spike time."""
     with pytest.raises(budget.EventBudgetError, match="max_events=1 ran out"):
-        concept.spike_time_derivative(QIF(), 4.0, 1, [3, 10], 0.5)
-    autodiff = concept.spike_time_derivative(QIF(), 4.0, 4, [3, 10], 0.5)
+        concept.dt_dw_autodiff(QIF(), 4.0, 1, [3, 10], 0.5)
+    autodiff = concept.dt_dw_autodiff(QIF(), 4.0, 4, [3, 10], 0.5)
 
     def first_spike(w):
         return concept.first_spike_sweep(QIF(), 4.0, 4, np.array([[w]]), np.array([[0.5]]))[0]
@@ -109,9 +109,9 @@ def test_derivative_of_the_issue_row_matches_finite_differences():
     np.testing.assert_allclose(autodiff, numeric, rtol=1e-6)
     assert autodiff[0] == pytest.approx(-1.6235, abs=1e-4)
     with pytest.raises(ValueError, match="weights must be a 1-D array"):
-        concept.spike_time_derivative(QIF(), 4.0, 4, [[3.0]], 0.5)
+        concept.dt_dw_autodiff(QIF(), 4.0, 4, [[3.0]], 0.5)
     with pytest.raises(ValueError, match="max_events must be a positive integer"):
-        concept.spike_time_derivative(QIF(), 4.0, 0, [3.0], 0.5)
+        concept.dt_dw_autodiff(QIF(), 4.0, 0, [3.0], 0.5)
 
 
 def test_paper_comparison_rows(results):

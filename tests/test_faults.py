@@ -20,8 +20,8 @@ from snnlib.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from snnlib.classifier import SpikingClassifier
-from snnlib.training import NonFiniteError, TrainConfig, run_loop, train
+from snnlib.classification import SpikingClassifier, TrainConfig, train
+from snnlib.training import NonFiniteError, UnitRecords, run_loop
 
 TREE = {"params": {"w": np.arange(6.0).reshape(2, 3), "b": np.float32(1.5)},
         "count": np.int64(7)}
@@ -132,7 +132,7 @@ def nan_at_unit(bad_unit: int):
 
     def advance(carry, done, length):
         w = carry["w"] * (np.nan if done + 1 == bad_unit else 0.5)
-        return {"w": w}, {"loss": np.full(length, float(w.sum()))}
+        return {"w": w}, UnitRecords({"loss": np.full(length, float(w.sum()))})
 
     return start, advance
 
@@ -144,7 +144,7 @@ def test_a_non_finite_parameter_stops_training_keeping_the_last_good_checkpoint(
         run_loop(advance, start, 5, checkpoint=path, progress=False)
     assert f"last good checkpoint {path} (after 2 units)" in str(error.value)
     assert checkpoint_meta(path)["done"] == 2
-    kept = load_checkpoint(path, lambda meta: {"carry": {"w": 0},
+    kept = load_checkpoint(path, lambda meta: {"carry": {"w": 0}, "exhausted": 0,
                                                "records": dict.fromkeys(meta["records"], 0)})
     np.testing.assert_array_equal(kept.tree["carry"]["w"], [0.25, 0.25])
     assert not (tmp_path / "run.ckpt.lock").exists()

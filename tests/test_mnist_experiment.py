@@ -41,18 +41,17 @@ def test_tiny_run_learns_and_records_everything(tiny_run):
     assert results.after.spike_times.shape == (22, 1)
     assert results.before.voltage.shape == (51, 10)
     assert np.all(np.isfinite(results.after.voltage))
-    assert results.final == mnist.MnistMetrics.at(results.metrics, -1)
+    assert results.final == results.metrics.at(-1)
     assert results.final.accuracy == accuracy[-1] and results.initial.accuracy == accuracy[0]
 
 
 def test_results_round_trip_and_figure(tiny_run, tmp_path):
     from snnlib.experiments import Results
-    from snnlib.experiments._registry import REGISTRY
     from snnlib.plotting.mnist import figure
 
     results = tiny_run[1]
     results.save(tmp_path / "mnist_seed0")
-    runs = mnist.load_runs(tmp_path)
+    runs = mnist.EXPERIMENT.load_runs("full", tmp_path)
     assert len(runs) == 1 and runs[0].config == TINY
     assert runs[0].final == results.final and runs[0].epochs == 2
     assert runs[0].arrays.keys() == results.arrays.keys()
@@ -64,14 +63,14 @@ def test_results_round_trip_and_figure(tiny_run, tmp_path):
     assert {"accuracy", "silent_first", "weights_2", "initial_phases_1", "example_image",
             "example_voltage_after", "example_prediction_before"} <= set(stored.arrays)
     assert stored.config["network"]["sizes"] == [784, 12, 10]
-    assert stored.metadata["final"]["accuracy"] == results.final.accuracy
-    assert REGISTRY["mnist"].size(stored) == 2  # what the CLI's --promote compares
+    assert stored.arrays["accuracy"][-1] == results.final.accuracy
+    assert mnist.EXPERIMENT.size(stored) == 2  # what the CLI's --promote compares
     fig = figure(runs * 2)
     assert len(fig.axes) == 6
     rows = dict((name, ours) for name, _, ours in mnist.compare(runs))
     assert rows["epochs"] == "2" and rows["silent hidden neurons before training (%)"] == "100.0"
     with pytest.raises(FileNotFoundError, match="reproduce"):
-        mnist.load_runs(tmp_path / "empty")
+        mnist.EXPERIMENT.load_runs("full", tmp_path / "empty")
 
 
 @pytest.mark.parametrize("path", sorted(RESULTS.glob("mnist_seed*.npz")), ids=lambda p: p.stem)
@@ -82,7 +81,7 @@ def test_every_committed_results_file_loads(path):
     assert results.config.data.n_train == 60_000 and results.config.network.sizes[0] == 784
     assert results.config.training.epochs == results.epochs >= 20
     assert len(results.metrics.accuracy) == results.epochs + 1
-    assert results.final == mnist.MnistMetrics.at(results.metrics, -1)
+    assert results.final == results.metrics.at(-1)
     assert len(results.weights) == len(results.initial_phases) == 3
     assert results.before.voltage.shape == (results.config.trace_points, 10)
 
@@ -92,7 +91,7 @@ def test_stored_full_scale_results_load_and_redraw():
 
     if not list(RESULTS.glob("mnist_seed*.npz")):
         pytest.skip("results/mnist_seed*.npz not produced yet (snnlib reproduce mnist)")
-    runs = mnist.load_runs(RESULTS)
+    runs = mnist.EXPERIMENT.load_runs("full", RESULTS)
     for results in runs:
         assert results.final.accuracy >= 0.97  # the acceptance bound
         assert results.initial.silent > 0.99  # initially silent
@@ -101,7 +100,7 @@ def test_stored_full_scale_results_load_and_redraw():
 
 
 def test_accuracy_verdict_says_below_within_or_above_the_paper():
-    runs = mnist.load_runs(RESULTS)
+    runs = mnist.EXPERIMENT.load_runs("full", RESULTS)
     assert mnist.accuracy_verdict(runs).startswith(f"Over {len(runs)} of the paper's 10 seeds")
 
     def with_final_accuracy(values):

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from snnlib.classifier import SpikingClassifier
+from snnlib.classification import SpikingClassifier
 from snnlib.data import load_mnist
 from snnlib.data.encoding import bin_spike_times, flip_bins, pixel_bins, virtual_input_weights
 from snnlib.losses import first_spike_cross_entropy
@@ -95,9 +95,9 @@ def test_silent_network_decides_by_pseudospikes(digits):
     assert np.all((first > 2.0) & (first < 4.0))
     sums = SMALL.batch_metrics(params, bins, labels)
     metrics = SMALL.summarize(sums, len(labels))
-    assert metrics["silent"] == 1.0 and metrics["activity"] == 0.0
+    assert metrics.silent == 1.0 and metrics.activity == 0.0
     # without pseudospikes every image goes to class 0 (the paper's convention)
-    assert metrics["accuracy_ordinary"] == pytest.approx(np.mean(labels == 0))
+    assert metrics.accuracy_ordinary == pytest.approx(np.mean(labels == 0))
 
 
 def test_layered_and_generic_networks_agree(digits):
@@ -120,7 +120,7 @@ def test_layered_and_generic_networks_agree(digits):
     assert metrics == pytest.approx(metrics_g, rel=1e-9)
     layers = SMALL.simulate(params, bins)
     hidden = [np.asarray(layer.counts) for layer in layers[:-1]]
-    assert metrics["activity"] == pytest.approx(sum(h.sum() for h in hidden) / (22 * 16))
-    assert 0 < metrics["activity"] and metrics["silent"] < 1
+    assert metrics.activity == pytest.approx(sum(h.sum() for h in hidden) / (22 * 16))
+    assert 0 < metrics.activity and metrics.silent < 1
     silent = np.concatenate([h.sum(axis=0) == 0 for h in hidden])
-    assert metrics["silent"] == pytest.approx(silent.mean())
+    assert metrics.silent == pytest.approx(silent.mean())

@@ -28,7 +28,7 @@ def trials(n: int, kind=rec.AdabeliefTraining, **changes) -> rec.RecurrentConfig
 
 
 def test_paper_instance_is_the_default_task():
-    task = rec.make_task(rec.RecurrentConfig())
+    task = rec.make_instance(rec.RecurrentConfig())
     assert task.input_times.shape == (196,) and np.all(np.diff(task.input_times) >= 0)
     assert task.targets.shape == (2, 6) and np.isnan(task.targets[1, 5])
     assert task.targets[0, 5] == 11.0 and task.targets[1, 4] == 11.0
@@ -37,7 +37,7 @@ def test_paper_instance_is_the_default_task():
 
 def test_fresh_instance_from_a_seed():
     config = rec.RecurrentConfig(task=rec.RecurrentTask(seed=5))
-    task, again = rec.make_task(config), rec.make_task(config)
+    task, again = rec.make_instance(config), rec.make_instance(config)
     np.testing.assert_array_equal(task.input_times, again.input_times)
     assert np.all((task.input_times >= 0) & (task.input_times <= 10))
     assert set(np.unique(task.input_neurons)) <= set(range(20))
@@ -89,16 +89,10 @@ def test_bad_config_names_the_field(make, message):
 
 
 @pytest.mark.parametrize("kind", [rec.AdabeliefTraining, rec.GridSearchTraining])
-def test_config_reads_back_from_its_json_and_the_flat_layout(kind):
+def test_config_reads_back_from_its_json(kind):
     config = rec.RecurrentConfig(task=rec.RecurrentTask(seed=3, target_rates=(2.0, 0.5)),
                                  training=kind(n_trials=7), chunk=7)
     assert rec.RecurrentConfig.from_dict(config_json(config)) == config
-    nested = config_json(config)
-    flat = {**nested["task"], **nested["training"], "tau": 1.0, "alpha": 10.0,
-            "max_events": 600, "chunk": 7, "mode": config.mode}
-    assert rec.RecurrentConfig.from_dict(flat) == config
-    with pytest.raises(ValueError, match="mode must be 'normal' or 'grid'"):
-        rec.RecurrentConfig.from_dict(flat | {"mode": "fast"})
 
 
 def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch, quick_normal):
@@ -147,7 +141,7 @@ def test_too_small_event_budget_stops_training_naming_the_budget():
 
 @pytest.mark.parametrize("mode", ["normal", "grid"])
 def test_stored_full_scale_results_load_and_redraw(mode):
-    """The committed results (config in the flat layout of before the nesting) load as
+    """The committed results (format version 1, migrated from the flat layout) load as
     RecurrentResults with the paper's config of their mode, and the file keys are kept."""
     from snnlib.plotting.recurrent import figure
 

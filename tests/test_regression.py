@@ -69,18 +69,18 @@ def test_concept_sweeps_reproduce():
 
 
 def test_mnist_two_epochs_reproduce():
-    from snnlib import training
+    from snnlib import classification
 
     config = mnist.quick_config(epochs=2, n_train=2000, n_test=500, batch_size=500)
     net = config.network
     train_data, test_data = mnist.load_data(config)
     params = net.init(jax.random.PRNGKey(config.training.seed))
-    result = training.train(net, params, train_data, test_data, config.training,
-                            progress=False)
+    result = classification.train(net, params, train_data, test_data, config.training,
+                                  progress=False)
     actual = {f"param_{i}": leaf for i, leaf in enumerate(jax.tree.leaves(result.params))}
     actual |= {"step_loss": result.step_loss,
-               "test_accuracy": np.asarray(result.metrics["accuracy"]),
-               "test_loss": np.asarray(result.metrics["loss"])}
+               "test_accuracy": np.asarray(result.metrics.accuracy),
+               "test_loss": np.asarray(result.metrics.loss)}
     wanted = expected("mnist_")
     for name, value in wanted.items():
         got = np.asarray(actual[name])

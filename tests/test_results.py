@@ -2,14 +2,23 @@
 unchanged; the file form keeps flat keys; bad or foreign files give clear errors."""
 
 import json
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 import pytest
 from jaxtyping import Float
 
-from snnlib.experiments import ArrayGroup, ExperimentResults, Results
+from snnlib.experiments import (
+    FORMAT_VERSION,
+    ArrayGroup,
+    ExperimentResults,
+    Results,
+    ResultsFormatError,
+    experiments,
+)
 
 
 @dataclass(frozen=True)
@@ -105,3 +114,53 @@ def test_foreign_file_names_the_missing_field(tmp_path):
 def test_missing_file_says_how_to_make_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="Reproducing"):
         Toy.load(tmp_path / "absent")
+
+
+def test_files_carry_the_format_version_and_others_are_refused(tmp_path):
+    path = make().save(tmp_path / "run")
+    stored = json.loads(path.with_suffix(".json").read_text())
+    assert stored["format_version"] == FORMAT_VERSION
+    for version in (None, FORMAT_VERSION + 1, "1"):
+        changed = stored | {"format_version": version}
+        if version is None:
+            del changed["format_version"]
+        path.with_suffix(".json").write_text(json.dumps(changed))
+        with pytest.raises(ResultsFormatError, match=rf"{path}\.json has results format "
+                           rf"version {re.escape(repr(version))}"):
+            Toy.load(path)
+    path.with_suffix(".json").write_text('{"format_version": 1, "con')
+    with pytest.raises(ResultsFormatError, match=rf"{path}\.json is not valid JSON"):
+        Results.load(path)
+
+
+RESULTS = Path(__file__).parents[1] / "results"
+
+
+@pytest.mark.parametrize("path", sorted(RESULTS.glob("*.json")), ids=lambda p: p.stem)
+def test_every_committed_json_carries_the_format_version(path):
+    assert json.loads(path.read_text())["format_version"] == FORMAT_VERSION
+
+
+def _stored_runs():
+    """(experiment, variant, seed) of every stored run in results/, by its run name."""
+    for experiment in experiments().values():
+        for variant, declared in experiment.variants.items():
+            seeds = [None] if declared.seeds is None else sorted(
+                int(p.stem.removeprefix(f"{declared.name}_seed"))
+                for p in RESULTS.glob(f"{declared.name}_seed*.npz"))
+            for seed in seeds:
+                if (RESULTS / f"{experiment.run_name(variant, seed)}.npz").exists():
+                    yield pytest.param(experiment, variant, seed,
+                                       id=experiment.run_name(variant, seed))
+
+
+@pytest.mark.parametrize(("experiment", "variant", "seed"), list(_stored_runs()))
+def test_every_committed_result_loads_through_its_experiment(experiment, variant, seed):
+    """Each results/*.npz loads as its experiment's results, with the config of today's
+    `configure` for its variant and seed (one source of defaults), except the length."""
+    results = experiment.results.load(RESULTS / experiment.run_name(variant, seed))
+    assert type(results.config) is experiment.config
+    assert results.metadata["migration"]["from"].startswith("no format version")
+    stored = results.to_stored()
+    assert experiment.size(stored) > 0
+    assert results.metadata["commit"] and results.metadata["machine"]

@@ -11,7 +11,7 @@ from helpers import central_difference
 
 from snnlib.experiments import Results
 from snnlib.experiments import single_neuron as sn
-from snnlib.experiments._results import config_json
+from snnlib.experiments._results import config_from_dict, config_json
 from snnlib.neurons import QIF
 
 matplotlib.use("Agg")
@@ -45,7 +45,7 @@ def test_missing_spikes_start_as_pseudospikes_and_enter_the_trial(results):
 
 def test_loss_gradient_matches_central_differences():
     """The exact gradient, here with one ordinary spike and one pseudospike."""
-    task = sn.make_task(CONFIG)
+    task = sn.make_instance(CONFIG)
     loss = jax.jit(sn.make_loss(CONFIG, task))
     params = {"weights": jnp.array([3.0, 1.0]), "times": jnp.array([2.0, 8.0])}
     (_, (times, count, _)), grads = jax.value_and_grad(loss, has_aux=True)(params)
@@ -60,35 +60,33 @@ def test_loss_gradient_matches_central_differences():
 
 
 def test_gradient_is_clipped_elementwise():
-    optimizer = sn.make_optimizer(CONFIG)
+    optimizer = CONFIG.optimizer()
     grads = {"weights": jnp.array([1.0, -1e-3])}
     updates, _ = optimizer.update(grads, optimizer.init(grads))
     np.testing.assert_allclose(updates["weights"], [-0.1 * 2e-2, 0.1 * 1e-3])
 
 
 def test_paper_instance_and_fresh_draws():
-    paper = sn.make_task(CONFIG)
+    paper = sn.make_instance(CONFIG)
     assert paper.fixed_times.shape == (20,) and paper.fixed_times[0] == pytest.approx(0.32615,
                                                                                      abs=1e-5)
     np.testing.assert_array_equal(paper.initial_params["times"], [1.0, 9.0])
-    fresh = sn.make_task(sn.SingleNeuronConfig(seed=5))
-    again = sn.make_task(sn.SingleNeuronConfig(seed=5))
+    fresh = sn.make_instance(sn.SingleNeuronConfig(seed=5))
+    again = sn.make_instance(sn.SingleNeuronConfig(seed=5))
     np.testing.assert_array_equal(fresh.fixed_times, again.fixed_times)
     assert np.all((fresh.fixed_times >= 0) & (fresh.fixed_times <= 10))
     assert not np.allclose(fresh.fixed_weights, paper.fixed_weights)
     with pytest.raises(ValueError, match="pass a seed"):
-        sn.make_task(sn.SingleNeuronConfig(duration=5.0))
+        sn.make_instance(sn.SingleNeuronConfig(duration=5.0))
 
 
-def test_config_reads_back_with_the_neuron_nested_or_flat():
-    config = sn.SingleNeuronConfig(n_trials=5, neuron=QIF(alpha=5.0), seed=2)
+def test_config_reads_back_with_the_neuron_model_nested():
+    config = sn.SingleNeuronConfig(n_trials=5, model=QIF(alpha=5.0), seed=2)
     stored = config_json(config)
-    assert stored["neuron"]["alpha"] == 5.0
-    assert sn.SingleNeuronConfig.from_dict(stored) == config
-    flat = {k: v for k, v in stored.items() if k != "neuron"} | {"tau": 1.0, "alpha": 5.0}
-    assert sn.SingleNeuronConfig.from_dict(flat) == config
-    with pytest.raises(TypeError, match="neuron must be a QIF"):
-        sn.SingleNeuronConfig(neuron=None)
+    assert stored["model"]["alpha"] == 5.0
+    assert config_from_dict(sn.SingleNeuronConfig, stored) == config
+    with pytest.raises(TypeError, match="model must be a QIF"):
+        sn.SingleNeuronConfig(model=None)
 
 
 def test_trials_to_converge_is_the_first_trial_from_which_on_all_is_good():

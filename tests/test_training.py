@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 from snnlib.checkpoint import checkpoint_meta
-from snnlib.classifier import SpikingClassifier
-from snnlib.training import TrainConfig, train
+from snnlib.classification import SpikingClassifier, TrainConfig, train
 
 WORKER = Path(__file__).with_name("_train_worker.py")
 
@@ -100,7 +99,7 @@ def test_a_checkpoint_of_another_configuration_is_refused_naming_the_keys(tmp_pa
     # more epochs of the same configuration continue the checkpoint
     more = train(net, params, *tiny_data, TrainConfig(epochs=2, batch_size=4),
                  checkpoint=checkpoint, progress=False)
-    assert len(more.metrics["accuracy"]) == 3 and len(more.step_loss) == 4
+    assert len(more.metrics.accuracy) == 3 and len(more.step_loss) == 4
 
 
 def test_bad_training_arguments_are_named(tiny_data):

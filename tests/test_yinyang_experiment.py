@@ -11,10 +11,10 @@ import matplotlib
 import numpy as np
 import pytest
 
+from snnlib.classification import evaluate
 from snnlib.data.yinyang import load_yinyang
 from snnlib.experiments import yinyang
-from snnlib.experiments._results import config_json
-from snnlib.training import evaluate
+from snnlib.experiments._results import config_from_dict, config_json
 
 matplotlib.use("Agg")
 RESULTS = Path(__file__).parents[1] / "results"
@@ -36,7 +36,7 @@ def test_encoding_and_shapes():
     params = net.init(jax.random.PRNGKey(0))
     assert [w.shape for w in params["weights"]] == [(7, 5), (3, 7)]
     np.testing.assert_allclose(params["initial_phases"][0], 0.5 * net.model.period)
-    first, layers = net._batch(params, features)
+    first, layers = net.forward(params, features)
     assert first.shape == (2, 3) and layers[0].times.shape == (2, 7, 1)
     assert np.all(np.isfinite(first))
 
@@ -47,8 +47,8 @@ def test_ordinary_spikes_only_clip_at_duration():
     without = replace(with_pseudo, pseudospikes=False)
     features = load_yinyang("validation")[0][:8].astype(np.float32)
     params = with_pseudo.init(jax.random.PRNGKey(1))
-    first, _ = with_pseudo._batch(params, features)
-    clipped, _ = without._batch(params, features)
+    first, _ = with_pseudo.forward(params, features)
+    clipped, _ = without.forward(params, features)
     assert np.all(first > with_pseudo.duration)  # weak weights: silent outputs, pseudospikes
     np.testing.assert_array_equal(clipped, with_pseudo.duration)
     grads = jax.grad(lambda p: without.loss(p, features, jnp.zeros(8, int))[0])(params)
@@ -64,9 +64,9 @@ def test_metrics_keep_validation_and_test_apart():
     test_features, test_labels = load_yinyang("test")
     test_alone = evaluate(net, params, test_features.astype(np.float32),
                           test_labels.astype(np.int32))
-    assert both["accuracy"] == alone["accuracy"] and both["loss"] == pytest.approx(alone["loss"])
-    assert both["test_accuracy"] == test_alone["accuracy"]
-    assert alone["test_accuracy"] == 0.0  # no test samples
+    assert both.accuracy == alone.accuracy and both.loss == pytest.approx(alone.loss)
+    assert both.test_accuracy == test_alone.accuracy
+    assert alone.test_accuracy == 0.0  # no test samples
 
 
 def test_shallow_network():
@@ -74,7 +74,7 @@ def test_shallow_network():
     net = config.network
     assert net.sizes == (5, 3) and config.training.epochs == 1
     metrics = evaluate(net, net.init(jax.random.PRNGKey(0)), *yinyang.eval_data(False))
-    assert 0 <= metrics["accuracy"] <= 1
+    assert 0 <= metrics.accuracy <= 1
     with pytest.raises(ValueError, match="variant"):
         yinyang.variant_config("deep", 0)
 
@@ -87,7 +87,7 @@ def test_quick_run_learns(quick_run):
     assert results.epochs == 3 and results.metrics.accuracy.shape == (4,)
     assert results.initial.accuracy < 0.45  # before training: about chance (validation)
     assert results.final.accuracy > 0.6 and results.final.test_accuracy > 0.6
-    assert results.final == yinyang.YinYangMetrics.at(results.metrics, -1)
+    assert results.final == results.metrics.at(-1)
     assert np.all(results.metrics.n_exhausted == 0)
     assert results.decision_map.prediction.shape == (21, 21)
     assert set(np.unique(results.decision_map.prediction)) <= {0, 1, 2}
@@ -103,11 +103,11 @@ def test_quick_run_learns(quick_run):
 
 def test_round_trip_and_figures(quick_run, tmp_path):
     from snnlib.experiments import Results
-    from snnlib.plotting.yinyang import comparison, figure, raster_figure
+    from snnlib.plotting.yinyang import figure, raster_figure
 
     quick_run.save(tmp_path / "yinyang_seed0")
     quick_run.save(tmp_path / "yinyang_seed1")
-    runs = yinyang.load_runs("full", tmp_path)
+    runs = yinyang.EXPERIMENT.load_runs("full", tmp_path)
     assert len(runs) == 2 and runs[0].config == QUICK and runs[0].final == quick_run.final
     assert runs[0].arrays.keys() == quick_run.arrays.keys()
     for key, value in quick_run.arrays.items():
@@ -117,20 +117,21 @@ def test_round_trip_and_figures(quick_run, tmp_path):
             "test_prediction", "example_index", "example_first_times_after"} <= set(stored.arrays)
     assert stored.metadata["epochs"] == 3 and stored.config["network"]["sizes"] == [5, 120, 3]
     with pytest.raises(FileNotFoundError, match="nopseudo"):
-        yinyang.load_runs("nopseudo", tmp_path)
+        yinyang.EXPERIMENT.load_runs("nopseudo", tmp_path)
     train, test = load_yinyang("train"), load_yinyang("test")
     assert len(figure(runs, *train, *test, {"shallow": runs[:1]}).axes) == 4
     assert len(raster_figure(runs[0]).axes) == 6
-    rows = comparison({"ours": runs}, yinyang.PEERS)
-    assert rows[-1][0] == "ours" and rows[-1][2] == "2" and "±" in rows[-1][1]
-    assert len(rows) == len(yinyang.PEERS) + 1
+    rows = yinyang.compare({"full": runs, "shallow": runs[:1]})
+    assert rows[-1][0] == "no hidden layer" and rows[-1][2] == "1"
+    assert rows[-3][0].startswith("theta network") and rows[-3][2] == "2" and "±" in rows[-3][1]
+    assert rows[-2][0].startswith("the same, counting ordinary spikes only")
+    assert len(rows) == len(yinyang.PAPER) + 3
 
 
 def test_stored_full_scale_results():
     if not list(RESULTS.glob("yinyang_seed*.npz")):
-        pytest.skip("results/yinyang_seed*.npz not produced yet (python -m "
-                    "snnlib.experiments.yinyang)")
-    runs = yinyang.load_runs("full", RESULTS)
+        pytest.skip("results/yinyang_seed*.npz not produced yet (snnlib reproduce yinyang)")
+    runs = yinyang.EXPERIMENT.load_runs("full", RESULTS)
     for results in runs:
         assert results.config.training.epochs == results.epochs
         assert results.final.test_accuracy > 0.9 and np.all(results.metrics.n_exhausted == 0)
@@ -139,27 +140,27 @@ def test_stored_full_scale_results():
 
 @pytest.mark.parametrize("path", sorted(RESULTS.glob("yinyang_*.npz")), ids=lambda p: p.stem)
 def test_every_committed_results_file_loads(path):
-    """The stored runs (flat configs) load as YinYangResults, and their configs are those
-    of `variant_config` today: one source of defaults for the stored and the new runs."""
+    """The stored runs load as YinYangResults, and their configs are those of
+    `variant_config` today: one source of defaults for the stored and the new runs."""
     results = yinyang.YinYangResults.load(path)
     variant, seed = re.fullmatch(r"yinyang_(?:(\w+)_)?seed(\d+)", path.stem).groups()
     expected = yinyang.variant_config(variant or "full", int(seed))
-    assert yinyang.run_name(variant or "full", int(seed)) == path.stem
+    assert yinyang.EXPERIMENT.run_name(variant or "full", int(seed)) == path.stem
     assert results.config == expected
-    assert results.config == yinyang.YinYangConfig.from_dict(
+    assert results.config == config_from_dict(yinyang.YinYangConfig,
         json.loads(path.with_suffix(".json").read_text())["config"])
     assert len(results.metrics.test_accuracy) == results.epochs + 1
-    assert results.final == yinyang.YinYangMetrics.at(results.metrics, -1)
+    assert results.final == results.metrics.at(-1)
     assert len(results.weights) == len(expected.network.sizes) - 1
     assert results.decision_map.prediction.shape == (expected.map_points,) * 2
     assert results.after.spike_times.shape == (
         3, sum(expected.network.sizes), yinyang.ANALYSIS_SPIKES)
 
 
-def test_config_is_validated_and_reads_both_layouts():
+def test_config_is_validated_and_reads_back():
     config = yinyang.variant_config("nopseudo", seed=4, epochs=7)
     assert config.network.pseudospikes is False and config.training.seed == 4
-    assert yinyang.YinYangConfig.from_dict(config_json(config)) == config
+    assert config_from_dict(yinyang.YinYangConfig, config_json(config)) == config
     with pytest.raises(ValueError, match="n_train"):
         yinyang.YinYangData(n_train=6000)
     with pytest.raises(ValueError, match="t_max"):
@@ -172,11 +173,12 @@ def test_config_is_validated_and_reads_both_layouts():
 
 def test_registered_reproduction(tmp_path):
     """`snnlib reproduce yinyang` runs every variant; epochs=0 only evaluates the start."""
-    from snnlib.experiments._registry import REGISTRY, RunOptions
+    from snnlib.experiments import RunOptions
 
-    reproduction = REGISTRY["yinyang"]
-    runs = reproduction.run(RunOptions(run_dir=tmp_path, seeds=(3,), epochs=0, progress=False))
+    runs = yinyang.EXPERIMENT.reproduce(
+        tuple(yinyang.VARIANTS), RunOptions(run_dir=tmp_path, seeds=(3,), length=0,
+                                            progress=False))
     assert sorted(runs) == ["yinyang_nopseudo_seed3", "yinyang_seed3", "yinyang_shallow_seed3"]
-    assert all(reproduction.size(results.to_stored()) == 0 for results in runs.values())
+    assert all(yinyang.EXPERIMENT.size(results.to_stored()) == 0 for results in runs.values())
     assert runs["yinyang_shallow_seed3"].config.network.sizes == (5, 3)
     assert runs["yinyang_nopseudo_seed3"].config.network.pseudospikes is False
