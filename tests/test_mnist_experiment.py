@@ -106,7 +106,7 @@ def test_accuracy_verdict_says_below_within_or_above_the_paper():
     def with_final_accuracy(values):
         changed = []
         for run, value in zip(runs[:2], values, strict=True):
-            metrics = replace(run.metrics, accuracy=np.append(run.metrics.accuracy[:-1], value))
+            metrics = run.metrics.replace(accuracy=np.append(run.metrics.accuracy[:-1], value))
             changed.append(replace(run, metrics=metrics))
         return mnist.accuracy_verdict(changed)
 

@@ -2,6 +2,7 @@
 
 import dataclasses
 import math
+from dataclasses import asdict
 
 import jax
 import jax.numpy as jnp
@@ -117,7 +118,7 @@ def test_layered_and_generic_networks_agree(digits):
         np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-10)
     metrics = SMALL.summarize(SMALL.batch_metrics(params, bins, labels), len(labels))
     metrics_g = generic.summarize(generic.batch_metrics(params, bins, labels), len(labels))
-    assert metrics == pytest.approx(metrics_g, rel=1e-9)
+    assert asdict(metrics) == pytest.approx(asdict(metrics_g), rel=1e-9)
     layers = SMALL.simulate(params, bins)
     hidden = [np.asarray(layer.counts) for layer in layers[:-1]]
     assert metrics.activity == pytest.approx(sum(h.sum() for h in hidden) / (22 * 16))

@@ -63,6 +63,13 @@ class Epochs(Generic[M]):
         return self.kind(**{name: self.arrays[name][index].item()
                             for name in metric_names(self.kind)})
 
+    def replace(self, **arrays: Any) -> "Epochs[M]":
+        """A copy with the named per-epoch arrays replaced."""
+        unknown = sorted(set(arrays) - set(self.arrays))
+        if unknown:
+            raise KeyError(f"Epochs of {self.kind.__name__}: no metric {unknown}")
+        return Epochs(self.kind, self.arrays | arrays)
+
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The arrays under their file keys (the bare names)."""
         return dict(self.arrays)
