@@ -35,8 +35,13 @@ lab: $(VENV)/.stamp
 	echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' > $(LAB_SETTINGS)/overrides.json
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=. notebooks/concept.py
 
+## make lint: style and types, as CI checks them (the same venv as make test): ruff's
+## linter and formatter on the code, and mypy on the package ([tool.mypy] in pyproject.toml)
+LINTED := snnlib tests bench notebooks
 lint: $(VENV)/.stamp
-	$(VENV)/bin/ruff check snnlib tests bench notebooks
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
+	$(PY) -m mypy
 
 ## make bench: run every benchmark script in bench/ (on demand, not part of the tests)
 bench: $(VENV)/.stamp

@@ -24,6 +24,7 @@ def normalised_spike_time_loss(
     Entries with is_target False (padding) are ignored.
     """
     times, targets = jnp.asarray(times), jnp.asarray(targets)
+    is_target, is_extra = jnp.asarray(is_target), jnp.asarray(is_extra)
     safe_targets = jnp.where(is_target, targets, 0.0)
     safe_times = jnp.where(is_target, times, 0.0)
     error = ((safe_times - safe_targets) / (safe_targets + 2)) ** 2

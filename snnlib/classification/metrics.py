@@ -25,6 +25,7 @@ class EvaluationMetrics:
 
 
 M = TypeVar("M", bound=EvaluationMetrics)
+M_co = TypeVar("M_co", bound=EvaluationMetrics, covariant=True)
 
 # per-epoch values of the training loop, next to the task's metrics: means over the
 # epoch's steps (nan at entry 0) and the wall time of the epoch in s (0 at entry 0)

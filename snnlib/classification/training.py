@@ -22,13 +22,13 @@ from tqdm import tqdm
 from .._placement import Placement
 from ..budget import Budget
 from ..training import BudgetReport, UnitRecords, make_optimizer, run_loop
-from .metrics import LOOP_FIELDS, Epochs, EvaluationMetrics, M
+from .metrics import LOOP_FIELDS, Epochs, EvaluationMetrics, M, M_co
 
 
-class ClassificationModel(Protocol[M]):
+class ClassificationModel(Protocol[M_co]):
     """What `train` and `evaluate` need from a model (`SpikingClassifier`,
     `YinYangNetwork`); hashable (a static argument of `jax.jit`). M: the dataclass of its
-    evaluation metrics."""
+    evaluation metrics (covariant)."""
 
     def loss(self, params: Any, inputs: jax.Array, labels: jax.Array, key: jax.Array
              ) -> tuple[jax.Array, dict[str, jax.Array]]:
@@ -45,7 +45,7 @@ class ClassificationModel(Protocol[M]):
                       ) -> dict[str, jax.Array]:
         """Test metrics of a batch as sums (added over batches)."""
 
-    def summarize(self, sums: dict[str, jax.Array], n_samples: int) -> M:
+    def summarize(self, sums: dict[str, jax.Array], n_samples: int) -> M_co:
         """Metrics of the whole test set from the summed batch metrics."""
 
 

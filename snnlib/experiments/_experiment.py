@@ -73,7 +73,7 @@ class Experiment(Generic[R]):
     results: type[R]
     run: Callable[..., R]
     paper: Mapping[str, Any]
-    compare: Callable[..., list[tuple[str, ...]]]
+    compare: Callable[..., Sequence[tuple[str, ...]]]
     variants: Mapping[str, Variant]
     configure: Callable[[str, int | None, RunOptions], Any]
     size: Callable[[Results], int]

@@ -53,7 +53,7 @@ class Results:
         path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps({"format_version": FORMAT_VERSION, "config": self.config,
                            "metadata": self.metadata}, indent=1, default=_json_default)
-        atomic_write(path.with_suffix(".npz"), lambda f: np.savez_compressed(f, **self.arrays))
+        atomic_write(path.with_suffix(".npz"), lambda f: _write_npz(f, self.arrays))
         atomic_write(path.with_suffix(".json"), lambda f: _write_text(f, text))
         return path
 
@@ -71,6 +71,10 @@ class Results:
         with np.load(path.with_suffix(".npz")) as data:
             arrays = {name: data[name] for name in data.files}
         return cls(arrays=arrays, config=meta["config"], metadata=meta["metadata"])
+
+
+def _write_npz(file: Any, arrays: dict[str, np.ndarray]) -> None:
+    np.savez_compressed(file, **arrays)  # type: ignore[arg-type]  # numpy's stub: allow_pickle
 
 
 def _write_text(file: Any, text: str) -> None:
@@ -183,7 +187,7 @@ def _summary_from_json(kind: Any, value: Any) -> Any:
     kind = _optional(kind)
     if value is None:
         return None
-    if dataclasses.is_dataclass(kind) and isinstance(value, dict):
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind) and isinstance(value, dict):
         return config_from_dict(kind, value)
     if typing.get_origin(kind) is tuple and isinstance(value, list):
         return tuple(value)
@@ -232,7 +236,8 @@ class ExperimentResults:
         summaries = {name: getattr(self, name) for name, kind in self._fields()
                      if not _in_npz(kind)}
         summaries = json.loads(json.dumps(
-            {k: dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v
+            {k: dataclasses.asdict(v) if dataclasses.is_dataclass(v) and not isinstance(v, type)
+             else v
              for k, v in summaries.items()}, default=_json_default))
         return Results(arrays=arrays, config=config_json(self.config),
                        metadata=self.metadata | summaries)
@@ -291,7 +296,7 @@ def config_from_dict(cls: type, stored: dict[str, Any]) -> Any:
         if item.name not in stored or not item.init:
             continue  # a field added later (its default), or one set by the class itself
         value, kind = stored[item.name], hints[item.name]
-        if isinstance(value, dict) and dataclasses.is_dataclass(kind):
+        if isinstance(value, dict) and isinstance(kind, type) and dataclasses.is_dataclass(kind):
             value = config_from_dict(kind, value)
         elif isinstance(value, list) and typing.get_origin(kind) is tuple:
             value = tuple(value)
@@ -308,7 +313,7 @@ def require_x64(what: str) -> None:
     """Raise RuntimeError unless float64 is on: the library never flips JAX's flags."""
     import jax
 
-    if not jax.config.jax_enable_x64:
+    if not jax.config.read("jax_enable_x64"):
         raise RuntimeError(
             f"{what} computes in float64, but jax_enable_x64 is off: call "
             "jax.config.update('jax_enable_x64', True) at the start of the program (before "
@@ -336,5 +341,5 @@ def run_metadata(wall_time: float, seed: int | None) -> dict[str, Any]:
         "commit": commit,
         "uncommitted_changes": dirty,  # True: the code differed from the commit
         "machine": machine_metadata(),
-        "x64": bool(jax.config.jax_enable_x64),
+        "x64": bool(jax.config.read("jax_enable_x64")),
     }

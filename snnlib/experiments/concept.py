@@ -11,6 +11,7 @@ neuron's spike vanishes in mid-trial. dt_sp/dw is differentiated through the sim
 import time
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -28,7 +29,7 @@ from ._experiment import Experiment, RunOptions, Variant
 from ._results import ArrayGroup, ExperimentResults, Results, require_x64, run_metadata
 
 # the paper's Fig. 1: the QIF spike time is continuous, the LIF one jumps; trial lengths
-PAPER = {"qif": "continuous", "lif": "jumps", "gradient": "exact gradient",
+PAPER: dict[str, Any] = {"qif": "continuous", "lif": "jumps", "gradient": "exact gradient",
          "qif_duration": 4.0, "lif_duration": 3.0}
 
 
@@ -272,7 +273,9 @@ def run(config: ConceptConfig = ConceptConfig()) -> ConceptResults:
     sweeps = {name: sweep_model(config, name) for name in MODEL_NAMES}
     summaries = {f"{name}_summary": summarize(config, name, sweeps[name])
                  for name in MODEL_NAMES}
-    return ConceptResults(config=config, **sweeps, **summaries,
+    return ConceptResults(config=config, qif=sweeps["qif"], lif=sweeps["lif"],
+                          qif_summary=summaries["qif_summary"],
+                          lif_summary=summaries["lif_summary"],
                           metadata=run_metadata(time.perf_counter() - start, seed=None))
 
 
@@ -375,7 +378,7 @@ def derivative_near_threshold(config: ConceptConfig, name: str, n_points: int = 
 INHIBITION_EXAMPLES = {"qif": (1.0, 1.32, 2.5), "lif": (0.5, 0.7, 1.2)}
 
 
-def figure_details(config: ConceptConfig) -> dict[str, dict[str, np.ndarray]]:
+def figure_details(config: ConceptConfig) -> dict[str, dict[str, dict[str, np.ndarray]]]:
     """Per model: inhibition-protocol traces at INHIBITION_EXAMPLES ("inhibition"), traces of
     one excitatory input of weight w_min ("single", for the current schematic) and dt_sp/dw
     near w_min ("threshold")."""

@@ -151,7 +151,8 @@ def run(config: MnistConfig = MnistConfig(), checkpoint: str | Path | None = Non
         config=config, **training_fields(result),
         example_image=images[config.example_index],
         example_label=np.asarray(labels[config.example_index]),
-        example_trace_time=np.linspace(0, net.duration, config.trace_points), **examples,
+        example_trace_time=np.linspace(0, net.duration, config.trace_points),
+        before=examples["before"], after=examples["after"],
         metadata=run_metadata(time.perf_counter() - start, config.training.seed))
 
 

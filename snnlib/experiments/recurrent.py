@@ -198,12 +198,13 @@ def make_instance(config: RecurrentConfig) -> RecurrentInstance:
         target_lists = instance["target_times"][: spec.n_targets]
     else:
         rng = np.random.default_rng(spec.seed)
-        times, channels = [], []
+        time_parts: list[np.ndarray] = []
+        channel_parts: list[np.ndarray] = []
         for channel in range(2 * n):
             count = rng.poisson(spec.input_rate * duration)
-            times.append(np.sort(rng.uniform(0, duration, count)))
-            channels.append(np.full(count, channel))
-        times, channels = np.concatenate(times), np.concatenate(channels)
+            time_parts.append(np.sort(rng.uniform(0, duration, count)))
+            channel_parts.append(np.full(count, channel))
+        times, channels = np.concatenate(time_parts), np.concatenate(channel_parts)
         target_lists = []
         for rate in spec.target_rates:
             # inter-target intervals: exponential (rate) plus 1 after the first, as in the paper
@@ -392,7 +393,8 @@ def _collect(config: RecurrentConfig, task: RecurrentInstance,
     t_out = np.where(task.is_target[None], t_out, np.nan)
     errors = np.abs(after.t_out - task.targets)[task.is_target & ~task.is_extra]
     return RecurrentResults(
-        config=config, **snapshots, loss=loss_curve, t_out=t_out,
+        config=config, before=snapshots["before"], after=snapshots["after"],
+        pruned=snapshots["pruned"], loss=loss_curve, t_out=t_out,
         max_spike_change=np.nanmax(np.abs(np.diff(t_out, axis=0)), axis=(1, 2)),
         targets=task.targets, is_extra=task.is_extra, input_times=task.input_times,
         input_neurons=task.input_neurons, weights_net=np.asarray(_network(final)),

@@ -12,7 +12,7 @@ elementwise: with it the paper's instance reaches the paper's loss of 6e-23).
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -32,7 +32,8 @@ from ._experiment import Experiment, RunOptions, Variant, trials_of
 from ._results import ArrayGroup, ExperimentResults, require_x64, run_metadata
 
 # the paper's Fig. 2 (loss: the paper's code on this instance; times in ms, tau = 10 ms)
-PAPER = {"spike_times_ms": (25.0, 75.0), "final_loss": 6e-23, "initial_spike_count": 0}
+PAPER: dict[str, Any] = {"spike_times_ms": (25.0, 75.0), "final_loss": 6e-23,
+                         "initial_spike_count": 0}
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def make_loss(config: SingleNeuronConfig, task: SingleNeuronInstance):
 
     def loss(params: dict):
         events = simulate_trial(params)
-        times = output_spike_times(model, events, [0], len(task.target_times))[0]
+        times = output_spike_times(model, events, np.array([0]), len(task.target_times))[0]
         count = spike_counts(events, 1)[0]
         return mean_squared_spike_time_error(times, targets), (times, count, events.exhausted)
 
@@ -196,7 +197,7 @@ def make_trace_function(config: SingleNeuronConfig, task: SingleNeuronInstance, 
     def traces(params: dict):
         events = simulate_trial(params)
         states = state_trace(model, events, grid)[:, :, 0]
-        spikes = ordinary_spike_times(events, [0], config.max_events)[0]
+        spikes = ordinary_spike_times(events, np.array([0]), config.max_events)[0]
         return states[:, 0], states[:, 1], spikes
 
     return traces
@@ -277,7 +278,8 @@ def run(config: SingleNeuronConfig = SingleNeuronConfig(), checkpoint: str | Pat
         config=config, loss=loss, output_times=times, spike_counts=counts,
         grad_weights=grads["weights"], grad_times=grads["times"],
         target_times=task.target_times, fixed_times=task.fixed_times,
-        fixed_weights=task.fixed_weights, **snapshots, trace_times=grid,
+        fixed_weights=task.fixed_weights, before=snapshots["before"],
+        after=snapshots["after"], trace_times=grid,
         final_loss=float(loss[-1]), final_spike_times=tuple(times[-1].tolist()),
         initial_spike_count=int(counts[0]), final_spike_count=int(counts[-1]),
         trials_to_converge=trials_to_converge(times, task.target_times, loss),
@@ -305,7 +307,8 @@ def compare(results: SingleNeuronResults) -> list[tuple[str, str, str]]:
 
 def configure(variant: str, seed: int | None, options: RunOptions) -> SingleNeuronConfig:
     """The paper's run (3000 trials, seconds; --quick: the same)."""
-    return SingleNeuronConfig(**({"n_trials": options.length} if options.length else {}))
+    return SingleNeuronConfig(n_trials=options.length) if options.length else (
+        SingleNeuronConfig())
 
 
 EXPERIMENT = Experiment(

@@ -160,7 +160,8 @@ class YinYangNetwork(SpikingClassifier):
         return sums
 
     @staticmethod
-    def summarize(sums: dict[str, Array], n_samples: int) -> YinYangMetrics:
+    def summarize(  # type: ignore[override]  # other metrics than the MNIST classifier's
+            sums: dict[str, Array], n_samples: int) -> YinYangMetrics:
         """Accuracies and losses of the validation (no prefix) and test (test_) samples,
         spikes per hidden neuron and point, silent hidden neurons, output spikes."""
         split: dict[str, float] = {}
@@ -286,7 +287,7 @@ def run(config: YinYangConfig = YinYangConfig(), checkpoint: str | Path | None =
         config=config, **training_fields(result),
         decision_map=compute_decision_map(net, result.params, config.map_points),
         test_prediction=predict(net, result.params, test_features),
-        example_index=example_index, **examples,
+        example_index=example_index, before=examples["before"], after=examples["after"],
         metadata=run_metadata(time.perf_counter() - start, config.training.seed))
 
 
@@ -295,6 +296,7 @@ def predict(net: YinYangNetwork, params: Params, features: ArrayLike,
     """Predicted class (earliest output spike, pseudospikes counted) of each point,
     simulated with the spike budget `ANALYSIS_SPIKES` (raises if it runs out)."""
     net = replace(net, max_spikes=ANALYSIS_SPIKES)
+    features = np.asarray(features)
     predictions = []
     for begin in range(0, len(features), batch_size):
         batch = jnp.asarray(features[begin:begin + batch_size], jnp.float32)
