@@ -12,11 +12,16 @@ def git_state(directory: Path) -> tuple[str, bool | None]:
     """(commit, whether tracked files of the package differ from it) of the checkout
     holding directory; ("unknown", None) outside git."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                                check=True, cwd=directory).stdout.strip()
-        changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no",
-                                  "--", "."], capture_output=True, text=True, check=True,
-                                 cwd=directory.parent).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, cwd=directory
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "."],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=directory.parent,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown", None
     return commit, bool(changed)
@@ -42,7 +47,8 @@ def machine_metadata() -> dict[str, Any]:
         "processor": platform.machine(),
         "cpu_model": cpu_model(),
         "cpu_count": os.cpu_count(),
-        "cpus_available": len(os.sched_getaffinity(0)) if hasattr(
-            os, "sched_getaffinity") else os.cpu_count(),
+        "cpus_available": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
         "devices": [str(d) for d in jax.devices()],
     }

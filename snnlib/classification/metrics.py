@@ -61,8 +61,9 @@ class Epochs(Generic[M]):
 
     def at(self, index: int) -> M:
         """The task's metrics after epoch `index` (0: before training, -1: the last)."""
-        return self.kind(**{name: self.arrays[name][index].item()
-                            for name in metric_names(self.kind)})
+        return self.kind(
+            **{name: self.arrays[name][index].item() for name in metric_names(self.kind)}
+        )
 
     def replace(self, **arrays: Any) -> "Epochs[M]":
         """A copy with the named per-epoch arrays replaced."""

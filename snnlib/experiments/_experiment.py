@@ -86,11 +86,11 @@ class Experiment(Generic[R]):
     def __post_init__(self) -> None:
         if not self.reproductions:
             object.__setattr__(self, "reproductions", {self.name: tuple(self.variants)})
-        unknown = {v for names in self.reproductions.values() for v in names} - set(
-            self.variants)
+        unknown = {v for names in self.reproductions.values() for v in names} - set(self.variants)
         if unknown:
-            raise ValueError(f"experiment {self.name!r}: reproductions name unknown variants "
-                             f"{sorted(unknown)}")
+            raise ValueError(
+                f"experiment {self.name!r}: reproductions name unknown variants {sorted(unknown)}"
+            )
 
     def run_name(self, variant: str, seed: int | None) -> str:
         """The stored name of a run, e.g. yinyang_nopseudo_seed2 (see `Variant`)."""
@@ -98,8 +98,9 @@ class Experiment(Generic[R]):
 
     def _variant(self, variant: str) -> Variant:
         if variant not in self.variants:
-            raise ValueError(f"{self.name}: variant must be one of {sorted(self.variants)}, "
-                             f"got {variant!r}")
+            raise ValueError(
+                f"{self.name}: variant must be one of {sorted(self.variants)}, got {variant!r}"
+            )
         return self.variants[variant]
 
     def reproduce(self, variants: Sequence[str], options: RunOptions) -> dict[str, R]:
@@ -108,31 +109,37 @@ class Experiment(Generic[R]):
         runs: dict[str, R] = {}
         for variant in variants:
             default = self._variant(variant).seeds
-            seeds: Sequence[int | None] = (None,) if default is None else (
-                options.seeds or default)
+            seeds: Sequence[int | None] = (None,) if default is None else (options.seeds or default)
             for seed in seeds:
                 config = self.configure(variant, seed, options)
                 name = self.run_name(variant, seed)
-                runs[name] = self.run(config, checkpoint=options.run_dir / f"{name}.ckpt",
-                                      progress=options.progress) if self.checkpointed else (
-                    self.run(config))
+                runs[name] = (
+                    self.run(
+                        config,
+                        checkpoint=options.run_dir / f"{name}.ckpt",
+                        progress=options.progress,
+                    )
+                    if self.checkpointed
+                    else (self.run(config))
+                )
         return runs
 
-    def load_runs(self, variant: str | None = None, results_dir: str | Path = "results"
-                  ) -> list[R]:
+    def load_runs(self, variant: str | None = None, results_dir: str | Path = "results") -> list[R]:
         """The stored runs of a variant (default: the first), by seed."""
         stored = self._variant(variant or next(iter(self.variants)))
         directory = Path(results_dir)
         if stored.seeds is None:
             return [self.results.load(directory / stored.name)]
         prefix = f"{stored.name}_seed"
-        paths = sorted((p for p in directory.glob(f"{prefix}*.npz")
-                        if p.stem.removeprefix(prefix).isdigit()),
-                       key=lambda p: int(p.stem.removeprefix(prefix)))
+        paths = sorted(
+            (p for p in directory.glob(f"{prefix}*.npz") if p.stem.removeprefix(prefix).isdigit()),
+            key=lambda p: int(p.stem.removeprefix(prefix)),
+        )
         if not paths:
             raise FileNotFoundError(
                 f"no {prefix}*.npz in {directory.resolve()}: run `snnlib reproduce "
-                f"{self.name} --promote` or use quick parameters")
+                f"{self.name} --promote` or use quick parameters"
+            )
         return [self.results.load(path) for path in paths]
 
 
@@ -172,6 +179,8 @@ class Reproduction:
 
 def reproductions() -> dict[str, Reproduction]:
     """Every name ``snnlib reproduce`` accepts."""
-    return {name: Reproduction(name, experiment, variants)
-            for experiment in experiments().values()
-            for name, variants in experiment.reproductions.items()}
+    return {
+        name: Reproduction(name, experiment, variants)
+        for experiment in experiments().values()
+        for name, variants in experiment.reproductions.items()
+    }

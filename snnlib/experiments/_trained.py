@@ -43,7 +43,8 @@ def training_fields(result: TrainResult[M]) -> dict[str, Any]:
     seconds = result.metrics.epoch_seconds
     return {
         "metrics": result.metrics,
-        "step_loss": result.step_loss, "step_accuracy": result.step_accuracy,
+        "step_loss": result.step_loss,
+        "step_accuracy": result.step_accuracy,
         "weights": tuple(np.asarray(w) for w in result.params["weights"]),
         "initial_phases": tuple(np.asarray(p) for p in result.params["initial_phases"]),
         "epochs": len(result.metrics) - 1,
