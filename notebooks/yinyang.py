@@ -33,8 +33,8 @@
 #
 # With `quick = False` the figures are drawn from the stored full-scale runs in
 # `results/` (`snnlib reproduce yinyang --promote` computes all 16, resuming from
-# checkpoints if interrupted; `python -m snnlib.experiments.yinyang --variant full --seeds
-# 0 1` some of them); with `quick = True` one short run of each network is computed.
+# checkpoints if interrupted; with `--seeds 0 1` only those seeds of each network); with
+# `quick = True` one short run of each network is computed.
 #
 # Source of this page: {download}`notebooks/yinyang.py <../../notebooks/yinyang.py>`
 # ([in the repository](https://github.com/snnlib/snnlib/blob/main/notebooks/yinyang.py));
