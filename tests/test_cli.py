@@ -118,3 +118,20 @@ def test_snnlib_reproduce_is_the_only_runner():
     for name, experiment in experiments().items():
         module = inspect.getmodule(experiment.run)
         assert not hasattr(module, "main") and not hasattr(module, "reproduce"), name
+
+
+def test_the_layers_import_downwards_only():
+    """Figures never import experiments, and no experiment imports the command line."""
+    import ast
+    from pathlib import Path
+
+    package = Path(cli.__file__).parent
+
+    def imports(path):
+        tree = ast.parse(path.read_text())
+        return {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+
+    for path in (package / "plotting").glob("*.py"):
+        assert not {m for m in imports(path) if "experiments" in m}, path
+    for path in (package / "experiments").glob("*.py"):
+        assert not {m for m in imports(path) if m.endswith("cli")}, path
