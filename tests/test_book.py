@@ -240,6 +240,8 @@ def test_by_hand_papermill_page_hides_the_injected_cell(tmp_path):
     shown = nbformat.v4.new_code_cell("visible_marker = 1\n")
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# NB"), injected,
                                                shown])
+    notebook.metadata.update(language_info={"name": "python"}, kernelspec={
+        "name": "python3", "language": "python", "display_name": "Python 3"})
     nbformat.write(notebook, tmp_path / "nb.ipynb")
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     build = subprocess.run([str(jupyter_book), "build", "-W", str(tmp_path)],
