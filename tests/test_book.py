@@ -11,6 +11,7 @@ temporary directory.
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -456,3 +457,25 @@ def test_jupyter_opens_the_sources_as_notebooks(tmp_path):
     cells = model["content"]["cells"]
     assert any("parameters" in c["metadata"].get("tags", []) for c in cells)
     assert cells[0]["cell_type"] == "markdown"
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_saving_a_notebook_in_jupyter_rewrites_its_source_byte_for_byte(tmp_path, name):
+    """JupyterLab's save of an unedited notebook (jupytext's contents manager, the repository's
+    jupytext.toml, with the language_info that a running kernel adds) leaves notebooks/NAME.py
+    byte for byte as it is: the header holds only what jupytext writes back."""
+    pytest.importorskip("jupyter_server", reason="the view extra (JupyterLab) is not installed")
+    from jupyter_server.services.contents.largefilemanager import LargeFileManager
+    from jupytext.sync_contentsmanager import build_sync_jupytext_contents_manager_class
+
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(ROOT / "jupytext.toml", tmp_path / "jupytext.toml")
+    source = ROOT / "notebooks" / f"{name}.py"
+    shutil.copy(source, tmp_path / "notebooks" / source.name)
+    manager = build_sync_jupytext_contents_manager_class(LargeFileManager)(
+        root_dir=str(tmp_path))
+    model = manager.get(f"notebooks/{name}.py", content=True, type="notebook")
+    model["content"].metadata["language_info"] = {"name": "python", "version": "3.11.2",
+                                                  "file_extension": ".py"}
+    manager.save(model, f"notebooks/{name}.py")
+    assert (tmp_path / "notebooks" / source.name).read_bytes() == source.read_bytes()
