@@ -274,8 +274,9 @@ def accuracy_verdict(runs: Sequence[MnistResults]) -> str:
         where = f"{mean - paper:.2f} percentage points above"
     else:
         where = "within the standard deviation of"
-    return (f"Over {len(values)} of the paper's {PAPER['seeds']} seeds the mean test accuracy "
-            f"is {mean:.2f}{spread}, {where} the paper's "
+    over = (f"Over {len(values)} of the paper's {PAPER['seeds']} seeds the mean test accuracy"
+            if len(values) > 1 else "With one seed the test accuracy")
+    return (f"{over} is {mean:.2f}{spread}, {where} the paper's "
             f"{paper:.1f} ± {paper_std:.1f} %.")
 
 
