@@ -75,7 +75,8 @@ if quick:
                                     progress=False)]
               for variant in yinyang.VARIANTS}
 else:
-    stored = stored_results(results_dir, "yinyang_seed*.npz")
+    stored = stored_results(results_dir, "yinyang_seed*.npz", "yinyang_nopseudo_seed*.npz",
+                            "yinyang_shallow_seed*.npz")
     groups = {variant: yinyang.load_runs(variant, stored) for variant in yinyang.VARIANTS}
 runs = groups["full"]
 ablations = {"no pseudospikes": groups["nopseudo"], "no hidden layer": groups["shallow"]}
@@ -106,10 +107,10 @@ glue_figure("fig-yinyang", fig)
 # **(b)** The class the first seed's trained network assigns to each point of the unit
 # square (also outside the disk, where there are no data); crosses: the test points it
 # gets wrong. **(c)** Validation (solid) and test (dashed) accuracy against epochs, mean
-# over the seeds with, where there are several, one sample standard deviation shaded. **(d)** Validation accuracy of
-# the ablations (mean; thin lines: single seeds): the same network trained with ordinary
-# spikes only in the loss (a silent output neuron counts as spiking at $T$, without
-# gradient), and a network without a hidden layer.
+# over the seeds with, where there are several, one sample standard deviation shaded.
+# **(d)** Validation accuracy of the ablations (mean; thin lines: single seeds): the same
+# network trained with ordinary spikes only in the loss (a silent output neuron counts as
+# spiking at $T$, without gradient), and a network without a hidden layer.
 # ```
 
 # %% tags=["remove-output"]
