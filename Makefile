@@ -28,7 +28,10 @@ book: figures
 	$(VENV)/bin/jupyter-book build --all -W --keep-going .
 
 ## make lab: open the notebooks (notebooks/*.py, paired with .ipynb by jupytext.toml) in
-## JupyterLab, with the project's venv as the kernel; .py files open as notebooks
+## JupyterLab, with the project's venv as the kernel; .py files open as notebooks, MyST in
+## the Markdown cells is rendered (jupyterlab-myst, view extra); saving without edits leaves
+## the .py unchanged and running a notebook writes nothing the tests or the book read
+## (tests/test_lab.py)
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
 lab: $(VENV)/.stamp
 	mkdir -p $(LAB_SETTINGS)

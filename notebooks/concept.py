@@ -1,7 +1,5 @@
 # ---
 # jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -34,35 +32,35 @@
 # the executed notebook: download button at the top of the page.
 
 # %% tags=["hide-input"]
-import json
 from dataclasses import asdict
-from pathlib import Path
 
 import jax
 import numpy as np
 from IPython.display import Markdown, display
 
-from snnlib._notebooks import (
+from snnlib.experiments import concept
+from snnlib.notebook import (
     check_parameters,
     glue_figure,
     glued_figures,
     markdown_table,
-    use_repository_root,
+    record_numbers,
+    show_run_notice,
 )
-from snnlib.experiments import concept
 from snnlib.plotting import use_style
 from snnlib.plotting.concept import figure
 
 jax.config.update("jax_enable_x64", True)
 use_style()
-use_repository_root()  # default paths below are relative to it
 
 # %% tags=["parameters"]
 quick = False  # True: coarser inhibition-time grid, fewer derivative and trace points
-results_json = "book/notebooks/concept.json"  # where the measured numbers go (for the tests)
 
-# %% tags=["remove-cell"]
-check_parameters(quick=(quick, bool), results_json=(results_json, str))
+# %% tags=["remove-input"]
+check_parameters(quick=(quick, bool))
+show_run_notice(quick, "$10^4$ instead of $10^5$ inhibition times, $\\mathrm{d}t_\\mathrm{sp}/"
+                "\\mathrm{d}w$ at 200 instead of 1000 weights and traces on 500 instead of "
+                "2000 time points (the weight grid is the paper's)")
 
 # %%
 # the paper's protocol: the excitatory input of the weight sweep arrives at t = 0.5
@@ -148,5 +146,4 @@ numbers = {
     "wall_time_s": results.metadata["wall_time_s"],
     "figure_fonts": glued_figures(),
 }
-Path(results_json).parent.mkdir(parents=True, exist_ok=True)
-Path(results_json).write_text(json.dumps(numbers, indent=2) + "\n")
+record_numbers(numbers)

@@ -1,7 +1,5 @@
 # ---
 # jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -37,37 +35,38 @@
 # the executed notebook: download button at the top of the page.
 
 # %% tags=["hide-input"]
-import json
-from pathlib import Path
-
 from IPython.display import Markdown, display
 
-from snnlib._notebooks import (
+from snnlib.experiments import mnist
+from snnlib.notebook import (
     check_parameters,
     glue_figure,
     glued_figures,
     markdown_table,
-    use_repository_root,
+    record_numbers,
+    show_run_notice,
+    stored_results,
 )
-from snnlib.experiments import mnist
 from snnlib.plotting import use_style
 from snnlib.plotting.mnist import figure
 
 use_style()
-use_repository_root()  # default paths below are relative to it
 
 # %% tags=["parameters"]
-quick = False  # True: train one epoch on a subset instead of loading results/
+quick = False  # True: train one epoch on a subset instead of loading the stored runs
 n_train_quick = 6000
 n_test_quick = 1000
 batch_size_quick = 200
-results_dir = "results"  # the stored full-scale runs, one per seed
-results_json = "book/notebooks/mnist.json"  # where the measured numbers go
+results_dir = None  # the stored full-scale runs (None: results/ of the snnlib clone)
 
-# %% tags=["remove-cell"]
-check_parameters(quick=(quick, bool), n_train_quick=(n_train_quick, int),
-                 n_test_quick=(n_test_quick, int), batch_size_quick=(batch_size_quick, int),
-                 results_dir=(results_dir, str), results_json=(results_json, str))
+# %% tags=["remove-input"]
+check_parameters(quick=(quick, bool), n_train_quick=(n_train_quick, int, (1, 60_000)),
+                 n_test_quick=(n_test_quick, int, (1, 10_000)),
+                 batch_size_quick=(batch_size_quick, int, (1, n_train_quick)),
+                 results_dir=(results_dir, (str, type(None))))
+show_run_notice(quick, f"one epoch on the first {n_train_quick} training images (tested on "
+                f"{n_test_quick}), one seed, instead of the stored runs of 100 epochs on all "
+                "60 000")
 
 # %%
 if quick:
@@ -75,7 +74,7 @@ if quick:
                                 batch_size=batch_size_quick)
     runs = [mnist.run(config, progress=False)]
 else:
-    runs = mnist.EXPERIMENT.load_runs("full", results_dir)
+    runs = mnist.EXPERIMENT.load_runs("full", stored_results(results_dir, "mnist_seed*.npz"))
 
 # %% tags=["remove-output"]
 fig = figure(runs)
@@ -94,18 +93,27 @@ glue_figure("fig-mnist", fig)
 #
 # **Fig. 4.** **(a)** A test digit. **(b, c)** Spikes of all neurons for this digit before
 # and after training: the initial network is silent, the trained one answers with sparse
-# spikes, and the correct output neuron spikes first. **(d, e)** The output neurons'
+# spikes (below: which output neuron spikes first). **(d, e)** The output neurons'
 # voltages (the label's neuron drawn thick); a spike is $V \to \infty$, followed by the
 # reset to $-\infty$. **(f)** Test error against epochs, counting pseudospikes (orange) and
 # counting only ordinary spikes (blue: an image without any output spike is wrong unless
-# its label is 0, as in the paper's code); thin lines are the single seeds, the line and
-# band their mean and sample standard deviation.
+# its label is 0, as in the paper's code); thin lines are the single seeds and, where there
+# are several, the line and band their mean and sample standard deviation.
 # ```
 
 # %% tags=["hide-input"]
 display(Markdown(markdown_table(["", "paper", "this run"], mnist.compare(runs))))
-display(Markdown(mnist.accuracy_verdict(runs) + " Nothing was tuned on the test set: the "
-                 "network, the training and the number of epochs are the paper's."))
+label, first = int(runs[0].example_label), int(runs[0].example("after").prediction)
+display(Markdown(
+    f"In (c), after training, output neuron {first} spikes first: "
+    + ("the label's neuron, so the digit is classified correctly." if first == label else
+       f"the digit is misclassified (its label is {label}).")))
+display(Markdown(mnist.accuracy_verdict(runs) + (
+    " Nothing was tuned on the test set: the network, the training and the number of "
+    "epochs are the paper's." if not quick else
+    " This quick run trains the paper's network with the paper's training, but for one "
+    f"epoch on {runs[0].config.data.n_train} images: its accuracy is not the paper-scale "
+    "one.")))
 
 
 # %% tags=["remove-cell"]
@@ -122,5 +130,4 @@ record = {
     "seconds_per_epoch": [run.seconds_per_epoch for run in runs],
     "figure_fonts": glued_figures(),
 }
-Path(results_json).parent.mkdir(parents=True, exist_ok=True)
-Path(results_json).write_text(json.dumps(record, indent=2) + "\n")
+record_numbers(record)

@@ -1,7 +1,5 @@
 # ---
 # jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -30,39 +28,38 @@
 # the executed notebook: download button at the top of the page.
 
 # %% tags=["hide-input"]
-import json
-from pathlib import Path
-
 import jax
 import numpy as np
 from IPython.display import Markdown, display
 
-from snnlib._notebooks import (
+from snnlib.experiments import recurrent
+from snnlib.experiments.recurrent import RecurrentResults
+from snnlib.notebook import (
     check_parameters,
     glue_figure,
     glued_figures,
     markdown_table,
-    use_repository_root,
+    record_numbers,
+    show_run_notice,
+    stored_results,
 )
 from snnlib.constants import MS
-from snnlib.experiments import recurrent
-from snnlib.experiments.recurrent import RecurrentResults
 from snnlib.plotting import use_style
 from snnlib.plotting.recurrent import figure
 
 jax.config.update("jax_enable_x64", True)
 use_style()
-use_repository_root()  # default paths below are relative to it
 
 # %% tags=["parameters"]
-quick = False  # True: train briefly (300 and 100 trials) instead of loading results/
+quick = False  # True: train briefly (300 and 100 trials) instead of loading the stored runs
 n_trials_quick = 300
-results_dir = "results"  # the stored full-scale runs
-results_json = "book/notebooks/recurrent.json"  # where the measured numbers go
+results_dir = None  # the stored full-scale runs (None: results/ of the snnlib clone)
 
-# %% tags=["remove-cell"]
-check_parameters(quick=(quick, bool), n_trials_quick=(n_trials_quick, int),
-                 results_dir=(results_dir, str), results_json=(results_json, str))
+# %% tags=["remove-input"]
+check_parameters(quick=(quick, bool), n_trials_quick=(n_trials_quick, int, (3, None)),
+                 results_dir=(results_dir, (str, type(None))))
+show_run_notice(quick, f"{n_trials_quick} trials with Adabelief and {n_trials_quick // 3} with "
+                "the grid search, instead of the stored runs of 10 000 and 20 000 trials")
 
 # %%
 if quick:  # the paper's settings (AdabeliefTraining, GridSearchTraining), fewer trials
@@ -71,8 +68,9 @@ if quick:  # the paper's settings (AdabeliefTraining, GridSearchTraining), fewer
     grid = recurrent.run(recurrent.RecurrentConfig(
         training=recurrent.GridSearchTraining(n_trials=n_trials_quick // 3)))
 else:
-    normal = RecurrentResults.load(Path(results_dir) / "recurrent_normal")
-    grid = RecurrentResults.load(Path(results_dir) / "recurrent_grid")
+    stored = stored_results(results_dir, "recurrent_normal.npz", "recurrent_grid.npz")
+    normal = RecurrentResults.load(stored / "recurrent_normal")
+    grid = RecurrentResults.load(stored / "recurrent_grid")
 
 
 # %% tags=["hide-input"]
@@ -197,5 +195,4 @@ display(Markdown(f"**With the grid search:** {candid(grid)}"))
 # %% tags=["remove-cell"]
 record = {"quick": quick, "normal": normal_summary, "grid": grid_summary,
           "figure_fonts": glued_figures()}
-Path(results_json).parent.mkdir(parents=True, exist_ok=True)
-Path(results_json).write_text(json.dumps(record, indent=2) + "\n")
+record_numbers(record)

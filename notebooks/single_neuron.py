@@ -1,7 +1,5 @@
 # ---
 # jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -32,36 +30,35 @@
 # the executed notebook: download button at the top of the page.
 
 # %% tags=["hide-input"]
-import json
-from pathlib import Path
-
 import jax
 import numpy as np
 from IPython.display import Markdown, display
 
-from snnlib._notebooks import (
+from snnlib.experiments import single_neuron
+from snnlib.notebook import (
     check_parameters,
     glue_figure,
     glued_figures,
     markdown_table,
-    use_repository_root,
+    record_numbers,
+    show_run_notice,
 )
-from snnlib.experiments import single_neuron
 from snnlib.plotting import use_style
 from snnlib.plotting.single_neuron import figure
 
 jax.config.update("jax_enable_x64", True)
 use_style()
-use_repository_root()  # default paths below are relative to it
 
 # %% tags=["parameters"]
 quick = False  # the experiment takes seconds: quick mode only samples the traces coarser
 seed = None  # None: the paper's task instance; an integer: a fresh random instance
-results_json = "book/notebooks/single_neuron.json"  # where the measured numbers go
 
-# %% tags=["remove-cell"]
-check_parameters(quick=(quick, bool), seed=(seed, (int, type(None))),
-                 results_json=(results_json, str))
+# %% tags=["remove-input"]
+check_parameters(quick=(quick, bool), seed=(seed, (int, type(None)), (0, None)))
+show_run_notice(quick, "the traces are sampled at 500 instead of 2000 time points (the "
+                "training is the paper's)",
+                *([f"`seed = {seed}`: a fresh random task instance, not the paper's"]
+                  if seed is not None else []))
 
 # %%
 config = single_neuron.SingleNeuronConfig(seed=seed, n_trace_points=500 if quick else 2000)
@@ -104,9 +101,17 @@ inputs = ("trainable input spike times after training", "—",
           f"{trajectories.times[-1][1] * 10:.2f} ms (from 10 ms and 90 ms)")
 display(Markdown(markdown_table(["", "paper", "this run"],
                                 [*single_neuron.compare(results), inputs])))
-
-# %% [markdown]
-# The initially silent neuron acquires both spikes at the target times, as in the paper.
+error_ms = 10 * float(np.max(np.abs(spikes - targets))) if len(spikes) == len(targets) else None
+start = ("The initially silent neuron" if results.initial_spike_count == 0 else
+         f"The neuron, which starts with {results.initial_spike_count} spike(s),")
+if results.final_spike_count == len(targets) and error_ms is not None and error_ms < 0.1:
+    verdict = (f"{start} acquires both spikes at the target times (within {error_ms:.2g} ms)"
+               + (", as in the paper." if seed is None else "."))
+else:
+    verdict = (f"{start} ends with {results.final_spike_count} spike(s) at "
+               f"{', '.join(f'{10 * t:.1f} ms' for t in spikes)}: it does not meet both "
+               "targets within 0.1 ms.")
+display(Markdown(verdict))
 
 # %% tags=["remove-cell"]
 numbers = {
@@ -127,5 +132,4 @@ numbers = {
     "wall_time_s": results.metadata["wall_time_s"],
     "figure_fonts": glued_figures(),
 }
-Path(results_json).parent.mkdir(parents=True, exist_ok=True)
-Path(results_json).write_text(json.dumps(numbers, indent=2) + "\n")
+record_numbers(numbers)

@@ -1,7 +1,5 @@
 # ---
 # jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -41,37 +39,36 @@
 # the executed notebook: download button at the top of the page.
 
 # %% tags=["hide-input"]
-import json
-from pathlib import Path
-
 import numpy as np
 from IPython.display import Markdown, display
 
-from snnlib._notebooks import (
+from snnlib.classification import percent_mean_std as mean_std
+from snnlib.data.yinyang import load_yinyang
+from snnlib.experiments import yinyang
+from snnlib.notebook import (
     check_parameters,
     glue_figure,
     glued_figures,
     markdown_table,
-    use_repository_root,
+    record_numbers,
+    show_run_notice,
+    stored_results,
 )
-from snnlib.classification import percent_mean_std as mean_std
-from snnlib.data.yinyang import load_yinyang
-from snnlib.experiments import yinyang
 from snnlib.plotting import use_style
 from snnlib.plotting.yinyang import figure, raster_figure
 
 use_style()
-use_repository_root()  # default paths below are relative to it
 
 # %% tags=["parameters"]
 quick = False  # True: one short run of each network instead of the stored full-scale runs
 epochs_quick = 3  # epochs of the quick runs
-results_dir = "results"  # where the full-scale runs are stored
-results_json = "book/notebooks/yinyang.json"  # where the measured numbers go (for the tests)
+results_dir = None  # the stored full-scale runs (None: results/ of the snnlib clone)
 
-# %% tags=["remove-cell"]
-check_parameters(quick=(quick, bool), epochs_quick=(epochs_quick, int),
-                 results_dir=(results_dir, str), results_json=(results_json, str))
+# %% tags=["remove-input"]
+check_parameters(quick=(quick, bool), epochs_quick=(epochs_quick, int, (1, None)),
+                 results_dir=(results_dir, (str, type(None))))
+show_run_notice(quick, f"one seed of each network trained for {epochs_quick} epochs, instead "
+                "of the stored runs of 100 epochs over 10 seeds")
 
 # %%
 if quick:
@@ -79,7 +76,9 @@ if quick:
                                     progress=False)]
               for variant in yinyang.VARIANTS}
 else:
-    groups = {variant: yinyang.EXPERIMENT.load_runs(variant, results_dir)
+    stored = stored_results(results_dir, "yinyang_seed*.npz", "yinyang_nopseudo_seed*.npz",
+                            "yinyang_shallow_seed*.npz")
+    groups = {variant: yinyang.EXPERIMENT.load_runs(variant, stored)
               for variant in yinyang.VARIANTS}
 runs = groups["full"]
 ablations = {"no pseudospikes": groups["nopseudo"], "no hidden layer": groups["shallow"]}
@@ -110,10 +109,10 @@ glue_figure("fig-yinyang", fig)
 # **(b)** The class the first seed's trained network assigns to each point of the unit
 # square (also outside the disk, where there are no data); crosses: the test points it
 # gets wrong. **(c)** Validation (solid) and test (dashed) accuracy against epochs, mean
-# over the seeds with one sample standard deviation shaded. **(d)** Validation accuracy of
-# the ablations (mean; thin lines: single seeds): the same network trained with ordinary
-# spikes only in the loss (a silent output neuron counts as spiking at $T$, without
-# gradient), and a network without a hidden layer.
+# over the seeds with, where there are several, one sample standard deviation shaded.
+# **(d)** Validation accuracy of the ablations (mean; thin lines: single seeds): the same
+# network trained with ordinary spikes only in the loss (a silent output neuron counts as
+# spiking at $T$, without gradient), and a network without a hidden layer.
 # ```
 
 # %% tags=["remove-output"]
@@ -157,8 +156,8 @@ glue_figure("fig-yinyang-rasters", fig)
 # split was not evaluated during the selection.
 
 # %% [markdown]
-# Test accuracy after the last epoch, mean $\pm$ sample standard deviation over seeds,
-# next to the numbers reported for other methods.
+# Test accuracy after the last epoch (over several seeds: mean $\pm$ sample standard
+# deviation), next to the numbers reported for other methods.
 
 # %% tags=["hide-input"]
 rows = yinyang.compare(groups)
@@ -176,7 +175,8 @@ silent = [run.initial.output_activity == 0 for run in ablations["no pseudospikes
 ordinary = [run.final.test_accuracy_ordinary for run in runs]
 display(Markdown(
     f"- **Accuracy.** The theta network reaches {mean_std(test_accuracies(runs))} % on the "
-    f"test split ({len(runs)} seeds, {runs[0].epochs} epochs; validation "
+    f"test split ({len(runs)} seed{'s' if len(runs) > 1 else ''}, {runs[0].epochs} epochs; "
+    "validation "
     f"{mean_std([run.final.accuracy for run in runs])} %).\n"
     "- **Pseudospikes carry the decision.** An output neuron spikes within the trial in "
     f"{100 * np.mean(output_before):.1f} % of (neuron, point) pairs before training and in "
@@ -214,5 +214,4 @@ numbers = {
     "seconds_per_epoch": [run.seconds_per_epoch for run in runs],
     "figure_fonts": glued_figures(),
 }
-Path(results_json).parent.mkdir(parents=True, exist_ok=True)
-Path(results_json).write_text(json.dumps(numbers, indent=2) + "\n")
+record_numbers(numbers)

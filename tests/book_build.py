@@ -49,16 +49,16 @@ def require_book_extras() -> None:
 def run_notebook(name: str, *, out_dir: Path | None = None, **params) -> dict:
     """Execute ``notebooks/NAME.py`` with papermill and return the numbers it recorded.
 
-    ``params`` override the notebook's parameters (default ``quick=True``); by convention the
-    last cell writes its measured numbers as JSON to the parameter ``results_json``, here
+    ``params`` override the notebook's parameters (default ``quick=True``); the last cell
+    records its measured numbers (``snnlib.notebook.record_numbers``) as JSON, here in
     ``out_dir/NAME.json`` (``out_dir`` defaults to a new temporary directory), next to the
     executed notebook ``out_dir/NAME.ipynb``.
     """
     out_dir = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix=f"snnlib-{name}-"))
-    params = {"quick": True, "results_json": str(out_dir / f"{name}.json"), **params}
-    source = ROOT / "notebooks" / f"{name}.py"
-    execute_notebook(source, out_dir / f"{name}.ipynb", params, cwd=ROOT)
-    return json.loads(Path(params["results_json"]).read_text())
+    params = {"quick": True, **params}
+    source, numbers = ROOT / "notebooks" / f"{name}.py", out_dir / f"{name}.json"
+    execute_notebook(source, out_dir / f"{name}.ipynb", params, cwd=ROOT, numbers_json=numbers)
+    return json.loads(numbers.read_text())
 
 
 @dataclass

@@ -11,6 +11,7 @@ temporary directory.
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -29,10 +30,16 @@ yaml = pytest.importorskip("yaml")
 from book_build import NOTEBOOKS, ROOT, SOURCES, run_notebook, stop  # noqa: E402
 
 from snnlib._notebooks import (  # noqa: E402
-    check_parameters,
+    _drop_injected_parameters,
     error_outputs,
     execute_notebook,
+)
+from snnlib.notebook import (  # noqa: E402
+    NUMBERS_ENV,
+    check_parameters,
     markdown_table,
+    record_numbers,
+    stored_results,
 )
 
 
@@ -47,14 +54,11 @@ def test_toc_lists_every_notebook():
 def test_kernel_runs_this_python(tmp_path):
     """papermill's default kernel runs the interpreter of the environment that runs it."""
     probe = tmp_path / "probe.py"
-    probe.write_text(
-        '# %% tags=["parameters"]\nresults_json = ""\n\n'
-        "# %%\nimport json, sys\n"
-        "open(results_json, 'w').write(json.dumps({'prefix': sys.prefix}))\n"
-    )
-    results_json = tmp_path / "probe.json"
-    execute_notebook(probe, tmp_path / "probe.ipynb", {"results_json": str(results_json)})
-    assert json.loads(results_json.read_text())["prefix"] == sys.prefix
+    probe.write_text("# %%\nimport sys\nfrom snnlib.notebook import record_numbers\n"
+                     "record_numbers({'prefix': sys.prefix})\n")
+    numbers = tmp_path / "probe.json"
+    execute_notebook(probe, tmp_path / "probe.ipynb", {}, numbers_json=numbers)
+    assert json.loads(numbers.read_text())["prefix"] == sys.prefix
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -207,12 +211,73 @@ def test_injected_parameters_are_hidden(executed_book):
                     if "injected-parameters" in c["metadata"].get("tags", [])]
         assert len(injected) == 1, f"{name}: expected papermill's injected cell"
         assert "remove-cell" in injected[0]["metadata"]["tags"]
+        assert "results_json" not in json.dumps(notebook), f"{name}: results_json plumbing"
+
+
+def test_quick_pages_say_so_and_hide_the_injected_cell(built_book):
+    """Every page of the quick build says it is a quick run, in the notebook's own words
+    (so that a by-hand papermill run says it too); no page shows papermill's injected
+    "# Parameters" cell or the tests' plumbing."""
+    for name in NOTEBOOKS:
+        html = (built_book.html / "book" / "notebooks" / f"{name}.html").read_text()
+        assert "Quick run</strong> (<code" in html, f"{name}: no quick-run notice"
+        text = re.sub(r"<[^>]+>", "", html)  # the page's text, code included
+        assert "# Parameters" not in text and "injected-parameters" not in html, name
+        for plumbing in ("results_json", "record_numbers(", "check_parameters(", NUMBERS_ENV):
+            assert plumbing not in text, f"{name} shows {plumbing}"
+
+
+def test_by_hand_papermill_page_hides_the_injected_cell(tmp_path):
+    """A notebook executed by hand with papermill (its injected cell not tagged remove-cell)
+    builds into a page without that cell: the Sphinx extension drops it."""
+    import nbformat
+
+    (tmp_path / "_config.yml").write_text(
+        "title: t\nexecute:\n  execute_notebooks: 'off'\n"
+        "sphinx:\n  extra_extensions:\n    - snnlib._notebooks\n")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: nb\n")
+    (tmp_path / "intro.md").write_text("# Intro\n")
+    injected = nbformat.v4.new_code_cell("# Parameters\nquick = True\n")
+    injected.metadata["tags"] = ["injected-parameters"]
+    shown = nbformat.v4.new_code_cell("visible_marker = 1\n")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# NB"), injected,
+                                               shown])
+    notebook.metadata.update(language_info={"name": "python"}, kernelspec={
+        "name": "python3", "language": "python", "display_name": "Python 3"})
+    nbformat.write(notebook, tmp_path / "nb.ipynb")
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    build = subprocess.run([str(jupyter_book), "build", "-W", str(tmp_path)],
+                           capture_output=True, text=True)
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    page = (tmp_path / "_build" / "html" / "nb.html").read_text()
+    assert "visible_marker" in page and "# Parameters" not in page
+
+
+def test_drop_injected_parameters_leaves_other_sources_alone():
+    class Env:
+        @staticmethod
+        def doc2path(docname):
+            return f"/book/{docname}"
+
+    class App:
+        env = Env()
+
+    markdown = ["# Parameters"]
+    _drop_injected_parameters(App(), "page.md", markdown)
+    assert markdown == ["# Parameters"]
+    cells = [{"cell_type": "code", "metadata": {"tags": ["injected-parameters"]}, "source": ""},
+             {"cell_type": "code", "metadata": {}, "source": "x = 1"}]
+    source = [json.dumps({"cells": cells})]
+    App.env.doc2path = staticmethod(lambda docname: f"/book/{docname}.ipynb")
+    _drop_injected_parameters(App(), "nb", source)
+    assert json.loads(source[0])["cells"] == cells[1:]
 
 
 @pytest.mark.parametrize("name", SOURCES)
 def test_notebook_layout(name):
-    """Setup hidden behind a toggle, parameters shown and checked right after, the numbers
-    file written by a removed cell, no JSON dump printed."""
+    """Setup hidden behind a toggle, parameters shown and checked right after (the check's
+    input hidden, its output the run notice), the numbers recorded by a removed cell, no JSON
+    dump printed; only public snnlib modules, no path relative to the repository."""
     cells = jupytext.read(ROOT / "notebooks" / f"{name}.py").cells
     code = [c for c in cells if c.cell_type == "code"]
     tags = [c.metadata.get("tags", []) for c in code]
@@ -220,11 +285,18 @@ def test_notebook_layout(name):
     index = next(i for i, t in enumerate(tags) if "parameters" in t)
     names = re.findall(r"^(\w+)\s*=", code[index].source, flags=re.M)
     check = code[index + 1]
-    assert "remove-cell" in tags[index + 1] and "check_parameters(" in check.source
+    assert "remove-input" in tags[index + 1] and "check_parameters(" in check.source
+    assert "show_run_notice(" in check.source, f"{name}: a quick run must say so on its page"
     for parameter in names:
         assert f"{parameter}=({parameter}," in check.source, f"{name}: {parameter} unchecked"
-    writer = [c for c in code if "results_json" in c.source and "write_text" in c.source]
+    assert "results_json" not in code[index].source, f"{name}: plumbing in the parameters"
+    writer = [c for c in code if "record_numbers(" in c.source]
     assert len(writer) == 1 and "remove-cell" in writer[0].metadata.get("tags", [])
+    assert writer[0] is code[-1] and writer[0].source.rstrip().endswith(")"), "last cell"
+    sources = "".join(c.source for c in code)
+    assert not re.search(r"\bsnnlib\._\w+|from \.+_\w+ import", sources), (
+        f"{name} imports a private snnlib module")
+    assert "use_repository_root" not in sources and '"results"' not in sources
     assert "json.dumps(numbers" not in "".join(c.source for c in code if "print(" in c.source)
     assert not any("print(json" in c.source for c in code)
 
@@ -237,6 +309,52 @@ def test_check_parameters():
         check_parameters(n=(True, int))
     with pytest.raises(TypeError, match="'seed' must be int or None"):
         check_parameters(seed=(1.5, (int, type(None))))
+    check_parameters(epochs=(1, int, (1, None)), seed=(None, (int, type(None)), (0, None)))
+    with pytest.raises(ValueError, match=r"'epochs_quick' must be at least 1, got 0 .*"
+                                         r"-p epochs_quick"):
+        check_parameters(epochs_quick=(0, int, (1, None)))
+    with pytest.raises(ValueError, match=r"'n' must be in 1\.\.10, got 11"):
+        check_parameters(n=(11, int, (1, 10)))
+    with pytest.raises(ValueError, match="'rate' must be at most 1.0, got nan"):
+        check_parameters(rate=(float("nan"), float, (None, 1.0)))
+
+
+def test_record_numbers_writes_only_when_asked(tmp_path, monkeypatch):
+    """An interactive run (no SNNLIB_NUMBERS_JSON) writes no file; `snnlib figures` sets it."""
+    monkeypatch.delenv(NUMBERS_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert record_numbers({"x": 1}) is None and not list(tmp_path.iterdir())
+    monkeypatch.setenv(NUMBERS_ENV, str(tmp_path / "sub" / "n.json"))
+    record_numbers({"x": 1})
+    assert json.loads((tmp_path / "sub" / "n.json").read_text()) == {"x": 1}
+
+
+def test_stored_results_finds_the_clone_or_says_what_to_set(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT / "notebooks")  # where JupyterLab starts the kernels
+    assert stored_results(None, "mnist_seed*.npz") == ROOT / "results"
+    assert stored_results(str(ROOT / "results"), "recurrent_normal.npz") == ROOT / "results"
+    with pytest.raises(FileNotFoundError, match=r"set the parameter results_dir .* or set "
+                                                r"quick = True"):
+        stored_results(str(tmp_path), "mnist_seed*.npz")
+
+
+BAD_PARAMETERS = [("yinyang", "epochs_quick", 0), ("recurrent", "n_trials_quick", 2),
+                  ("single_neuron", "seed", -1), ("mnist", "batch_size_quick", 100_000),
+                  ("mnist", "n_test_quick", 0)]
+
+
+@pytest.mark.parametrize(("name", "parameter", "value"), BAD_PARAMETERS)
+def test_bad_parameter_fails_in_the_check(tmp_path, name, parameter, value):
+    """Issue 18, family 6: an out-of-range papermill parameter stops the notebook in its
+    parameters check, before any computation, naming the parameter."""
+    import papermill
+
+    with pytest.raises(papermill.PapermillExecutionError, match=f"parameter '{parameter}'"):
+        run_notebook(name, out_dir=tmp_path, **{parameter: value})
+    failed = json.loads((tmp_path / f"{name}.failed.ipynb").read_text())
+    errors = [c for c in failed["cells"] if c["cell_type"] == "code" and any(
+        o.get("output_type") == "error" for o in c.get("outputs", []))]
+    assert len(errors) == 1 and "check_parameters(" in "".join(errors[0]["source"])
 
 
 def test_markdown_table():
@@ -255,9 +373,9 @@ def test_wrong_parameter_type_is_refused(tmp_path, value):
 
 
 PROBE = (
-    '# %% tags=["parameters"]\nresults_json = ""\nfail = False\n\n'
-    "# %%\nimport json\nassert not fail, 'asked to fail'\n"
-    "open(results_json, 'w').write(json.dumps({'fail': fail}))\n"
+    '# %% tags=["parameters"]\nfail = False\n\n'
+    "# %%\nfrom snnlib.notebook import record_numbers\nassert not fail, 'asked to fail'\n"
+    "record_numbers({'fail': fail})\n"
 )
 
 
@@ -265,12 +383,12 @@ def test_failing_notebook_keeps_the_previous_one(tmp_path):
     probe = tmp_path / "probe.py"
     probe.write_text(PROBE)
     output, numbers = tmp_path / "out" / "probe.ipynb", tmp_path / "out" / "probe.json"
-    execute_notebook(probe, output, {"results_json": str(numbers)})
+    execute_notebook(probe, output, {}, numbers_json=numbers)
     good_notebook, good_numbers = output.read_text(), numbers.read_text()
     import papermill
 
     with pytest.raises(papermill.PapermillExecutionError):
-        execute_notebook(probe, output, {"results_json": str(numbers), "fail": True})
+        execute_notebook(probe, output, {"fail": True}, numbers_json=numbers)
     assert output.read_text() == good_notebook and numbers.read_text() == good_numbers
     failed = output.with_suffix(".failed.ipynb")
     assert error_outputs(json.loads(failed.read_text())), "the failed run is kept to inspect"
@@ -340,3 +458,25 @@ def test_jupyter_opens_the_sources_as_notebooks(tmp_path):
     cells = model["content"]["cells"]
     assert any("parameters" in c["metadata"].get("tags", []) for c in cells)
     assert cells[0]["cell_type"] == "markdown"
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_saving_a_notebook_in_jupyter_rewrites_its_source_byte_for_byte(tmp_path, name):
+    """JupyterLab's save of an unedited notebook (jupytext's contents manager, the repository's
+    jupytext.toml, with the language_info that a running kernel adds) leaves notebooks/NAME.py
+    byte for byte as it is: the header holds only what jupytext writes back."""
+    pytest.importorskip("jupyter_server", reason="the view extra (JupyterLab) is not installed")
+    from jupyter_server.services.contents.largefilemanager import LargeFileManager
+    from jupytext.sync_contentsmanager import build_sync_jupytext_contents_manager_class
+
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(ROOT / "jupytext.toml", tmp_path / "jupytext.toml")
+    source = ROOT / "notebooks" / f"{name}.py"
+    shutil.copy(source, tmp_path / "notebooks" / source.name)
+    manager = build_sync_jupytext_contents_manager_class(LargeFileManager)(
+        root_dir=str(tmp_path))
+    model = manager.get(f"notebooks/{name}.py", content=True, type="notebook")
+    model["content"].metadata["language_info"] = {"name": "python", "version": "3.11.2",
+                                                  "file_extension": ".py"}
+    manager.save(model, f"notebooks/{name}.py")
+    assert (tmp_path / "notebooks" / source.name).read_bytes() == source.read_bytes()

@@ -215,15 +215,17 @@ def accuracy_verdict(runs: Sequence[MnistResults]) -> str:
     values = 100 * stacked(runs, "accuracy")[:, -1]
     paper, paper_std = 100 * PAPER["accuracy"], 100 * PAPER["accuracy_std"]
     mean = values.mean()
-    spread = f" ± {values.std(ddof=1):.2f}" if len(values) > 1 else ""
+    spread = (f" ± {values.std(ddof=1):.2f} % (sample standard deviation)"
+              if len(values) > 1 else " %")
     if mean < paper - paper_std:
         where = f"{paper - mean:.2f} percentage points below"
     elif mean > paper + paper_std:
         where = f"{mean - paper:.2f} percentage points above"
     else:
         where = "within the standard deviation of"
-    return (f"Over {len(values)} of the paper's {PAPER['seeds']} seeds the mean test accuracy "
-            f"is {mean:.2f}{spread} % (sample standard deviation), {where} the paper's "
+    over = (f"Over {len(values)} of the paper's {PAPER['seeds']} seeds the mean test accuracy"
+            if len(values) > 1 else "With one seed the test accuracy")
+    return (f"{over} is {mean:.2f}{spread}, {where} the paper's "
             f"{paper:.1f} ± {paper_std:.1f} %.")
 
 
