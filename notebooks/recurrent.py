@@ -32,6 +32,7 @@ import jax
 import numpy as np
 from IPython.display import Markdown, display
 
+from snnlib.constants import MS
 from snnlib.experiments import recurrent
 from snnlib.experiments.recurrent import RecurrentResults
 from snnlib.notebook import (
@@ -43,7 +44,6 @@ from snnlib.notebook import (
     show_run_notice,
     stored_results,
 )
-from snnlib.constants import MS
 from snnlib.plotting import use_style
 from snnlib.plotting.recurrent import figure
 
