@@ -26,7 +26,7 @@
 # at $t_{\rm bias}$; a feed-forward network of theta neurons (the MNIST neuron:
 # $\tau = 6/\pi$, $I_0 = 5/4$, $\Theta = 6$) classifies the point by its earliest output
 # spike within the trial of length $T$, counting pseudospikes, and is trained as in the
-# MNIST chapter: cross-entropy of the first output spike times, Adabelief on the weights
+# MNIST chapter: cross-entropy of the first output spike times, AdaBelief on the weights
 # and initial phases. Every choice (learning rate, epochs, width, encoding window,
 # weight scale, initial phases) was made on the validation split; the test accuracy
 # after the last epoch, fixed in advance, is the result.
@@ -142,7 +142,7 @@ glue_figure("fig-yinyang-rasters", fig)
 # half of the hidden neurons spike for some point and the output layer is silent or nearly
 # so (in 7 of the 10 stored seeds no output neuron spikes for any point, in the others
 # 1 % of the (output neuron, point) pairs have a spike): the first output spike times are
-# pseudospikes. Batches of 100 points, Adabelief with learning rate
+# pseudospikes. Batches of 100 points, AdaBelief with learning rate
 # $10^{-2}$ decaying as $e^{-\text{epoch}/25}$, 100 epochs, 120 hidden neurons (one spike
 # per neuron and trial at most; no trial exceeded it). Chosen on the validation split
 # (`results/yinyang_tuning.json`; validation accuracy after the last epoch, seed 0): with

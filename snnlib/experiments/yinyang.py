@@ -5,7 +5,7 @@ t = t_max * feature (time-to-first-spike coding), plus one bias input spike at t
 A feed-forward network of theta neurons (the MNIST neuron: tau = 6/pi, I0 = 5/4,
 Theta = 6) classifies the point by its earliest output spike, counting pseudospikes,
 trained as in the MNIST experiment (cross-entropy of the first output spike times,
-Adabelief). Model selection uses the validation split only; the test split is not
+AdaBelief). Model selection uses the validation split only; the test split is not
 looked at for any choice (its accuracy is recorded per epoch for the figure, and the
 result is the one after the last, pre-set epoch).
 """
