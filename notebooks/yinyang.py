@@ -104,14 +104,15 @@ glue_figure("fig-yinyang", fig)
 #   network without pseudospikes and of the network without hidden layer.
 # ---
 #
-# **Fig. 5.** **(a)** The training set: yin (blue), yang (orange), dots (green).
+# **Fig. 5.** **(a)** The training set: yin (indigo), yang (sand), dots (teal).
 # **(b)** The class the first seed's trained network assigns to each point of the unit
 # square (also outside the disk, where there are no data); crosses: the test points it
 # gets wrong. **(c)** Validation (solid) and test (dashed) accuracy against epochs, mean
 # over the seeds with one sample standard deviation shaded. **(d)** Validation accuracy of
-# the ablations (mean; thin lines: single seeds): the same network trained with ordinary
-# spikes only in the loss (a silent output neuron counts as spiking at $T$, without
-# gradient), and a network without a hidden layer.
+# the ablations (mean; thin lines: single seeds): the network trained with pseudospikes
+# (orange, as in (c)), the same network trained with ordinary spikes only in the loss
+# (sky blue; a silent output neuron counts as spiking at $T$, without gradient), and a
+# network without a hidden layer (dark grey).
 # ```
 
 # %% tags=["remove-output"]
@@ -130,9 +131,9 @@ glue_figure("fig-yinyang-rasters", fig)
 #
 # **Fig. 6.** Spikes for the first test point of each class (columns) before **(a-c)** and
 # after **(d-f)** training (first seed): input channels at the bottom, then the hidden
-# layer, the three output neurons on top in their class colours. Orange marks in the
-# shaded range from $T$ (dashed) to $T + \Theta$: first output spikes that are
-# pseudospikes.
+# layer, the three output neurons on top, in rows of their class colours (yin indigo,
+# yang sand, dot teal). Dotted marks in the shaded range from $T$ (dashed) to
+# $T + \Theta$: first output spikes that are pseudospikes (dotted, as in every figure).
 # ```
 
 # %% [markdown]

@@ -199,10 +199,28 @@ def place_legends(fig, locations: Sequence[str] = LEGEND_LOCATIONS) -> None:
             continue
         points = line_points(ax, renderer)
         covered = {}
-        for location in locations:
-            legend.set_loc(location)
-            covered[location] = points_under(legend, points, renderer)
-            if covered[location] == 0:
+        for place in [*locations, *GRID_PLACES]:
+            move_legend(legend, ax, place)
+            box, frame = legend.get_window_extent(renderer), ax.get_window_extent(renderer)
+            if isinstance(place, tuple) and not (frame.x0 <= box.x0 and box.x1 <= frame.x1
+                                                 and frame.y0 <= box.y0 and box.y1 <= frame.y1):
+                continue  # a grid place must keep the legend inside the axes
+            covered[place] = points_under(legend, points, renderer)
+            if covered[place] == 0:
                 break
         else:
-            legend.set_loc(min(covered, key=covered.get))
+            move_legend(legend, ax, min(covered, key=covered.get))
+
+
+# after the named locations, legend centres on a grid of axes fractions, rows from the top
+GRID_PLACES = tuple((x, y) for y in np.linspace(0.9, 0.1, 9) for x in np.linspace(0.1, 0.9, 9))
+
+
+def move_legend(legend, ax: Axes, place: str | tuple[float, float]) -> None:
+    """Put a legend at a named location, or centred at an (x, y) axes fraction."""
+    if isinstance(place, str):
+        legend.set_bbox_to_anchor(None)
+        legend.set_loc(place)
+    else:
+        legend.set_bbox_to_anchor(place, transform=ax.transAxes)
+        legend.set_loc("center")
