@@ -82,6 +82,7 @@ glue_figure("fig-concept", fig)
 # ```{glue:figure} fig-concept
 # ---
 # name: fig-concept
+# width: 100%
 # alt: >-
 #   Twelve panels. The input currents of the two protocols; QIF and LIF voltage traces for
 #   five input weights and for three inhibition times; first spike times against input

@@ -85,6 +85,7 @@ glue_figure("fig-mnist", fig)
 # ```{glue:figure} fig-mnist
 # ---
 # name: fig-mnist
+# width: 100%
 # alt: >-
 #   A test digit; spike rasters of all 210 neurons for it before training (no spike) and
 #   after training (sparse spikes, the correct output neuron first); the ten output

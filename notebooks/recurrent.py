@@ -136,6 +136,7 @@ glue_figure("fig-recurrent", fig)
 # ```{glue:figure} fig-recurrent
 # ---
 # name: fig-recurrent
+# width: 100%
 # alt: >-
 #   Spike rasters of the ten neurons before and after training, the loss falling over the
 #   trials, the spike times of target neurons 0 and 1 converging onto their targets against
@@ -184,6 +185,7 @@ glue_figure("fig-recurrent-grid", fig)
 # ```{glue:figure} fig-recurrent-grid
 # ---
 # name: fig-recurrent-grid
+# width: 100%
 # alt: >-
 #   The same panels as Fig. 3 for the grid-search run: rasters, loss, spike times of
 #   neurons 0 and 1 against trial and arc length, pruned network, and the largest

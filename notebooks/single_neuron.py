@@ -76,6 +76,7 @@ glue_figure("fig-single-neuron", fig)
 # ```{glue:figure} fig-single-neuron
 # ---
 # name: fig-single-neuron
+# width: 100%
 # alt: >-
 #   Input spikes, voltage and synaptic current of the neuron before learning (silent) and
 #   after learning (two spikes at the dashed target times); below, the output spike times

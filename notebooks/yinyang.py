@@ -11,7 +11,7 @@
 # %% [markdown]
 # # Fig. 5: Beyond the paper, the Yin-Yang data set
 #
-# Yin-Yang (Kriener, Goltz and Petrovici 2021,
+# Yin-Yang ({cite:t}`kriener2021yinyang`,
 # [arXiv:2102.08211](https://arxiv.org/abs/2102.08211)) is the standard small benchmark
 # of exact spike-time learning: points $(x, y)$ of a disk belong to the yin, the yang
 # or one of the two dots, and a network sees the four features $(x, y, 1-x, 1-y)$. It
@@ -97,6 +97,7 @@ glue_figure("fig-yinyang", fig)
 # ```{glue:figure} fig-yinyang
 # ---
 # name: fig-yinyang
+# width: 100%
 # alt: >-
 #   Four panels: the Yin-Yang training points coloured by class; the trained network's
 #   class over the unit square with the wrongly classified test points marked by crosses;
@@ -123,6 +124,7 @@ glue_figure("fig-yinyang-rasters", fig)
 # ```{glue:figure} fig-yinyang-rasters
 # ---
 # name: fig-yinyang-rasters
+# width: 100%
 # alt: >-
 #   Six spike rasters, one test point of each class in the columns, before training in the
 #   top row and after training in the bottom row; rows of each raster are the input

@@ -43,8 +43,8 @@ from ._results import ArrayGroup, run_metadata
 # reported test accuracies (mean, sample std over seeds) and their sources
 PEERS = {
     "EventProp (LIF, adjoint)": (0.981, 0.002, "Wunderlich & Pehle 2021, Sci. Rep. 11:12829"),
-    "Goltz et al. (LIF, first-spike times)": (
-        0.959, 0.007, "Goltz et al. 2021, Nat. Mach. Intell. 3:823; Kriener et al. 2021"),
+    "Göltz et al. (LIF, first-spike times)": (
+        0.959, 0.007, "Göltz et al. 2021, Nat. Mach. Intell. 3:823; Kriener et al. 2021"),
     "ANN 4-120-3": (0.987, 0.003, "Kriener et al. 2021, arXiv:2102.08211"),
     "shallow (no hidden layer)": (0.64, None, "Kriener et al. 2021, arXiv:2102.08211"),
 }
