@@ -105,9 +105,9 @@ glue_figure("fig-concept", fig)
 # diverges for the LIF neuron and stays small for the QIF neuron. **(e, f)** Voltage for
 # three inhibition times (triangles below: the inhibitory inputs). **(g, h)** First spike
 # time against the inhibition time; dashed: $t_\mathrm{sp} = t_\mathrm{inh}$; green dotted:
-# the time of the excitatory input ($t = 0.5$), which an inhibition must follow to act on
-# it; triangles on the time axis: the inhibition times of (e, f), dots: their spike times
-# (the LIF examples at $t_\mathrm{inh}$ = 0.5 and 0.7 have no spike, so they have no dot).
+# the time of the excitatory input ($t = 0.5$); triangles on the time axis: the inhibition
+# times of (e, f), dots: their spike times (the LIF examples at $t_\mathrm{inh}$ = 0.5 and
+# 0.7 have no spike, so they have no dot).
 # The QIF spike moves continuously beyond $T$, the LIF spike vanishes once the inhibition
 # comes before it. **(i, j)** First spike time against the input weight per neuron; dots:
 # the weights of (b, c). **(k, l)** $\mathrm{d}t_\mathrm{sp}/\mathrm{d}w$ by automatic

@@ -16,7 +16,7 @@ VOLTAGE_LIMITS = {"qif": (-2.0, 3.0), "lif": (-0.1, 1.6)}
 def shades(color: str, n: int) -> list[tuple[float, float, float]]:
     """n shades of a colour, from light (mixed with white) to the colour itself."""
     rgb = np.asarray(to_rgb(color))
-    return [tuple(1 - (1 - rgb) * f) for f in np.linspace(0.35, 1.0, n)]
+    return [tuple(1 - (1 - rgb) * f) for f in np.linspace(0.5, 1.0, n)]
 
 
 def value_legend(ax: Axes, title: str) -> None:
