@@ -108,7 +108,8 @@ glue_figure("fig-yinyang", fig)
 # **Fig. 5.** **(a)** The training set: yin (indigo), yang (sand), dots (teal).
 # **(b)** The class the first seed's trained network assigns to each point of the unit
 # square (also outside the disk, where there are no data); crosses: the test points it
-# gets wrong. **(c)** Validation (solid) and test (dashed) accuracy against epochs, mean
+# gets wrong. **(c)** Validation (orange, solid) and test (black, dashed) accuracy against
+# epochs, mean
 # over the seeds with one sample standard deviation shaded. **(d)** Validation accuracy of
 # the ablations (mean; thin lines: single seeds): the network trained with pseudospikes
 # (orange, as in (c)), the same network trained with ordinary spikes only in the loss

@@ -147,7 +147,7 @@ def figure(runs: Sequence, features: np.ndarray, labels: np.ndarray,
     data_set(axes[0], features, labels, f"training set ({len(labels)} points)")
     decision_map(axes[1], runs[0], test_features, test_labels)
     accuracy_vs_epoch(axes[2], {"theta net": runs}, metrics=("accuracy", "test_accuracy"),
-                      colors=[COLORS["with_pseudo"], COLORS["with_pseudo"]])
+                      colors=[COLORS["with_pseudo"], COLORS["ink"]])
     axes[2].set_title("validation and test accuracy")
     if ablations:
         accuracy_vs_epoch(axes[3], {"full": runs, **ablations}, per_seed=True)
