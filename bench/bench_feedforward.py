@@ -5,7 +5,7 @@
 
 For each network (trained: the committed full-scale run results/mnist_seed0.npz; initial:
 the silent network at initialisation) one subprocess compiles the jit-compiled training
-step (value_and_grad + Adabelief, float32, a batch of MNIST training images) of each
+step (value_and_grad + AdaBelief, float32, a batch of MNIST training images) of each
 variant: layered; layered with autodiff instead of the adjoint backward pass of the
 theta layers; generic. It then times them ALTERNATELY, so that all see the same machine
 load, each timed step following an untimed one of the same variant, so that the caches

@@ -80,6 +80,7 @@ glue_figure("fig-concept", fig)
 # ```{glue:figure} fig-concept
 # ---
 # name: fig-concept
+# width: 100%
 # alt: >-
 #   Twelve panels. The input currents of the two protocols; QIF and LIF voltage traces for
 #   five input weights and for three inhibition times; first spike times against input
@@ -92,19 +93,30 @@ glue_figure("fig-concept", fig)
 # **Fig. 1.** **(a)** The two protocols' input currents (units of $w_{\min}$): one
 # excitatory input of weight $w$ at $t = 0.5$ (green, $w = w_{\min}$), and an excitatory
 # input of $1.5\,w_{\min}$ followed by an inhibitory one of $-w_{\min}$ at $t_\mathrm{inh}$
-# (purple). **(b, c)** Voltage of the QIF and the LIF neuron for five input weights
-# (triangles: spikes; the QIF voltage runs to $+\infty$ at a spike and returns from
-# $-\infty$). **(d)** First spike time against the input weight for both neurons (dotted:
-# the QIF pseudospike beyond $T$; the LIF spike vanishes below $w_{\min}$); inset:
+# (purple). **(b, c)** Voltage of the QIF (blue) and the LIF (vermillion) neuron for five
+# input weights, written in the shade of their curve (lighter: weaker); triangles on top:
+# spikes; the QIF voltage runs to $+\infty$ at a spike and returns from $-\infty$.
+# **(d)** First spike time against the input weight for both neurons; dotted: the QIF
+# pseudospike beyond $T$ (pseudospikes are dotted, in their neuron's colour, in every
+# figure); the LIF spike vanishes below $w_{\min}$. Inset:
 # $|\mathrm{d}t_\mathrm{sp}/\mathrm{d}w|$ at log-spaced distances above $w_{\min}$: it
 # diverges for the LIF neuron and stays small for the QIF neuron. **(e, f)** Voltage for
 # three inhibition times (triangles below: the inhibitory inputs). **(g, h)** First spike
-# time against the inhibition time; dashed: $t_\mathrm{sp} = t_\mathrm{inh}$, dots: the
-# examples of (e, f); the QIF spike moves continuously beyond $T$, the LIF spike vanishes
-# once the inhibition comes before it. **(i, j)** First spike time against the input weight
-# per neuron, in grey above $T$ the QIF pseudospike; dots: the weights of (b, c).
-# **(k, l)** $\mathrm{d}t_\mathrm{sp}/\mathrm{d}w$ by automatic differentiation (line) and
-# by central differences of the sweep (circles).
+# time against the inhibition time; dashed: $t_\mathrm{sp} = t_\mathrm{inh}$; green dotted:
+# the time of the excitatory input ($t = 0.5$); triangles on the time axis: the inhibition
+# times of (e, f), dots: their spike times (the LIF examples at $t_\mathrm{inh}$ = 0.5 and
+# 0.7 have no spike, so they have no dot).
+# The QIF spike moves continuously beyond $T$, the LIF spike vanishes once the inhibition
+# comes before it. **(i, j)** First spike time against the input weight per neuron; dots:
+# the weights of (b, c). **(k, l)** $\mathrm{d}t_\mathrm{sp}/\mathrm{d}w$ by automatic
+# differentiation (line) and by central differences of the sweep (circles). Grey band:
+# beyond the trial end $T$. The trial lengths are the paper's, $T = 4$ for the QIF and
+# $T = 3$ for the LIF neuron: every LIF spike of the sweeps comes before $t \approx 1.2$
+# (an input that does not bring the voltage to threshold within about $1\,\tau$ never
+# does, as the voltage then only decays), so a longer LIF trial would add nothing; the
+# QIF spike time grows without bound as $w \to w_{\min}$, so every $T$ cuts the curve,
+# and with $T = 4$ the spike leaves the trial at $w \approx 1.06\,w_{\min}$, inside the
+# range shown, and continues as a pseudospike.
 # ```
 
 # %% tags=["hide-input"]

@@ -21,7 +21,7 @@
 # gradients can add spikes where none are.
 #
 # The loss is the cross-entropy over $-t_{\rm out}$ plus $\gamma\,(e^{t_{\rm label}/T} - 1)$,
-# $\gamma = 10^{-2}$; Adabelief (learning rate $4\cdot10^{-3}$, decaying with time constant 100
+# $\gamma = 10^{-2}$; AdaBelief (learning rate $4\cdot10^{-3}$, decaying with time constant 100
 # epochs, batches of 1000) trains the weights and the initial phases, with 2 % of the
 # pixels flipped in every training image. The network is simulated exactly, layer by
 # layer (`snnlib.feedforward`).
@@ -84,6 +84,7 @@ glue_figure("fig-mnist", fig)
 # ```{glue:figure} fig-mnist
 # ---
 # name: fig-mnist
+# width: 100%
 # alt: >-
 #   A test digit; spike rasters of all 210 neurons for it before training (no spike) and
 #   after training (sparse spikes, the correct output neuron first); the ten output
@@ -92,9 +93,12 @@ glue_figure("fig-mnist", fig)
 # ---
 #
 # **Fig. 4.** **(a)** A test digit. **(b, c)** Spikes of all neurons for this digit before
-# and after training: the initial network is silent, the trained one answers with sparse
+# and after training, the hidden layers at the bottom (one row per neuron) and the ten
+# output neurons on top, each in a row ten times as tall (the label's neuron black, the
+# others grey): the initial network is silent, the trained one answers with sparse
 # spikes (below: which output neuron spikes first). **(d, e)** The output neurons'
-# voltages (the label's neuron drawn thick); a spike is $V \to \infty$, followed by the
+# voltages (the label's neuron black and thick, the others grey); a spike is
+# $V \to \infty$, followed by the
 # reset to $-\infty$. **(f)** Test error against epochs, counting pseudospikes (orange) and
 # counting only ordinary spikes (blue: an image without any output spike is wrong unless
 # its label is 0, as in the paper's code); thin lines are the single seeds and, where there

@@ -73,6 +73,7 @@ glue_figure("fig-single-neuron", fig)
 # ```{glue:figure} fig-single-neuron
 # ---
 # name: fig-single-neuron
+# width: 100%
 # alt: >-
 #   Input spikes, voltage and synaptic current of the neuron before learning (silent) and
 #   after learning (two spikes at the dashed target times); below, the output spike times
@@ -83,9 +84,11 @@ glue_figure("fig-single-neuron", fig)
 # ---
 #
 # **Fig. 2.** **(a, b)** Input spikes (bars of height $w$; green excitatory, purple
-# inhibitory, black the two trainable ones), voltage $V$ with output spikes (triangles) and
-# targets (dashed), and synaptic current $I$, before and after learning. **(c)** Output
-# spike times during learning; in the grey region ($t > T$) they are pseudospikes.
+# inhibitory, black the two trainable ones), voltage $V$ with output spikes (triangles:
+# the first wine, the second olive) and targets (dashed), and synaptic current $I$, before
+# and after learning. **(c)** Output spike times during learning (spike 1 wine, spike 2
+# olive; dashed: the targets); in the grey region ($t > T$) they are pseudospikes
+# (dotted, as in every figure).
 # **(d)** The times of the two trainable *input* spikes during learning (dotted: the output
 # targets). **(e)** Loss. **(f)** The four gradient components, each divided by its largest
 # magnitude over training (the paper's normalisation), one dot per trial, against the

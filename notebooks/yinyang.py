@@ -9,7 +9,7 @@
 # %% [markdown]
 # # Fig. 5: Beyond the paper, the Yin-Yang data set
 #
-# Yin-Yang (Kriener, Goltz and Petrovici 2021,
+# Yin-Yang ({cite:t}`kriener2021yinyang`,
 # [arXiv:2102.08211](https://arxiv.org/abs/2102.08211)) is the standard small benchmark
 # of exact spike-time learning: points $(x, y)$ of a disk belong to the yin, the yang
 # or one of the two dots, and a network sees the four features $(x, y, 1-x, 1-y)$. It
@@ -24,7 +24,7 @@
 # at $t_{\rm bias}$; a feed-forward network of theta neurons (the MNIST neuron:
 # $\tau = 6/\pi$, $I_0 = 5/4$, $\Theta = 6$) classifies the point by its earliest output
 # spike within the trial of length $T$, counting pseudospikes, and is trained as in the
-# MNIST chapter: cross-entropy of the first output spike times, Adabelief on the weights
+# MNIST chapter: cross-entropy of the first output spike times, AdaBelief on the weights
 # and initial phases. Every choice (learning rate, epochs, width, encoding window,
 # weight scale, initial phases) was made on the validation split; the test accuracy
 # after the last epoch, fixed in advance, is the result.
@@ -98,6 +98,7 @@ glue_figure("fig-yinyang", fig)
 # ```{glue:figure} fig-yinyang
 # ---
 # name: fig-yinyang
+# width: 100%
 # alt: >-
 #   Four panels: the Yin-Yang training points coloured by class; the trained network's
 #   class over the unit square with the wrongly classified test points marked by crosses;
@@ -105,14 +106,16 @@ glue_figure("fig-yinyang", fig)
 #   network without pseudospikes and of the network without hidden layer.
 # ---
 #
-# **Fig. 5.** **(a)** The training set: yin (blue), yang (orange), dots (green).
+# **Fig. 5.** **(a)** The training set: yin (indigo), yang (sand), dots (teal).
 # **(b)** The class the first seed's trained network assigns to each point of the unit
 # square (also outside the disk, where there are no data); crosses: the test points it
-# gets wrong. **(c)** Validation (solid) and test (dashed) accuracy against epochs, mean
-# over the seeds with, where there are several, one sample standard deviation shaded.
-# **(d)** Validation accuracy of the ablations (mean; thin lines: single seeds): the same
-# network trained with ordinary spikes only in the loss (a silent output neuron counts as
-# spiking at $T$, without gradient), and a network without a hidden layer.
+# gets wrong. **(c)** Validation (orange, solid) and test (black, dashed) accuracy against
+# epochs, mean over the seeds with, where there are several, one sample standard deviation
+# shaded. **(d)** Validation accuracy of
+# the ablations (mean; thin lines: single seeds): the network trained with pseudospikes
+# (orange, as in (c)), the same network trained with ordinary spikes only in the loss
+# (sky blue; a silent output neuron counts as spiking at $T$, without gradient), and a
+# network without a hidden layer (dark grey).
 # ```
 
 # %% tags=["remove-output"]
@@ -123,6 +126,7 @@ glue_figure("fig-yinyang-rasters", fig)
 # ```{glue:figure} fig-yinyang-rasters
 # ---
 # name: fig-yinyang-rasters
+# width: 100%
 # alt: >-
 #   Six spike rasters, one test point of each class in the columns, before training in the
 #   top row and after training in the bottom row; rows of each raster are the input
@@ -131,9 +135,9 @@ glue_figure("fig-yinyang-rasters", fig)
 #
 # **Fig. 6.** Spikes for the first test point of each class (columns) before **(a-c)** and
 # after **(d-f)** training (first seed): input channels at the bottom, then the hidden
-# layer, the three output neurons on top in their class colours. Orange marks in the
-# shaded range from $T$ (dashed) to $T + \Theta$: first output spikes that are
-# pseudospikes.
+# layer, the three output neurons on top, in rows of their class colours (yin indigo,
+# yang sand, dot teal). Dotted marks in the shaded range from $T$ (dashed) to
+# $T + \Theta$: first output spikes that are pseudospikes (dotted, as in every figure).
 # ```
 
 # %% [markdown]
@@ -143,7 +147,7 @@ glue_figure("fig-yinyang-rasters", fig)
 # half of the hidden neurons spike for some point and the output layer is silent or nearly
 # so (in 7 of the 10 stored seeds no output neuron spikes for any point, in the others
 # 1 % of the (output neuron, point) pairs have a spike): the first output spike times are
-# pseudospikes. Batches of 100 points, Adabelief with learning rate
+# pseudospikes. Batches of 100 points, AdaBelief with learning rate
 # $10^{-2}$ decaying as $e^{-\text{epoch}/25}$, 100 epochs, 120 hidden neurons (one spike
 # per neuron and trial at most; no trial exceeded it). Chosen on the validation split
 # (`results/yinyang_tuning.json`; validation accuracy after the last epoch, seed 0): with

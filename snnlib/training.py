@@ -33,7 +33,7 @@ class NonFiniteError(FloatingPointError):
 def make_optimizer(learning_rate: float, decay_steps: float | None = None, *,
                    kind: str = "adabelief", b1: float = 0.9, b2: float = 0.999,
                    gradient_clip: float | None = None) -> optax.GradientTransformation:
-    """The optimiser of every experiment: Adabelief (b1, b2) or plain SGD, with learning
+    """The optimiser of every experiment: AdaBelief (b1, b2) or plain SGD, with learning
     rate lr exp(-step / decay_steps) (constant if decay_steps is None), after clipping
     each gradient component to [-gradient_clip, gradient_clip] if given."""
     schedule: float | optax.Schedule = learning_rate

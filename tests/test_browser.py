@@ -5,7 +5,12 @@ each page is loaded in a 1280 px wide window through the Chrome DevTools protoco
 equations are typeset (no raw TeX left), every image loaded, the compared-with-paper tables
 are HTML tables, the console shows no error, nothing is requested from another host (MathJax
 comes with the book), papermill's injected cell is not shown, and the figures' tick labels
-are at least 9 px high. Full-page screenshots go to _build/screenshots/ (not committed).
+are at least 9 px high. Each page is loaded again as on a phone (400 px wide): the figures'
+smallest text is still at least 9 px high (the image keeps its width and scrolls in its own
+box), each figure image links to its full-size file, code keeps its lines whole (scrolls
+sideways inside its block, never breaks inside an identifier) and the page itself does not
+scroll sideways. Full-page screenshots go to _build/screenshots/ (phone: *_phone.png; not
+committed).
 
 Skipped, with the reason, where no Chromium is installed (`apt-get install chromium`).
 """
@@ -29,6 +34,7 @@ from book_build import NOTEBOOKS, ROOT, stop
 websocket = pytest.importorskip("websocket", reason="websocket-client (view extra) missing")
 
 WIDTH, HEIGHT = 1280, 900  # the window a reader has
+PHONE_WIDTH, PHONE_HEIGHT = 400, 800  # a phone held upright
 SMALLEST_TEXT_PX = 9.0  # figure text (tick labels) on screen
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM_FLAGS = [
@@ -183,19 +189,30 @@ INSPECT = r"""
         const r = e.getBoundingClientRect();
         return r.width > 0 && r.left < box.right && box.left < r.right;
       });
+    const link = img ? img.closest("a[href]") : null;
     return {id: f.id, alt: img ? img.alt : "", shown: img ? img.clientWidth : 0,
             natural: img ? img.naturalWidth : 0, captionBelow: below, covered: covered,
-            caption: caption ? caption.innerText : ""};
+            caption: caption ? caption.innerText : "",
+            link: link ? link.href : "", src: img ? img.src : ""};
   });
+  const code = [...main.querySelectorAll("pre")].filter(e => e.offsetParent !== null)
+    .map(e => { const style = getComputedStyle(e);
+                return {whiteSpace: style.whiteSpace, overflowX: style.overflowX,
+                        wrap: style.overflowWrap, text: e.innerText.slice(0, 60)}; });
   const tables = [...main.querySelectorAll("table")].map(t => ({
     header: t.tHead ? t.tHead.innerText : "", text: t.innerText}));
   const visible = e => e.offsetParent !== null;
+  // what sticks out of its box without being scrollable in it (a scrolling code block or
+  // figure box is fine; text cut off or pushing the page wider is not)
   const overflowing = [...main.querySelectorAll("pre, .cell_output")].filter(visible)
-    .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText.slice(0, 80));
+    .filter(e => e.scrollWidth > e.clientWidth + 1)
+    .filter(e => !["auto", "scroll"].includes(getComputedStyle(e).overflowX))
+    .map(e => e.innerText.slice(0, 80));
   return {
     text: clone.innerText,
     images: [...document.images].map(i => ({src: i.src, width: i.naturalWidth})),
-    figures: figures, tables: tables, overflowing: overflowing,
+    figures: figures, tables: tables, overflowing: overflowing, code: code,
+    pageWidth: Math.ceil(document.documentElement.scrollWidth), window: window.innerWidth,
     injected: document.querySelectorAll(".tag_injected-parameters").length,
     links: [...document.querySelectorAll("a[href]")].map(a => a.href),
     math: document.querySelectorAll("mjx-container").length,
@@ -207,19 +224,22 @@ INSPECT = r"""
 RAW_TEX = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$|\\(?:mathrm|frac|sum|tau|infty|pi|min)\b")
 
 
-def inspect_page(new_page, url: str, screenshot: Path) -> tuple[dict, list[str], list[str]]:
-    """Load url; return what it shows, its console errors and requests to other hosts."""
+def inspect_page(new_page, url: str, screenshot: Path, width: int = WIDTH,
+                 height: int = HEIGHT, mobile: bool = False
+                 ) -> tuple[dict, list[str], list[str]]:
+    """Load url in a window `width` x `height` px (mobile: as a phone does, with its
+    viewport); return what it shows, its console errors and requests to other hosts."""
     page = new_page()
     try:
         for domain in ("Page", "Runtime", "Log", "Network"):
             page.send(f"{domain}.enable")
-        page.send("Emulation.setDeviceMetricsOverride", width=WIDTH, height=HEIGHT,
-                  deviceScaleFactor=1, mobile=False)
+        page.send("Emulation.setDeviceMetricsOverride", width=width, height=height,
+                  deviceScaleFactor=1, mobile=mobile)
         page.send("Page.navigate", url=url)
         page.wait_for("Page.loadEventFired")
         shown = page.evaluate(INSPECT)
-        page.send("Emulation.setDeviceMetricsOverride", width=WIDTH,
-                  height=min(shown["height"], 16000), deviceScaleFactor=1, mobile=False)
+        page.send("Emulation.setDeviceMetricsOverride", width=width,
+                  height=min(shown["height"], 16000), deviceScaleFactor=1, mobile=mobile)
         time.sleep(0.3)
         image = page.send("Page.captureScreenshot", format="png", captureBeyondViewport=False)
         screenshot.parent.mkdir(parents=True, exist_ok=True)
@@ -251,6 +271,17 @@ def pages(built_book, site, browser):
     for page in book_pages(built_book.html):
         name = page.removesuffix(".html").replace("/", "_")
         shown[page] = inspect_page(browser, site + page, SCREENSHOTS / f"{name}.png")
+    return shown
+
+
+@pytest.fixture(scope="module")
+def phone_pages(built_book, site, browser):
+    """The same pages as `pages`, loaded in a 400 px wide phone window."""
+    shown = {}
+    for page in book_pages(built_book.html):
+        name = page.removesuffix(".html").replace("/", "_")
+        shown[page] = inspect_page(browser, site + page, SCREENSHOTS / f"{name}_phone.png",
+                                   PHONE_WIDTH, PHONE_HEIGHT, mobile=True)
     return shown
 
 
@@ -301,8 +332,7 @@ def test_figure_pages(pages, built_book, name):
         assert figure["captionBelow"] and figure["caption"].startswith("Fig. ")
         assert not figure["covered"], f"{name}: a sidebar lies over figure {figure['id']}"
         assert figure["shown"] <= WIDTH, f"{name}: figure {figure['id']} wider than the window"
-        font = fonts[figure["id"]]
-        pixels = font["smallest_pt"] * font["dpi"] / 72 * figure["shown"] / figure["natural"]
+        pixels = smallest_text_px(figure, fonts[figure["id"]])
         assert pixels >= SMALLEST_TEXT_PX, (
             f"{name}: figure {figure['id']} shows its smallest text {pixels:.1f} px high")
     assert any("paper" in table["header"] for table in shown["tables"]), (
@@ -314,7 +344,8 @@ def test_figure_pages(pages, built_book, name):
 
 
 def test_nothing_overflows_the_column(pages):
-    """Code and printed output fit the text column (no horizontal scrolling)."""
+    """Code and printed output stay in the text column: what is wider scrolls inside its
+    own block, nothing is cut off."""
     for page, (shown, _, _) in pages.items():
         assert not shown["overflowing"], f"{page}: lines wider than the column: " + repr(
             shown["overflowing"])
@@ -325,3 +356,46 @@ def test_screenshots_are_saved(pages):
         path = SCREENSHOTS / (page.removesuffix(".html").replace("/", "_") + ".png")
         assert path.stat().st_size > 10_000, f"{path}: no screenshot"
 
+
+
+def smallest_text_px(figure: dict, font: dict) -> float:
+    """Height (px) of a figure's smallest text as shown: its size in the image (points at
+    the image's dpi) scaled by the shown over the natural width."""
+    return font["smallest_pt"] * font["dpi"] / 72 * figure["shown"] / figure["natural"]
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_figures_on_a_phone(phone_pages, built_book, name):
+    """At 400 px the figures' text stays >= 9 px high (the image scrolls sideways in its
+    box) and a tap on a figure opens its full-size image file."""
+    shown, errors, _ = phone_pages[f"book/notebooks/{name}.html"]
+    assert not errors, f"{name} (phone): console errors: {errors}"
+    fonts = built_book.results[name]["figure_fonts"]
+    assert shown["figures"], f"{name}: no captioned figure"
+    for figure in shown["figures"]:
+        pixels = smallest_text_px(figure, fonts[figure["id"]])
+        assert pixels >= SMALLEST_TEXT_PX, (
+            f"{name}: at {PHONE_WIDTH} px figure {figure['id']} shows its smallest text "
+            f"{pixels:.1f} px high")
+        assert figure["link"] and figure["link"].split("/")[-1] == figure["src"].split("/")[-1], (
+            f"{name}: figure {figure['id']} does not link to its full-size image "
+            f"(link {figure['link']!r}, image {figure['src']!r})")
+
+
+def test_pages_on_a_phone_do_not_scroll_sideways(phone_pages):
+    for page, (shown, _, _) in phone_pages.items():
+        # a phone widens its layout viewport to fit a page that is too wide
+        assert shown["pageWidth"] <= PHONE_WIDTH and shown["window"] <= PHONE_WIDTH, (
+            f"{page}: at {PHONE_WIDTH} px the page is {shown['pageWidth']} px wide")
+        assert not shown["overflowing"], f"{page} (phone): text cut off: " + repr(
+            shown["overflowing"])
+
+
+def test_code_keeps_its_lines_whole(pages, phone_pages):
+    """Code and output never break inside a line (so not inside an identifier, the old
+    "seed=s / eed"): white-space pre, sideways scrolling inside the block."""
+    for which in (pages, phone_pages):
+        for page, (shown, _, _) in which.items():
+            for block in shown["code"]:
+                assert block["whiteSpace"] == "pre" and block["overflowX"] in ("auto", "scroll"), (
+                    f"{page}: a code block wraps its lines ({block})")

@@ -101,7 +101,7 @@ def test_stored_full_scale_results_load_and_redraw():
 
 def test_accuracy_verdict_says_below_within_or_above_the_paper():
     runs = mnist.EXPERIMENT.load_runs("full", RESULTS)
-    assert mnist.accuracy_verdict(runs).startswith(f"Over {len(runs)} of the paper's 10 seeds")
+    assert mnist.accuracy_verdict(runs).startswith(f"Over this book's {len(runs)} seeds")
     assert "sample standard deviation" not in mnist.accuracy_verdict(runs[:1]), "one seed"
 
     def with_final_accuracy(values):

@@ -87,7 +87,7 @@ def test_mnist_two_epochs_reproduce():
         assert got.dtype == value.dtype and got.shape == value.shape, name
         if name.startswith("test_"):  # before training: the forward pass, bit for bit
             np.testing.assert_array_equal(got[:1], value[:1], err_msg=name)
-        # Adabelief divides by the gradient's spread, which amplifies float32 rounding in
+        # AdaBelief divides by the gradient's spread, which amplifies float32 rounding in
         # small gradient components: parameters within 1e-4 absolute (weights ~0.02-0.5)
         tolerance = {"atol": 1e-4} if name.startswith("param_") else {"rtol": 1e-3}
         np.testing.assert_allclose(got, value, err_msg=name, **tolerance)

@@ -70,7 +70,7 @@ class TrainConfig:
                              f"got {self.batch_size} and {self.eval_batch_size}")
 
     def optimizer(self, steps_per_epoch: int) -> optax.GradientTransformation:
-        """Adabelief with learning rate lr exp(-step / (decay_epochs steps_per_epoch))."""
+        """AdaBelief with learning rate lr exp(-step / (decay_epochs steps_per_epoch))."""
         return make_optimizer(self.learning_rate, self.decay_epochs * steps_per_epoch,
                               b1=self.b1, b2=self.b2)
 

@@ -1,4 +1,4 @@
-"""The Yin-Yang data set (Kriener, Goltz and Petrovici 2021, arXiv:2102.08211), generated.
+"""The Yin-Yang data set (Kriener, Göltz and Petrovici 2021, arXiv:2102.08211), generated.
 
 Points of the unit disk centred at (0.5, 0.5) belong to one of three classes: yin (0),
 yang (1) and the two dots (2). The published generator draws, for every sample, a

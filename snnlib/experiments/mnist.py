@@ -3,7 +3,7 @@
 
 A 784-100-100-10 feed-forward network of theta neurons classifies time-to-first-spike
 coded digits by its earliest output spike (pseudospikes included). Weights and initial
-phases are trained with Adabelief on a cross-entropy loss of the first output spike times.
+phases are trained with AdaBelief on a cross-entropy loss of the first output spike times.
 """
 
 import time
@@ -223,8 +223,8 @@ def accuracy_verdict(runs: Sequence[MnistResults]) -> str:
         where = f"{mean - paper:.2f} percentage points above"
     else:
         where = "within the standard deviation of"
-    over = (f"Over {len(values)} of the paper's {PAPER['seeds']} seeds the mean test accuracy"
-            if len(values) > 1 else "With one seed the test accuracy")
+    over = (f"Over this book's {len(values)} seeds (the paper trains {PAPER['seeds']} of its "
+            "own) the mean test accuracy" if len(values) > 1 else "With one seed the test accuracy")
     return (f"{over} is {mean:.2f}{spread}, {where} the paper's "
             f"{paper:.1f} ± {paper_std:.1f} %.")
 

@@ -5,7 +5,7 @@ t = t_max * feature (time-to-first-spike coding), plus one bias input spike at t
 A feed-forward network of theta neurons (the MNIST neuron: tau = 6/pi, I0 = 5/4,
 Theta = 6) classifies the point by its earliest output spike, counting pseudospikes,
 trained as in the MNIST experiment (cross-entropy of the first output spike times,
-Adabelief). Model selection uses the validation split only; the test split is not
+AdaBelief). Model selection uses the validation split only; the test split is not
 looked at for any choice (its accuracy is recorded per epoch for the figure, and the
 result is the one after the last, pre-set epoch).
 """
@@ -44,8 +44,8 @@ from ._trained import TrainedClassifierResults, training_fields
 # reported (mean, sample std over seeds or None) and their sources
 PAPER = {
     "EventProp (LIF, adjoint)": (0.981, 0.002, "Wunderlich & Pehle 2021, Sci. Rep. 11:12829"),
-    "Goltz et al. (LIF, first-spike times)": (
-        0.959, 0.007, "Goltz et al. 2021, Nat. Mach. Intell. 3:823; Kriener et al. 2021"),
+    "Göltz et al. (LIF, first-spike times)": (
+        0.959, 0.007, "Göltz et al. 2021, Nat. Mach. Intell. 3:823; Kriener et al. 2021"),
     "ANN 4-120-3": (0.987, 0.003, "Kriener et al. 2021, arXiv:2102.08211"),
     "shallow (no hidden layer)": (0.64, None, "Kriener et al. 2021, arXiv:2102.08211"),
 }

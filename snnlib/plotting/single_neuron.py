@@ -7,15 +7,16 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..constants import MS
-from . import PALETTE, arc_length, panel_labels
+from . import COLORS, arc_length, panel_labels, place_legends, spike_time_line
 
 VOLTAGE_LIMITS = (-2.0, 3.0)
-SPIKE_COLORS = (PALETTE["qif"], PALETTE["lif"])  # first and second output spike
+SPIKE_COLORS = COLORS["neurons"]  # first and second output spike
 GRADIENT_STYLES = {  # (field of the results, column) -> label, colour
-    ("grad_weights", 0): (r"$\partial L/\partial w_1$", PALETTE["qif"]),
-    ("grad_weights", 1): (r"$\partial L/\partial w_2$", PALETTE["lif"]),
-    ("grad_times", 0): (r"$\partial L/\partial t_1$", PALETTE["input_exc"]),
-    ("grad_times", 1): (r"$\partial L/\partial t_2$", PALETTE["input_inh"]),
+    (field, column): (label, color) for (field, column, label), color in zip(
+        [("grad_weights", 0, r"$\partial L/\partial w_1$"),
+         ("grad_weights", 1, r"$\partial L/\partial w_2$"),
+         ("grad_times", 0, r"$\partial L/\partial t_1$"),
+         ("grad_times", 1, r"$\partial L/\partial t_2$")], COLORS["gradients"], strict=True)
 }
 
 
@@ -24,16 +25,16 @@ def input_spikes(ax: Axes, results, snapshot) -> None:
     snapshot, results.before or .after) in black."""
     times = results.fixed_times * MS
     weights = results.fixed_weights
-    colors = np.where(weights > 0, PALETTE["input_exc"], PALETTE["input_inh"])
+    colors = np.where(weights > 0, COLORS["input_exc"], COLORS["input_inh"])
     ax.vlines(times, 0, weights, colors=colors, lw=1.5)
     trainable_t = snapshot.trainable_times * MS
     trainable_w = snapshot.trainable_weights
-    ax.vlines(trainable_t, 0, trainable_w, colors="k", lw=2.5)
-    ax.plot(trainable_t, trainable_w, ls="", marker="o", ms=3.5, color="k",
+    ax.vlines(trainable_t, 0, trainable_w, colors=COLORS["ink"], lw=2.5)
+    ax.plot(trainable_t, trainable_w, ls="", marker="o", ms=3.5, color=COLORS["ink"],
             label="trainable inputs")
-    ax.axhline(0, color="0.6", lw=0.6)
+    ax.axhline(0, color=COLORS["reference"], lw=0.6)
     ax.set(ylabel="input $w$", ylim=(-2.5, 6.0))
-    ax.legend(loc="upper right", fontsize=8, handlelength=1.0)
+    ax.legend(fontsize=8, handlelength=1.0)
 
 
 def voltage_trace(ax: Axes, results, snapshot) -> None:
@@ -43,9 +44,9 @@ def voltage_trace(ax: Axes, results, snapshot) -> None:
     low, high = VOLTAGE_LIMITS
     voltage = snapshot.voltage
     ax.plot(times, np.where((voltage > low - 1) & (voltage < high + 1), voltage, np.nan),
-            color="k", lw=1.0)
+            color=COLORS["ink"], lw=1.0)
     for target in results.target_times * MS:
-        ax.axvline(target, color=PALETTE["target"], lw=0.8, ls="--")
+        ax.axvline(target, color=COLORS["target"], lw=0.8, ls="--")
     spikes = snapshot.spikes * MS
     for k, t in enumerate(spikes):
         ax.plot([t], [high], ls="", marker="v", ms=6, clip_on=False,
@@ -57,8 +58,8 @@ def voltage_trace(ax: Axes, results, snapshot) -> None:
 
 def current_trace(ax: Axes, results, snapshot) -> None:
     """I(t) of the snapshot: each input spike makes it jump by its weight."""
-    ax.plot(results.trace_times * MS, snapshot.current, color="0.25", lw=1.0)
-    ax.axhline(0, color="0.6", lw=0.6)
+    ax.plot(results.trace_times * MS, snapshot.current, color=COLORS["ink"], lw=1.0)
+    ax.axhline(0, color=COLORS["reference"], lw=0.6)
     ax.set(ylabel="current $I$", xlabel="time (ms)", xlim=(0, results.config.duration * MS))
 
 
@@ -67,22 +68,22 @@ def spike_times_vs_trial(ax: Axes, results) -> None:
     times = results.output_times * MS
     duration = results.config.duration * MS
     trials = np.arange(len(times))
-    ax.axhspan(duration, 1.3 * duration, color="0.9", zorder=0)
+    ax.axhspan(duration, 1.3 * duration, color=COLORS["pseudo_range"], zorder=0)
     ax.text(trials[-1], 1.3 * duration, "pseudospikes ", ha="right", va="top", fontsize=8,
-            color="0.35")
+            color=COLORS["reference"])
     for k, color in enumerate(SPIKE_COLORS):
-        ax.plot(trials, times[:, k], color=color, lw=1.2, label=f"spike {k + 1}")
-    for k, target in enumerate(results.target_times * MS):
-        ax.axhline(target, color=PALETTE["target"], lw=0.8, ls="--",
-                   label="targets" if k == 0 else None)
+        spike_time_line(ax, trials, times[:, k], duration, color, lw=1.2,
+                        label=f"spike {k + 1}")
+    for target in results.target_times * MS:
+        ax.axhline(target, color=COLORS["target"], lw=0.8, ls="--")
     ax.set(xlim=(0, trials[-1]), ylim=(0, 1.3 * duration), xlabel="trial",
            ylabel="output spike times (ms)")
-    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 0.22), fontsize=8)
+    ax.legend(fontsize=8, ncol=2)  # the targets (dashed) are named in the caption
 
 
 def loss_vs_trial(ax: Axes, results) -> None:
     loss = results.loss
-    ax.semilogy(np.arange(len(loss)), loss, color="k", lw=1.0)
+    ax.semilogy(np.arange(len(loss)), loss, color=COLORS["ink"], lw=1.0)
     ax.set(xlim=(0, len(loss) - 1), xlabel="trial", ylabel="loss $L$")
 
 
@@ -92,13 +93,13 @@ def input_times_vs_trial(ax: Axes, results, trajectories) -> None:
     times = trajectories.times * MS
     trials = np.arange(len(times))
     for k in range(times.shape[1]):
-        ax.plot(trials, times[:, k], color="k", lw=1.2, ls=("-", "--")[k % 2],
+        ax.plot(trials, times[:, k], color=COLORS["ink"], lw=1.2, ls=("-", "--")[k % 2],
                 label=f"input {k + 1}")
     for target in results.target_times * MS:
-        ax.axhline(target, color=PALETTE["target"], lw=0.6, ls=":")
+        ax.axhline(target, color=COLORS["target"], lw=0.6, ls=":")
     ax.set(xlim=(0, trials[-1]), ylim=(0, results.config.duration * MS), xlabel="trial",
            ylabel="trainable input times (ms)")
-    ax.legend(loc="center right", fontsize=8)
+    ax.legend(fontsize=8)
 
 
 def normalised_gradients(ax: Axes, results) -> None:
@@ -110,10 +111,11 @@ def normalised_gradients(ax: Axes, results) -> None:
         component = getattr(results, name)[:, column]
         ax.plot(arc, component / np.max(np.abs(component)), ls="", marker=".", ms=1.5,
                 color=color, label=label, rasterized=True)
-    ax.axhline(0, color="0.6", lw=0.6)
-    ax.set(xlim=(0, arc[-1]), ylim=(-1.05, 1.05), xlabel="output spike-time arc length (ms)",
+    ax.axhline(0, color=COLORS["reference"], lw=0.6)
+    ax.set(xlim=(0, arc[-1]), ylim=(-1.05, 1.6),  # room for the legend above the dots
+           xlabel="output spike-time arc length (ms)",
            ylabel="gradient / its max")
-    ax.legend(loc="lower right", fontsize=8, markerscale=5, ncol=2, handlelength=0.8,
+    ax.legend(fontsize=8, markerscale=5, ncol=2, handlelength=0.8,
               columnspacing=0.8)
 
 
@@ -145,4 +147,5 @@ def figure(results, trajectories) -> Figure:
     normalised_gradients(axes["gradients"], results)
     panel_labels([axes[name] for name in ("in_before", "in_after", "times", "inputs", "loss",
                                           "gradients")])
+    place_legends(fig)
     return fig

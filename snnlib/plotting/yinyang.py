@@ -10,11 +10,10 @@ from matplotlib.figure import Figure
 
 from ..classification.metrics import stacked
 from ..data.yinyang import CLASS_NAMES
-from . import PALETTE, panel_labels
+from . import COLORS, PSEUDOSPIKE, panel_labels, place_legends
 
-# Okabe & Ito colours for yin, yang and the dots
-CLASS_COLORS = ("#0072B2", "#E69F00", "#009E73")
-OUTPUT_ROW = 12.0  # height of an output neuron's row in the rasters (hidden rows: 1)
+CLASS_COLORS = COLORS["classes_yinyang"]  # yin, yang, dot
+OUTPUT_ROW = 25.0  # height of an output neuron's row in the rasters (hidden rows: 1)
 
 
 def data_set(ax: Axes, features: np.ndarray, labels: np.ndarray, title: str = "") -> None:
@@ -24,7 +23,8 @@ def data_set(ax: Axes, features: np.ndarray, labels: np.ndarray, title: str = ""
         ax.scatter(features[chosen, 0], features[chosen, 1], s=3, color=CLASS_COLORS[index],
                    label=name, rasterized=True)
     ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal", xlabel="$x$", ylabel="$y$", title=title)
-    ax.legend(loc="upper right", fontsize=8, markerscale=3, handletextpad=0.2)
+    ax.legend(fontsize=8, markerscale=2, handletextpad=0.1, labelspacing=0.2, borderpad=0.1,
+              borderaxespad=0.1)
 
 
 def decision_map(ax: Axes, results, features: np.ndarray, labels: np.ndarray) -> None:
@@ -36,9 +36,10 @@ def decision_map(ax: Axes, results, features: np.ndarray, labels: np.ndarray) ->
     ax.imshow(results.decision_map.prediction, origin="lower", extent=extent, alpha=0.45,
               cmap=ListedColormap(CLASS_COLORS), vmin=-0.5, vmax=2.5, interpolation="nearest")
     wrong = results.test_prediction != labels
-    ax.scatter(features[wrong, 0], features[wrong, 1], marker="x", s=14, lw=0.8, color="k",
+    ax.scatter(features[wrong, 0], features[wrong, 1], marker="x", s=14, lw=0.8,
+               color=COLORS["ink"],
                label=f"{int(wrong.sum())} wrong test points")
-    circle = plt.Circle((0.5, 0.5), 0.5, fill=False, color="0.3", lw=0.6)
+    circle = plt.Circle((0.5, 0.5), 0.5, fill=False, color=COLORS["reference"], lw=0.6)
     ax.add_patch(circle)
     ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal", xlabel="$x$", ylabel="$y$",
            title=f"decision map, seed {results.config.training.seed}")
@@ -48,8 +49,8 @@ def decision_map(ax: Axes, results, features: np.ndarray, labels: np.ndarray) ->
 def raster(ax: Axes, results, example: int, which: str) -> None:
     """Spikes of the input, hidden and output neurons for the test example of one class,
     before or after training. The three output neurons get wide rows in their class
-    colours; orange: their first spikes when these are pseudospikes (after T, before
-    T + Theta)."""
+    colours; their first spikes, when these are pseudospikes (after T, before T + Theta),
+    are dotted ticks in the class colour (``PSEUDOSPIKE``)."""
     net = results.config.network
     duration = net.duration
     spikes = results.example(which).spike_times[example]
@@ -59,18 +60,16 @@ def raster(ax: Axes, results, example: int, which: str) -> None:
     output_rows = n_hidden + 5 + OUTPUT_ROW * (np.arange(3) + 0.5) + 2
     positions = [*range(n_hidden + 5), *output_rows]
     lengths = [2.0] * (n_hidden + 5) + [0.8 * OUTPUT_ROW] * 3
-    colors = ["k"] * (n_hidden + 5) + list(CLASS_COLORS)
+    colors = [COLORS["spike"]] * (n_hidden + 5) + list(CLASS_COLORS)
     ax.eventplot(rows, lineoffsets=positions, linelengths=lengths, colors=colors,
                  linewidths=[1.0] * (n_hidden + 5) + [2.0] * 3)
-    ax.axhspan(-0.5, 4.5, color="0.93", zorder=0)
-    ax.axhspan(output_rows[0] - OUTPUT_ROW / 2, output_rows[-1] + OUTPUT_ROW / 2, color="0.93",
-               zorder=0)
     right = duration + net.model.period
     pseudo = first > duration
-    ax.scatter(first[pseudo], output_rows[pseudo], marker="|", s=(0.8 * OUTPUT_ROW) ** 2,
-               lw=2.0, color=PALETTE["pseudo"], zorder=3)
-    ax.axvspan(duration, right, color=PALETTE["pseudo"], alpha=0.08, lw=0, zorder=0)
-    ax.axvline(duration, color="0.5", lw=0.6, ls="--")
+    for k in np.nonzero(pseudo)[0]:
+        ax.vlines(first[k], output_rows[k] - 0.4 * OUTPUT_ROW, output_rows[k] + 0.4 * OUTPUT_ROW,
+                  color=CLASS_COLORS[k], zorder=3, **{**PSEUDOSPIKE, "lw": 2.5})
+    ax.axvspan(duration, right, color=COLORS["pseudo_range"], alpha=0.5, lw=0, zorder=0)
+    ax.axvline(duration, color=COLORS["reference"], lw=0.6, ls="--")
     predicted = CLASS_NAMES[int(np.argmin(first))]
     ax.set(xlim=(0, right), ylim=(-1, output_rows[-1] + OUTPUT_ROW / 2), xlabel="time $t$",
            yticks=[2, 5 + n_hidden / 2, *output_rows],
@@ -84,7 +83,8 @@ def accuracy_vs_epoch(ax: Axes, groups: Mapping[str, Sequence], metrics=("accura
     deviation shaded (per_seed: every seed's curve drawn thin instead); metrics name the
     fields of `YinYangEpochs` drawn (validation "accuracy", "test_accuracy"; the test
     split's only for runs that monitored it)."""
-    colors = list(colors or plt.rcParams["axes.prop_cycle"].by_key()["color"])
+    colors = list(colors or [COLORS["with_pseudo"], COLORS["without_pseudo"],
+                             COLORS["no_hidden"]])
     lines = [(name, runs, metric) for name, runs in groups.items() for metric in metrics
              if not metric.startswith("test") or all(run.config.monitor_test for run in runs)]
     for (name, runs, metric), color in zip(lines, colors, strict=False):
@@ -120,12 +120,13 @@ def figure(runs: Sequence, features: np.ndarray, labels: np.ndarray,
     data_set(axes[0], features, labels, f"training set ({len(labels)} points)")
     decision_map(axes[1], runs[0], test_features, test_labels)
     accuracy_vs_epoch(axes[2], {"theta net": runs}, metrics=("accuracy", "test_accuracy"),
-                      colors=[PALETTE["pseudo"], "k"])
+                      colors=[COLORS["with_pseudo"], COLORS["ink"]])
     axes[2].set_title("validation and test accuracy")
     if ablations:
         accuracy_vs_epoch(axes[3], {"full": runs, **ablations}, per_seed=True)
-        axes[3].set_title("ablations (validation)")
+        axes[3].set(title="ablations (validation)", ylim=(0, 100))  # legend room below
     panel_labels(axes)
+    place_legends(fig)
     return fig
 
 
