@@ -146,7 +146,7 @@ class YinYangNetwork(SpikingClassifier):
 
     @staticmethod
     def summarize(sums: dict[str, Array], n_samples: int) -> dict[str, float]:
-        """Accuracies and losses of the validation (no prefix) and test (test_) samples,
+        """Accuracies and losses of the validation (no prefix) and test (``test_``) samples,
         spikes per hidden neuron and point, silent hidden neurons, output spikes."""
         metrics = {}
         for prefix in ("", "test_"):
