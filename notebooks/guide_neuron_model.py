@@ -198,7 +198,8 @@ for _ in range(n_trials):
         assert abs(max(np.r_[exact, ode]) - duration) < 1e-6, (exact, ode)
         k = min(len(exact), len(ode))
         exact, ode = exact[:k], ode[:k]
-    worst, counted = max(worst, float(np.max(np.abs(exact - ode), initial=0.0))), counted + len(ode)
+    worst = max(worst, float(np.max(np.abs(exact - ode), initial=0.0)))
+    counted += len(ode)
 numbers["ode"] = {"first_trial": first_difference, "trials": n_trials, "spikes": counted,
                   "max_difference": worst}
 display(Markdown(

@@ -25,6 +25,7 @@
 
 # %% tags=["hide-input"]
 import json
+import textwrap
 import time
 from pathlib import Path
 
@@ -182,7 +183,7 @@ try:
     network(weights_net, max_events=needed - 4)
 except snnlib.EventBudgetError as error:
     message = str(error)
-    print("EventBudgetError:", message)
+    print(textwrap.fill(f"EventBudgetError: {message}", 80))
 small = network(weights_net, max_events=needed - 4, throw=False)
 readout = snnlib.output_spike_times(model, small, neurons=jnp.arange(n), n_spikes=3)
 numbers["budget"] = {"needed": needed, "exhausted": bool(small.exhausted),
@@ -207,7 +208,8 @@ t_reference = float(snnlib.output_spike_times(model, reference, [0], 1)[0, 0])
 shifts = {}
 for eps in (1e-3, 1e-6, 1e-9, 1e-12):
     coarse = snnlib.QIF(tau=1.0, eps=eps)
-    t_eps = float(snnlib.output_spike_times(coarse, one_neuron(3.0, model=coarse), [0], 1)[0, 0])
+    coarse_events = one_neuron(3.0, model=coarse)
+    t_eps = float(snnlib.output_spike_times(coarse, coarse_events, [0], 1)[0, 0])
     shifts[f"{eps:.0e}"] = t_eps - t_reference
 numbers["eps_shift"] = shifts
 display(Markdown(
@@ -217,10 +219,10 @@ display(Markdown(
 try:
     tiny = snnlib.QIF(eps=1e-40)
     snnlib.simulate(tiny, jnp.zeros((1, 1), jnp.float32), jnp.ones((1, 1), jnp.float32),
-                    jnp.zeros(1, jnp.float32), jnp.zeros(1, int), tiny.rest_state(1, jnp.float32),
-                    1.0, 4)
+                    jnp.zeros(1, jnp.float32), jnp.zeros(1, int),
+                    tiny.rest_state(1, jnp.float32), 1.0, 4)
 except ValueError as error:
-    print("ValueError:", error)
+    print(textwrap.fill(f"ValueError: {error}", 80))
 
 # %% [markdown]
 # ## The pseudospike sharpness `alpha`
@@ -326,8 +328,9 @@ def seconds(function, repeats):
 
 out_layered, out_generic = layered(layer_weights), generic(layer_weights)
 snnlib.check_spike_budget(out_layered)
-difference = max(float(jnp.max(jnp.abs(jnp.where(jnp.isfinite(a.times), a.times - b.times, 0.0))))
-                 for a, b in zip(out_layered, out_generic, strict=True))
+difference = max(
+    float(jnp.max(jnp.abs(jnp.where(jnp.isfinite(a.times), a.times - b.times, 0.0))))
+    for a, b in zip(out_layered, out_generic, strict=True))
 repeats = 5 if quick else 50
 numbers["layered"] = {"max_difference": difference,
                       "seconds_layered": seconds(layered, repeats),
