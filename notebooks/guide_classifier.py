@@ -105,7 +105,8 @@ net = SpikingClassifier(sizes=(SIDE * SIDE, 30, 3), duration=2.0, n_bins=1, max_
 params = net.init(jax.random.PRNGKey(0))
 print({name: [a.shape for a in arrays] for name, arrays in params.items()})
 before = evaluate(net, params, test_bins, test_labels, batch_size=n_test)
-print("before training:", {k: round(v, 4) for k, v in before.items()})
+print(f"before training: test accuracy {before['accuracy']:.3f}, loss {before['loss']:.3f}")
+print("all metrics:", ", ".join(before))
 
 # %% [markdown]
 # ## Training, checkpointing, resuming
