@@ -25,6 +25,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from ._version import __version__
+
 
 def figures(quick: bool, only: Sequence[str] | None, kernel: str) -> int:
     """Execute the notebooks (all, or those named in ``only``); see ``snnlib._notebooks``."""
@@ -191,6 +193,7 @@ def _add_reproduce(commands, describe: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="snnlib", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"snnlib {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     arguments = list(sys.argv[1:] if argv is None else argv)
     _add_reproduce(commands, "reproduce" in arguments and bool({"-h", "--help"} & set(arguments)))

@@ -20,15 +20,22 @@ from snnlib._notebooks import execute_notebook, notebook_names
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def toc_notebooks() -> list[str]:
-    """The notebooks that the book shows: the Figures part of _toc.yml, in its order."""
-    lines = (ROOT / "_toc.yml").read_text().splitlines()
-    prefix = "- file: book/notebooks/"
-    return [line.strip().removeprefix(prefix) for line in lines
-            if line.strip().startswith(prefix)]
+def toc_notebooks(caption: str = "Figures") -> list[str]:
+    """The notebooks of one part of _toc.yml (the figures, or the "User guide"), in order."""
+    try:
+        import yaml
+    except ImportError:  # no book extras: the book tests skip
+        return []
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    part = next((p for p in toc["parts"] if p["caption"] == caption), {"chapters": []})
+    entries = [entry for chapter in part["chapters"]
+               for entry in (chapter, *chapter.get("sections", []))]
+    prefix = "book/notebooks/"
+    return [e["file"].removeprefix(prefix) for e in entries if e["file"].startswith(prefix)]
 
 
-NOTEBOOKS = toc_notebooks()  # executed and built by the fixtures
+NOTEBOOKS = toc_notebooks()  # the figures: executed, built and checked against the paper
+GUIDES = toc_notebooks("User guide")  # the tutorials: executed and built too
 SOURCES = notebook_names(ROOT / "notebooks")  # every notebooks/*.py
 
 
@@ -81,7 +88,8 @@ def executed_book(tmp_path_factory):
         shutil.copy(ROOT / name, root / name)
     shutil.copytree(ROOT / "book", root / "book", ignore=shutil.ignore_patterns("notebooks"))
     shutil.copytree(ROOT / "notebooks", root / "notebooks")  # the pages' .py downloads
-    results = {name: run_notebook(name, out_dir=root / "book" / "notebooks") for name in NOTEBOOKS}
+    results = {name: run_notebook(name, out_dir=root / "book" / "notebooks")
+               for name in NOTEBOOKS + GUIDES}
     return root, results
 
 

@@ -27,7 +27,7 @@ pytest.importorskip("papermill")
 jupytext = pytest.importorskip("jupytext")
 yaml = pytest.importorskip("yaml")
 
-from book_build import NOTEBOOKS, ROOT, SOURCES, run_notebook, stop  # noqa: E402
+from book_build import GUIDES, NOTEBOOKS, ROOT, SOURCES, run_notebook, stop  # noqa: E402
 
 from snnlib._notebooks import (  # noqa: E402
     _drop_injected_parameters,
@@ -45,10 +45,12 @@ from snnlib.notebook import (  # noqa: E402
 
 def test_toc_lists_every_notebook():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [chapter["file"] for part in toc["parts"] for chapter in part.get("chapters", [])]
+    files = [entry["file"] for part in toc["parts"] for chapter in part.get("chapters", [])
+             for entry in (chapter, *chapter.get("sections", []))]
     listed = {f.removeprefix("book/notebooks/") for f in files if f.startswith("book/notebooks/")}
-    assert listed == set(SOURCES), "_toc.yml's Figures part must list every notebooks/*.py"
-    assert listed == set(NOTEBOOKS)
+    assert listed == set(SOURCES), "_toc.yml must list every notebooks/*.py"
+    assert listed == set(NOTEBOOKS) | set(GUIDES), "notebooks outside Figures and User guide"
+    assert len(GUIDES) >= 4 and all(name.startswith("guide_") for name in GUIDES)
 
 
 def test_kernel_runs_this_python(tmp_path):
@@ -273,7 +275,7 @@ def test_drop_injected_parameters_leaves_other_sources_alone():
     assert json.loads(source[0])["cells"] == cells[1:]
 
 
-@pytest.mark.parametrize("name", SOURCES)
+@pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_layout(name):
     """Setup hidden behind a toggle, parameters shown and checked right after (the check's
     input hidden, its output the run notice), the numbers recorded by a removed cell, no JSON
@@ -480,3 +482,73 @@ def test_saving_a_notebook_in_jupyter_rewrites_its_source_byte_for_byte(tmp_path
                                                   "file_extension": ".py"}
     manager.save(model, f"notebooks/{name}.py")
     assert (tmp_path / "notebooks" / source.name).read_bytes() == source.read_bytes()
+
+
+# The user guide (notebooks/guide_*.py) and the API reference (book/api/).
+
+
+@pytest.mark.parametrize("name", GUIDES)
+def test_guide_layout(name):
+    """Setup hidden and first, parameters shown, public API only (runs outside a clone), the
+    numbers file written by a removed cell only when results_json is given."""
+    source = (ROOT / "notebooks" / f"{name}.py").read_text()
+    cells = jupytext.reads(source, fmt="py:percent").cells
+    code = [c for c in cells if c.cell_type == "code"]
+    tags = [c.metadata.get("tags", []) for c in code]
+    assert "hide-input" in tags[0] and re.search(r"^(import|from) snnlib", code[0].source, re.M)
+    assert "parameters" in tags[1] and 'results_json = ""' in code[1].source
+    assert not re.search(r"snnlib\._|snnlib\.\w+\._", source), f"{name} uses private modules"
+    writer = [c for c in code if "results_json" in c.source and "write_text" in c.source]
+    assert len(writer) == 1 and "remove-cell" in writer[0].metadata.get("tags", [])
+
+
+def check_guides(results: dict) -> None:
+    """The numbers each tutorial states, at quick size."""
+    simulating = results["guide_simulating"]
+    check = simulating["gradient_check"]
+    assert check["autodiff"] == pytest.approx(check["finite_difference"], rel=1e-5)
+    assert simulating["budget"]["exhausted"] and simulating["budget"]["nan_readouts"] > 0
+    assert simulating["network"]["gradient_finite"]
+    assert simulating["float32"]["max_time_difference"] < 1e-3
+    assert simulating["layered"]["max_difference"] < 1e-9
+    times = [simulating["alpha"][a]["time"] for a in ("0.1", "1.0", "10.0", "100.0")]
+    assert times == sorted(times, reverse=True), "pseudospikes come sooner for larger alpha"
+    neuron = results["guide_neuron_model"]
+    assert neuron["ode"]["spikes"] > 10 and neuron["ode"]["max_difference"] < 1e-8
+    assert neuron["gradient_error"] < 1e-5
+    classifier = results["guide_classifier"]
+    assert classifier["resumed_identical"]
+    assert classifier["accuracy_after"] > classifier["accuracy_before"] + 0.2
+    recurrent = results["guide_recurrent"]
+    assert recurrent["loss_final"] < 0.1 * recurrent["loss_initial"]
+
+
+def test_guides_state_what_they_measured(executed_book):
+    for name in GUIDES:
+        assert executed_book[1][name]["quick"] is True
+    check_guides(executed_book[1])
+
+
+def test_api_reference(built_book):
+    """Anchors for the public names, a general index that lists them, a search that finds
+    them, and prose pages whose {py:func} links resolve to the API pages."""
+    html = built_book.html
+    api = "".join((html / "book" / "api" / f"{page}.html").read_text()
+                  for page in ("simulation", "readouts", "neurons", "training", "data",
+                               "experiments"))
+    import snnlib
+
+    for name in snnlib.__all__:
+        assert f'id="snnlib.{name}"' in api, f"no API entry for snnlib.{name}"
+    for name in ("snnlib.losses.first_spike_cross_entropy", "snnlib.training.train",
+                 "snnlib.checkpoint.save_checkpoint", "snnlib.classifier.SpikingClassifier",
+                 "snnlib.experiments.mnist.run", "snnlib.data.load_instance"):
+        assert f'id="{name}"' in api, f"no API entry for {name}"
+    shown = re.sub(r"<[^>]+>", "", api)  # the text of the pages, without markup
+    assert "weights_net (Float[Array, 'N N']" in shown, "array type hints not legible"
+    assert "jaxlib._jax" not in shown
+    index = (html / "genindex.html").read_text()
+    assert index.count("simulate_feedforward") >= 2, "the general index is empty"
+    assert "simulate_feedforward" in (html / "searchindex.js").read_text()
+    theory = (html / "book" / "theory.html").read_text()
+    assert 'href="api/simulation.html#snnlib.simulate"' in theory

@@ -157,7 +157,7 @@ def example_traces(model: NeuronModel, duration: float, max_events: int,
 
 
 def largest_jump(first_spike: np.ndarray, duration: float) -> float:
-    """max |t_sp(x_{g+1}) - t_sp(x_g)| over a grid; a missing (LIF) spike counts as t = T,
+    """``max |t_sp(x_{g+1}) - t_sp(x_g)|`` over a grid; a missing (LIF) spike counts as t = T,
     the smallest jump a vanishing spike can make."""
     return float(np.max(np.abs(np.diff(np.where(np.isfinite(first_spike), first_spike,
                                                  duration)))))
