@@ -124,3 +124,26 @@ def test_layered_and_generic_networks_agree(digits):
     assert 0 < metrics["activity"] and metrics["silent"] < 1
     silent = np.concatenate([h.sum(axis=0) == 0 for h in hidden])
     assert metrics["silent"] == pytest.approx(silent.mean())
+
+
+@pytest.mark.slow
+def test_retraining_a_stored_seed_follows_its_stored_curve():
+    """The first epoch of the stored full-scale seed 0 (results/mnist_seed0.npz: the
+    paper's settings, 60 steps of 1000 images) retrained with today's simulator: the same
+    step losses within float32 rounding, grown by Adabelief over 60 steps (1e-3 relative,
+    as the regression test allows)."""
+    from pathlib import Path
+
+    from snnlib import training
+    from snnlib.experiments import mnist
+
+    stored = np.load(Path(__file__).parents[1] / "results" / "mnist_seed0.npz")
+    config = mnist.MnistConfig(data=mnist.MnistData(60_000, 10_000),
+                               training=training.TrainConfig(epochs=1, seed=0))
+    train_data, test_data = mnist.load_data(config)
+    net = config.network
+    result = training.train(net, net.init(jax.random.PRNGKey(0)), train_data, test_data,
+                            config.training, progress=False)
+    assert result.step_loss.shape == (60,)
+    np.testing.assert_allclose(result.step_loss, stored["step_loss"][:60], rtol=1e-3)
+    assert abs(result.metrics["accuracy"][1] - stored["accuracy"][1]) <= 2e-3  # 20 images
