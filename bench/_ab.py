@@ -100,10 +100,12 @@ class Worker:
             raise SystemExit(f"bench worker failed (exit {self.process.wait()})")
         return json.loads(line)
 
-    def time(self, workload: str) -> float:
+    def time(self, workload: str) -> tuple[float, float]:
+        """(wall, CPU) seconds of one call of the workload."""
         self.process.stdin.write(workload + "\n")
         self.process.stdin.flush()
-        return self._read()["s"]
+        answer = self._read()
+        return answer["s"], answer["cpu_s"]
 
     def close(self) -> None:
         self.process.stdin.close()
@@ -136,22 +138,31 @@ def serve(workloads: dict[str, tuple[Callable, tuple]], extra: dict[str, Any]) -
     for line in sys.stdin:
         function, args = compiled[line.strip()], workloads[line.strip()][1]
         jax.block_until_ready(function(*args))
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         jax.block_until_ready(function(*args))
-        print(json.dumps({"s": time.perf_counter() - start}), flush=True)
+        print(json.dumps({"s": time.perf_counter() - start,
+                          "cpu_s": time.process_time() - start_cpu}), flush=True)
 
 
-def stats(values: list[float]) -> dict[str, Any]:
+def _median(values: list[float]) -> float:
     ordered = sorted(values)
     middle = len(ordered) // 2
-    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-    return {"min_s": ordered[0], "median_s": median, "all_s": values}
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def stats(values: list[tuple[float, float]]) -> dict[str, Any]:
+    """min and median of the wall and of the CPU times (all threads of the worker): on a
+    loaded machine a long call is preempted more often than a short one, so that wall
+    times overstate long calls; CPU times do not (spinning threads count, in both trees)."""
+    wall, cpu = [v[0] for v in values], [v[1] for v in values]
+    return {"min_s": min(wall), "median_s": _median(wall), "cpu_min_s": min(cpu),
+            "cpu_median_s": _median(cpu), "all_s": wall, "all_cpu_s": cpu}
 
 
 def compare(workers: dict[str, Worker], rounds: int) -> dict[str, Any]:
     """Time every workload of every worker alternately; ratios baseline / this tree."""
     names = list(dict.fromkeys(n for w in workers.values() for n in w.setup["workloads"]))
-    times: dict[str, dict[str, list[float]]] = {n: {} for n in names}
+    times: dict[str, dict[str, list[tuple[float, float]]]] = {n: {} for n in names}
     for index in range(rounds):
         for name in names:
             order = list(workers.items())[:: 1 if index % 2 == 0 else -1]
@@ -166,6 +177,8 @@ def compare(workers: dict[str, Worker], rounds: int) -> dict[str, Any]:
             base, this = row["baseline"], row["this"]
             row["ratio_min"] = base["min_s"] / this["min_s"]
             row["ratio_median"] = base["median_s"] / this["median_s"]
+            row["cpu_ratio_min"] = base["cpu_min_s"] / this["cpu_min_s"]
+            row["cpu_ratio_median"] = base["cpu_median_s"] / this["cpu_median_s"]
             row["compile_ratio"] = this["compile_s"] / base["compile_s"]
             if this["xla_memory_mb"] and base["xla_memory_mb"]:
                 row["memory_ratio"] = this["xla_memory_mb"] / base["xla_memory_mb"]
@@ -200,12 +213,15 @@ def run_ab(script: Path, worker_args: list[str], against: str, rounds: int,
           f"{report['load']['loadavg_before'][0]:.1f} -> {report['load']['loadavg_after'][0]:.1f}"
           f"; written to {out}")
     print(f"{'workload':34} {'baseline min/med s':>20} {'this min/med s':>20} "
-          f"{'ratio min/med':>14} {'compile':>8}")
+          f"{'ratio min/med':>14} {'CPU ratio':>10} {'compile':>8}")
     for name, row in workloads.items():
         cells = [f"{row[v]['min_s']:.4f}/{row[v]['median_s']:.4f}" if v in row else "-"
                  for v in ("baseline", "this")]
         ratio = (f"{row['ratio_min']:.2f}/{row['ratio_median']:.2f}"
                  if "ratio_min" in row else "-")
         compile_ratio = f"{row['compile_ratio']:.2f}" if "compile_ratio" in row else "-"
-        print(f"{name:34} {cells[0]:>20} {cells[1]:>20} {ratio:>14} {compile_ratio:>8}")
+        cpu = (f"{row['cpu_ratio_min']:.2f}/{row['cpu_ratio_median']:.2f}"
+               if "cpu_ratio_min" in row else "-")
+        print(f"{name:34} {cells[0]:>20} {cells[1]:>20} {ratio:>14} {cpu:>10} "
+              f"{compile_ratio:>8}")
     return report
