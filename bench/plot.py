@@ -91,7 +91,9 @@ def main() -> None:
     reports = {name: report for name in ("feedforward", "recurrent", "single_neuron", "concept")
                if (report := load(name))}
     scaled = load("feedforward_scaling")
-    fig, axes = plt.subplots(3, 2, figsize=(11, 12), layout="constrained")
+    rows = 3 if scaled else 1
+    fig, axes = plt.subplots(rows, 2, figsize=(11, 4 * rows), layout="constrained",
+                             squeeze=False)
     ratios(axes[0, 0], reports)
     profile(axes[0, 1], reports["feedforward"])
     fits: dict = {}
@@ -122,9 +124,6 @@ def main() -> None:
         ax.set_ylabel(f"s per training step, batch {cases[generic[0]]['batch']} (min)")
         ax.set_title("(f) layered against generic simulator")
         ax.legend(fontsize=7)
-    else:
-        for ax in axes[1:].ravel():
-            ax.set_axis_off()
     machine = reports["feedforward"]["machine"]
     load_avg = reports["feedforward"]["load"]["loadavg_before"][0]
     fig.suptitle(f"{machine['cpu']}, {machine['cores']} cores, load average {load_avg:.1f}; "
