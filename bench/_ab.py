@@ -92,7 +92,11 @@ class Worker:
         self.process = subprocess.Popen(
             [sys.executable, str(script), "--worker", *args], cwd=tree, env=env, text=True,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        self.setup = self._read()  # {"commit", "workloads": {name: {compile_s, ...}}}
+        self.setup: dict[str, Any] = {}  # {"commit", "workloads": {name: {compile_s, ...}}}
+
+    def wait_ready(self) -> None:
+        """Wait until the worker has compiled everything (its setup report)."""
+        self.setup = self._read()
 
     def _read(self) -> dict[str, Any]:
         line = self.process.stdout.readline()
@@ -194,9 +198,12 @@ def run_ab(script: Path, worker_args: list[str], against: str, rounds: int,
     load = Load()
     baseline_commit = git("rev-parse", against)
     with baseline_tree(baseline_commit) as tree:
+        # both compile at once, under the same load
         workers = {"this": Worker(ROOT, script, worker_args),
                    "baseline": Worker(tree, script, worker_args)}
         try:
+            for worker in workers.values():
+                worker.wait_ready()
             workloads = compare(workers, rounds)
         finally:
             for worker in workers.values():
