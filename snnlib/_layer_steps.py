@@ -226,18 +226,19 @@ def _sheared_unit_vector(x: Array, y: Array) -> tuple[Array, Array, Array]:
     plain form.
     """
     norm_squared = x * x + y * y
+    norm = jax.lax.rsqrt(norm_squared)  # the plain form, as before the robust one was added
     plain = (norm_squared < jnp.inf) & (norm_squared >= jnp.finfo(x.dtype).tiny)
     infinite = jnp.isinf(y)
     largest = jnp.where(plain | infinite, 1.0, jnp.maximum(x, jnp.abs(y)))
     x_scaled = jnp.where(infinite, 0.0, x / largest)  # divided, not times 1/largest: no
     y_scaled = jnp.where(infinite, jnp.sign(y), y / largest)  # subnormal factor (flushed)
     scaled_squared = x_scaled * x_scaled + y_scaled * y_scaled
-    norm = jax.lax.rsqrt(scaled_squared)
+    scaled_norm = jax.lax.rsqrt(scaled_squared)
     # 1/n^2 = (1/largest)^2 / |scaled|^2 (0 where n overflows)
-    inverse_norm_squared = jnp.where(
-        plain, 1 / norm_squared,
-        jnp.where(infinite, 0.0, (1 / largest) ** 2 / scaled_squared))
-    return x_scaled * norm, y_scaled * norm, inverse_norm_squared
+    robust_inverse = jnp.where(infinite, 0.0, (1 / largest) ** 2 / scaled_squared)
+    return (jnp.where(plain, x * norm, x_scaled * scaled_norm),
+            jnp.where(plain, y * norm, y_scaled * scaled_norm),
+            jnp.where(plain, 1 / norm_squared, robust_inverse))
 
 
 def _scan_chunks(steps: LayerSteps, initial_state: Array, arrival: Array, sources: Array,
