@@ -33,8 +33,9 @@ def load(name: str) -> dict | None:
 def ratios(ax, reports: dict[str, dict]) -> None:
     labels, values, lows = [], [], []
     for bench, report in reports.items():
-        for name, row in report["workloads"].items():
-            if "ratio_median" in row and not name.startswith("profile"):
+        for name, row in report.get("workloads", {}).items():  # other layouts: skipped
+            if isinstance(row, dict) and "ratio_median" in row and not name.startswith(
+                    "profile"):
                 labels.append(f"{bench}: {name}")
                 values.append(row.get("cpu_ratio_median", row["ratio_median"]))
                 lows.append(row["ratio_median"])
