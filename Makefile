@@ -48,7 +48,7 @@ lint: $(VENV)/.stamp
 
 ## make bench: run every benchmark script in bench/ (on demand, not part of the tests)
 bench: $(VENV)/.stamp
-	for script in bench/*.py; do $(PY) $$script || exit 1; done
+	for script in bench/bench_*.py; do $(PY) $$script || exit 1; done
 
 clean:
 	rm -rf _build

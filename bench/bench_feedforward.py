@@ -1,253 +1,210 @@
-"""MNIST training step: the layered simulator vs the generic one, side by side, and a profile.
+"""MNIST network (layered simulator): this tree against a baseline commit, side by side.
 
-    .venv/bin/python bench/bench_feedforward.py [--batch 1000] [--steps 5] [--out PATH]
-        [--networks trained initial] [--no-generic]
+    .venv/bin/python bench/bench_feedforward.py [--against REV] [--rounds 5] [--batch 1000]
+        [--scaling] [--out PATH]
 
-For each network (trained: the committed full-scale run results/mnist_seed0.npz; initial:
-the silent network at initialisation) one subprocess compiles the jit-compiled training
-step (value_and_grad + AdaBelief, float32, a batch of MNIST training images) of each
-variant: layered; layered with autodiff instead of the adjoint backward pass of the
-theta layers; generic. It then times them ALTERNATELY, so that all see the same machine
-load, each timed step following an untimed one of the same variant, so that the caches
-hold its data as in training; the ratios are the quantities to read. Also measured:
-compile times, XLA's memory estimate of each compiled step, the process's peak RSS, and a
-profile of the layered step (each layer's simulation forward and forward + backward, the
-sorting of the input spikes, and how much of each layer's scan is padding to the batch's
-busiest trial). Everything goes to a JSON file (default bench/results/feedforward.json)
-with the machine, versions and commit; a table is printed. Not a test: run on demand
-(`make bench`).
+Workloads, float32, each jit-compiled once per variant (`_ab`: one worker process per
+tree, timed alternately; ratios baseline / this tree):
+
+- train_step_trained / train_step_initial: one training step (value_and_grad of the
+  loss + AdaBelief, the paper's schedule) on a batch of MNIST training images, of the
+  committed full-scale network results/mnist_seed0.npz and of the silent network at
+  initialisation;
+- forward_trained: first output spike times and layer spikes of a test batch;
+- test_probe_trained: the test metrics of a test batch (`batch_metrics`);
+- profile_*: where the time goes, on one micro-batch (the step simulates its batch in
+  slices of `micro_batch` trials): the input product and each layer's simulation,
+  forward and forward + backward, on the spikes that layer receives in the trained
+  network; in this tree also the three layers with the theta layers' autodiff backward
+  pass instead of the adjoint one (`ThetaAutodiffSteps`, passed to the simulator).
+
+With --scaling (written to bench/results/feedforward_scaling.json): the training step of
+the trained network against batch size; hidden width 100-400 (the trained network with
+each hidden neuron replicated k times and the weights from it divided by k: the same
+spikes per neuron, k times the neurons); spike activity (the first layer's weights
+scaled); and the generic simulator at batch 100. Each records its hidden activity.
+Not a test: run on demand (`make bench`).
 """
 
 import argparse
-import json
-import os
-import platform
-import resource
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _ab import DEFAULT_AGAINST, ROOT, run_ab, serve  # noqa: E402
+
 TRAINED = ROOT / "results" / "mnist_seed0.npz"
+MNIST = ROOT / "data" / "mnist"
 
 
-def machine() -> dict:
-    """CPU model, usable cores, platform, versions and commit of this measurement."""
-    import jax
-
-    model = "unknown"
-    if Path("/proc/cpuinfo").exists():
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                            cwd=ROOT).stdout.strip() or "unknown"
-    return {"cpu": model, "cores": len(os.sched_getaffinity(0)), "platform": platform.platform(),
-            "devices": [str(d) for d in jax.devices()], "jax": jax.__version__,
-            "python": platform.python_version(), "commit": commit}
-
-
-def load_params(network_name: str, net):
-    """The committed trained parameters, or the initial ones."""
-    import jax
+def trained_params(net, widen: int = 1, input_scale: float = 1.0):
+    """The committed trained parameters; widen k: every hidden neuron k times, the weights
+    from it divided by k (the same input to each neuron above)."""
     import jax.numpy as jnp
     import numpy as np
 
-    if network_name == "initial":
-        return net.init(jax.random.PRNGKey(0))
     if not TRAINED.exists():
         raise SystemExit(f"{TRAINED} is missing: it is committed; restore it with git")
     with np.load(TRAINED) as stored:
-        layers = range(1, len(net.sizes))
-        return {"weights": [jnp.asarray(stored[f"weights_{i}"]) for i in layers],
-                "initial_phases": [jnp.asarray(stored[f"initial_phases_{i}"]) for i in layers]}
+        n_layers = sum(name.startswith("weights_") for name in stored.files)
+        weights = [np.asarray(stored[f"weights_{i}"]) for i in range(1, n_layers + 1)]
+        phases = [np.asarray(stored[f"initial_phases_{i}"]) for i in range(1, n_layers + 1)]
+    weights[0] = weights[0] * input_scale
+    for index in range(len(weights)):
+        if index < len(weights) - 1:  # rows: this layer's (hidden) neurons
+            weights[index] = np.repeat(weights[index], widen, axis=0)
+            phases[index] = np.repeat(phases[index], widen)
+        if index > 0:  # columns: the hidden neurons below
+            weights[index] = np.repeat(weights[index], widen, axis=1) / widen
+    return {"weights": [jnp.asarray(w) for w in weights],
+            "initial_phases": [jnp.asarray(p) for p in phases]}
 
 
-def timed(function, *args, repeats: int = 3) -> float:
-    """Median wall time of a compiled function (after one warm-up call)."""
-    import jax
+def network(hidden: int = 100, simulator: str = "layered"):
+    from snnlib.classifier import SpikingClassifier
+
+    return SpikingClassifier(sizes=(784, hidden, hidden, 10), simulator=simulator)
+
+
+def data(batch: int):
+    import jax.numpy as jnp
     import numpy as np
 
-    jax.block_until_ready(function(*args))
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(function(*args))
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    from snnlib.data.encoding import pixel_bins
+    from snnlib.data.mnist import load_mnist
+
+    out = []
+    for split in ("train", "test"):
+        images, labels = load_mnist(split, MNIST)
+        out.append((jnp.asarray(pixel_bins(images[:batch], 1)),
+                    jnp.asarray(labels[:batch].astype(np.int32))))
+    return out
 
 
-def profile(net, params, inputs) -> dict:
-    """Where the layered forward and backward pass spend their time, layer by layer."""
-    from functools import partial
+def train_step(net, params, bins, labels):
+    import jax
 
+    from snnlib.training import make_optimizer, make_train_step
+
+    optimizer = make_optimizer(4e-3, decay_steps=100 * 60)  # the paper's MNIST schedule
+    return make_train_step(net, optimizer), (params, optimizer.init(params), bins, labels,
+                                             jax.random.PRNGKey(1))
+
+
+def profile_workloads(net, params, bins) -> dict:
+    """Each layer alone, on the spikes it receives in the trained network (one micro-batch)."""
     import jax
     import jax.numpy as jnp
 
-    from snnlib.feedforward import _simulate_layer as simulate_layer
+    from snnlib import _layer_steps
+    from snnlib.feedforward import simulate_feedforward_batch
 
-    duration = net.duration
-    layers = jax.jit(net.simulate)(params, inputs)
-    first = jax.jit(net.input_weights)(params, inputs)
-    row = {"input_weights_s": timed(jax.jit(net.input_weights), params, inputs)}
-    times = jnp.broadcast_to(jnp.asarray([0.02], first.dtype), (inputs.shape[0], 1))
-    sources = jnp.zeros((inputs.shape[0], 1), jnp.int32)
+    bins = bins[: net.micro_batch or bins.shape[0]]
+    model, duration, budget = net.model, net.duration, net.max_spikes
+    layers = jax.jit(net.simulate)(params, bins)
+    first = jax.jit(net.input_weights)(params, bins)
+    workloads = {"profile_input_weights": (jax.jit(net.input_weights), (params, bins))}
+    times = jnp.full((bins.shape[0], 1), 1e-9 * duration, first.dtype)  # the one input bin
+    sources = jnp.zeros((1,), jnp.int32)
+
+    def scalar(layers):
+        return sum(jnp.sum(jnp.where(jnp.isfinite(x.times), x.times, 0.0))
+                   + jnp.sum(x.final_state) for x in layers)
+
     for index, layer in enumerate(layers):
         weights = first if index == 0 else params["weights"][index]
         state = params["initial_phases"][index][None]
-        active = jnp.sum(times < duration, axis=-1)
-        n_active = jnp.max(active)
-        run = partial(simulate_layer, net.model, max_spikes=net.max_spikes, n_active=n_active)
-        axes = (0 if weights.ndim == 3 else None, 0, 0, None, None)
 
-        def forward(w, t, s, run=run, axes=axes, state=state):
-            return jax.vmap(run, axes)(w, t, s, state, duration)
+        def forward(w, t, sources=sources, state=state):
+            return simulate_feedforward_batch(model, [w], t, sources, [state], duration,
+                                              budget, throw=False)
 
-        def scalar(w, t, forward=forward, s=sources):
-            out = forward(w, t, s)
-            return jnp.sum(jnp.where(jnp.isfinite(out.times), out.times, 0.0)) + jnp.sum(
-                out.final_state)
-
-        row[f"layer{index + 1}"] = {
-            "inputs_per_trial_mean": float(jnp.mean(active)),
-            "inputs_per_trial_max": int(n_active),
-            "padding_fraction": float(1 - jnp.mean(active) / jnp.maximum(n_active, 1)),
-            "forward_s": timed(jax.jit(forward), weights, times, sources),
-            "forward_backward_s": timed(jax.jit(jax.grad(scalar, argnums=(0, 1))), weights,
-                                        times),
-            "sort_s": timed(jax.jit(lambda t: jnp.argsort(t, axis=-1)), times),
-        }
+        workloads[f"profile_layer{index + 1}_forward"] = (jax.jit(forward), (weights, times))
+        workloads[f"profile_layer{index + 1}_forward_backward"] = (
+            jax.jit(jax.grad(lambda w, t, f=forward: scalar(f(w, t)), argnums=(0, 1))),
+            (weights, times))
         n = layer.times.shape[-2]
-        times = layer.times.reshape(inputs.shape[0], -1)
-        sources = jnp.broadcast_to(jnp.repeat(jnp.arange(n), net.max_spikes), times.shape)
-    return row
+        times = layer.times.reshape(bins.shape[0], -1)
+        sources = jnp.repeat(jnp.arange(n), budget)
+
+    weights = [first, *params["weights"][1:]]
+    states = [p[None] for p in params["initial_phases"]]
+    inputs = jnp.full((bins.shape[0], 1), 1e-9 * duration, first.dtype)
+
+    def network_grad(steps):
+        extra = {} if steps is None else {"steps": steps}
+        return jax.jit(jax.grad(lambda w: scalar(simulate_feedforward_batch(
+            model, w, inputs, jnp.zeros((1,), jnp.int32), states, duration, budget,
+            throw=False, **extra))))
+
+    workloads["profile_layers_forward_backward"] = (network_grad(None), (weights,))
+    if hasattr(_layer_steps, "ThetaAutodiffSteps"):
+        workloads["profile_layers_forward_backward_autodiff"] = (
+            network_grad(_layer_steps.ThetaAutodiffSteps), (weights,))
+    return workloads
 
 
-def _use_theta_backward(adjoint: bool) -> None:
-    """Register the theta layer steps with the adjoint (default) or the autodiff backward
-    pass, and drop JAX's caches so that the next compilation sees the choice."""
+def activity(net, params, bins, labels) -> float:
+    """Hidden spikes per neuron and image."""
     import jax
 
-    from snnlib import _layer_steps
-    from snnlib.neurons import Theta
-
-    class AutodiffTheta(_layer_steps.ThetaSteps):
-        def run(self, initial_state, arrival, delivered, n_active):
-            return _layer_steps._scan_chunks(self, initial_state, arrival, delivered, n_active)
-
-    steps = _layer_steps.ThetaSteps if adjoint else AutodiffTheta
-    _layer_steps.layer_steps.register(Theta, lambda model, duration, max_spikes:
-                                      steps(model, duration, max_spikes))
-    jax.clear_caches()
+    sums = jax.device_get(jax.jit(net.batch_metrics)(params, bins, labels))
+    return net.summarize(sums, bins.shape[0])["activity"]
 
 
-def measure(network_name: str, batch: int, steps: int, generic: bool) -> dict:
-    """Compile the training steps, time them alternately, profile the layered one."""
-    import dataclasses
-
+def worker(batch: int, scaling: bool, only: list[str] | None) -> None:
     import jax
-    import jax.numpy as jnp
-    import numpy as np
 
-    from snnlib.experiments import mnist
-    from snnlib.training import make_optimizer, make_train_step
-
-    config = mnist.quick_config(n_train=batch, n_test=batch, batch_size=batch)
-    (inputs, labels), _ = mnist.load_data(config)
-    base = config.network
-    params = load_params(network_name, base)
-    optimizer = make_optimizer(4e-3, decay_steps=100 * 60)  # the paper's MNIST schedule
-    args = (params, optimizer.init(params), jnp.asarray(inputs), jnp.asarray(labels),
-            jax.random.PRNGKey(1))
-    variants = ["layered", "layered-autodiff"] + (["generic"] if generic else [])
-    rows, compiled = {}, {}
-    for variant in variants:
-        _use_theta_backward(adjoint=variant != "layered-autodiff")
-        net = dataclasses.replace(base, simulator=variant.removesuffix("-autodiff"))
-        start = time.perf_counter()
-        compiled[variant] = make_train_step(net, optimizer).lower(*args).compile()
-        memory = compiled[variant].memory_analysis()
-        rows[variant] = {
-            "compile_s": time.perf_counter() - start,
-            "xla_memory_mb": (memory.temp_size_in_bytes + memory.argument_size_in_bytes
-                              + memory.output_size_in_bytes) / 2**20 if memory else None,
-            "step_s": [],
-        }
-        jax.block_until_ready(compiled[variant](*args))  # warm-up
-    _use_theta_backward(adjoint=True)
-    for _ in range(steps):  # alternate, so that all see the same load, ...
-        for variant in variants:
-            # ... each timed on its second step in a row, with the caches warm as in training
-            jax.block_until_ready(compiled[variant](*args))
-            start = time.perf_counter()
-            jax.block_until_ready(compiled[variant](*args))
-            rows[variant]["step_s"].append(time.perf_counter() - start)
-    for row in rows.values():
-        row["step_median_s"] = float(np.median(row["step_s"]))
-        row["step_min_s"] = float(np.min(row["step_s"]))
-    sums = jax.jit(base.batch_metrics)(params, *args[2:4])
-    return {
-        "network": network_name,
-        "hidden_activity": base.summarize(jax.device_get(sums), batch)["activity"],
-        "variants": rows,
-        "ratio_generic_to_layered": (rows["generic"]["step_median_s"]
-                                     / rows["layered"]["step_median_s"]) if generic else None,
-        "ratio_autodiff_to_adjoint": (rows["layered-autodiff"]["step_median_s"]
-                                      / rows["layered"]["step_median_s"]),
-        "profile_layered": profile(base, params, args[2]),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }
+    (train_bins, train_labels), (test_bins, test_labels) = data(batch)
+    net = network()
+    trained = trained_params(net)
+    workloads, activities = {}, {}
+    if not scaling:
+        for name, params in (("trained", trained), ("initial", net.init(jax.random.PRNGKey(0)))):
+            workloads[f"train_step_{name}"] = train_step(net, params, train_bins, train_labels)
+        workloads["forward_trained"] = (jax.jit(lambda p, x: net._batch(p, x)[0]),
+                                        (trained, test_bins))
+        workloads["test_probe_trained"] = (jax.jit(net.batch_metrics),
+                                           (trained, test_bins, test_labels))
+        if not only or any(o.startswith("profile") for o in only):
+            workloads |= profile_workloads(net, trained, train_bins)
+    else:
+        cases = [(f"batch{b}", 100, 1.0, b, "layered") for b in (100, 300, batch)]
+        cases += [(f"hidden{h}", h, 1.0, batch, "layered") for h in (200, 400)]
+        cases += [(f"input_scale{s}", 100, s, batch, "layered") for s in (0.7, 0.85, 1.15)]
+        cases += [("generic_batch100", 100, 1.0, 100, "generic")]
+        for name, hidden, scale, size, simulator in cases:
+            net = network(hidden, simulator)
+            params = trained_params(net, hidden // 100, scale)
+            bins, labels = train_bins[:size], train_labels[:size]
+            workloads[f"train_step_{name}"] = train_step(net, params, bins, labels)
+            activities[f"train_step_{name}"] = {
+                "hidden": hidden, "batch": size, "input_scale": scale, "simulator": simulator,
+                "activity": activity(network(hidden), params, bins, labels)}
+    if only:
+        workloads = {k: v for k, v in workloads.items() if any(k.startswith(o) for o in only)}
+    serve(workloads, {"cases": activities})
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--against", default=DEFAULT_AGAINST, help="baseline commit")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batch", type=int, default=1000)
-    parser.add_argument("--steps", type=int, default=5)
-    parser.add_argument("--networks", nargs="+", default=["trained", "initial"],
-                        choices=["trained", "initial"])
-    parser.add_argument("--no-generic", action="store_true",
-                        help="time the layered step only (the generic one takes seconds)")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" /
-                        "feedforward.json")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--scaling", action="store_true")
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--only", nargs="+", help="the workloads whose names start so")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child:  # one network per process: compile caches and peak RSS do not mix
-        print(json.dumps(measure(args.child, args.batch, args.steps, not args.no_generic)))
+    if args.worker:
+        worker(args.batch, args.scaling, args.only)
         return
-    report = {"batch": args.batch, "steps": args.steps, "dtype": "float32",
-              "machine": machine(), "networks": {}}
-    for name in args.networks:
-        command = [sys.executable, __file__, "--child", name, "--batch", str(args.batch),
-                   "--steps", str(args.steps)] + (["--no-generic"] if args.no_generic else [])
-        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
-        if done.returncode:
-            raise SystemExit(done.stderr[-3000:])
-        report["networks"][name] = json.loads(done.stdout.strip().splitlines()[-1])
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1))
-    print(f"MNIST training step, batch {args.batch}, float32, {report['machine']['cpu']} "
-          f"({report['machine']['cores']} cores); written to {args.out}")
-    for name, row in report["networks"].items():
-        layered = row["variants"]["layered"]
-        line = (f"{name:8} network (hidden activity {row['hidden_activity']:.3f}): layered "
-                f"{layered['step_median_s']:.3f} s/step (compile {layered['compile_s']:.1f} s)")
-        autodiff = row["variants"]["layered-autodiff"]
-        line += (f", with autodiff backward {autodiff['step_median_s']:.3f} s/step "
-                 f"(adjoint speed-up {row['ratio_autodiff_to_adjoint']:.2f}x)")
-        if row["ratio_generic_to_layered"] is not None:
-            generic = row["variants"]["generic"]
-            line += (f", generic {generic['step_median_s']:.3f} s/step (compile "
-                     f"{generic['compile_s']:.1f} s): ratio {row['ratio_generic_to_layered']:.1f}x")
-        print(line)
-        for layer, values in row["profile_layered"].items():
-            if isinstance(values, dict):
-                print(f"    {layer}: fwd {values['forward_s']:.3f} s, fwd+bwd "
-                      f"{values['forward_backward_s']:.3f} s, sort {values['sort_s']:.4f} s, "
-                      f"inputs/trial {values['inputs_per_trial_mean']:.1f} (max "
-                      f"{values['inputs_per_trial_max']}, padding "
-                      f"{values['padding_fraction']:.0%})")
+    name = "feedforward_scaling.json" if args.scaling else "feedforward.json"
+    run_ab(Path(__file__).resolve(), ["--batch", str(args.batch)]
+           + (["--scaling"] if args.scaling else []) + (["--only", *args.only] if args.only
+                                                        else []), args.against, args.rounds,
+           args.out or ROOT / "bench" / "results" / name,
+           {"batch": args.batch, "dtype": "float32", "scaling": args.scaling})
 
 
 if __name__ == "__main__":

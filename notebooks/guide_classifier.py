@@ -34,8 +34,8 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
-
 from snnlib.classifier import SpikingClassifier
+
 from snnlib.data.encoding import pixel_bins
 from snnlib.training import TrainConfig, evaluate, train
 

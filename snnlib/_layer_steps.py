@@ -3,26 +3,31 @@
 A step takes every neuron of the layer from the previous input time to the next input
 (t_input, with its weight onto each neuron): own spikes due before it, the flow, and the
 input. `run` scans the steps over the time-sorted inputs, in chunks, skipping the chunks
-after the last input before T of every trial, and a last step flows to T. Two
-implementations with the same results:
+after the last input before T of every trial, and a last step flows to T. The weights of
+a chunk's inputs are gathered only when the chunk runs (rows of weights_t, (N_src, N), by
+source), so that the cost grows with the inputs that arrive, not with the padded slots.
+Implementations of the `LayerSteps` protocol, with the same results:
 
 - `ModelSteps`: any neuron model, through its flow / time_to_next_spike / reset / receive;
   gradients by autodiff through the scan (each chunk recomputed in the backward pass).
 - `ThetaSteps`: the theta neuron in its rotation form, with no transcendental function
   per neuron and step, and a hand-written backward pass (an adjoint scan over the phase
-  angle, see `ThetaSteps.run`) that stores two numbers per neuron and step instead of
+  angle, see `_theta_run`) that stores two numbers per neuron and step instead of
   recomputing the forward pass.
+- `ThetaAutodiffSteps`: the same steps with autodiff instead of the adjoint (a reference
+  for the tests and the bench).
 
 `layer_steps(model, ...)` picks the implementation by the model's type: a
 `functools.singledispatch` function whose default is `ModelSteps`; a faster form for a new
-model is registered next to it with `@layer_steps.register(NewModel)`.
+model is registered next to it with `@layer_steps.register(NewModel)`. A caller may also
+pass any `LayerStepsFactory` (e.g. `ThetaAutodiffSteps`) to the simulator instead.
 
 Both record the spikes of each neuron in S slots and count them (a count above S: the
-budget ran out). Carries are tuples of arrays; t (the time of the last input) is a scalar.
+budget ran out). Carries are NamedTuples; t (the time of the last input) is a scalar.
 """
 
 from functools import partial, singledispatch
-from typing import NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import jax
 import jax.numpy as jnp
@@ -37,22 +42,64 @@ class StepResult(NamedTuple):
     final_state: Array  # (D, N)
 
 
+class ModelCarry(NamedTuple):
+    t: Array  # () time of the last input
+    state: Array  # (D, N)
+    counts: Array  # (N,) spikes so far
+    times: Array  # (S, N) recorded spike times, +inf in unused slots
+
+
+class ThetaCarry(NamedTuple):
+    t: Array  # () time of the last input
+    x: Array  # (N,) cos a >= 0
+    y: Array  # (N,) sin a
+    counts: Array  # (N,) spikes so far
+    slot_x: Array  # (S, N) x at the start of the step of each recorded spike
+    slot_y: Array  # (S, N) y at the start of that step
+    slot_t: Array  # (S, N) t + m Theta of that step's m-th spike, +inf in unused slots
+
+
+class LayerSteps(Protocol):
+    """The steps of one layer: start a carry, step over one input, finish, or run all."""
+
+    duration: Array
+    max_spikes: int
+
+    def start(self, initial_state: Array) -> Any: ...
+
+    def step(self, carry: Any, event: tuple[Array, Array]) -> Any:
+        """Advance to the input event = (t_input (), weight onto each neuron (N,))."""
+        ...
+
+    def finish(self, carry: Any) -> StepResult: ...
+
+    def run(self, initial_state: Array, arrival: Array, sources: Array, weights_t: Array,
+            n_active: Array | None) -> StepResult:
+        """All steps: arrival (C, chunk) sorted input times in [0, T] (T: padding), sources
+        (C, chunk) their rows of weights_t (N_src, N); chunks after the first n_active
+        inputs are skipped; then the last step to T."""
+        ...
+
+
+class LayerStepsFactory(Protocol):
+    def __call__(self, model: NeuronModel, duration: Array, max_spikes: int) -> LayerSteps: ...
+
+
 class ModelSteps:
-    """Steps through the model's closed-form functions. Carry: (t, state (D, N), counts (N,),
-    times (S, N)). Up to S own spikes per neuron are checked before each input."""
+    """Steps through the model's closed-form functions (carry `ModelCarry`). Up to S own
+    spikes per neuron are checked before each input."""
 
     def __init__(self, model: NeuronModel, duration: Array, max_spikes: int) -> None:
         self.model, self.duration, self.max_spikes = model, duration, max_spikes
         self.slots = jnp.arange(max_spikes)[:, None]
 
-    def start(self, initial_state: Array) -> tuple:
+    def start(self, initial_state: Array) -> ModelCarry:
         n, dtype = initial_state.shape[-1], initial_state.dtype
-        return (jnp.zeros((), dtype), initial_state, jnp.zeros((n,), jnp.int32),
-                jnp.full((self.max_spikes, n), jnp.inf, dtype))
+        return ModelCarry(jnp.zeros((), dtype), initial_state, jnp.zeros((n,), jnp.int32),
+                          jnp.full((self.max_spikes, n), jnp.inf, dtype))
 
-    def step(self, carry: tuple, event: tuple[Array, Array]) -> tuple:
+    def step(self, carry: ModelCarry, event: tuple[Array, Array]) -> ModelCarry:
         model = self.model
-        t, state, counts, times = carry
         t_input, weight = event
 
         def spike_if_due(spike_carry, _):
@@ -66,25 +113,23 @@ class ModelSteps:
             counts = counts + fires.astype(counts.dtype)
             return (t, jnp.where(fires, spiked, state), counts, times), None
 
-        t_local = jnp.broadcast_to(t, counts.shape)
+        t_local = jnp.broadcast_to(carry.t, carry.counts.shape)
         (t_local, state, counts, times), _ = jax.lax.scan(
-            spike_if_due, (t_local, state, counts, times), None, length=self.max_spikes)
+            spike_if_due, (t_local, carry.state, carry.counts, carry.times), None,
+            length=self.max_spikes)
         # a spike still due: more than max_spikes spikes (counted, so that counts > S)
         counts = counts + (t_local + model.time_to_next_spike(state) < t_input)
         state = model.flow(state, t_input - t_local)
         state = jnp.where(t_input < self.duration, model.receive(state, weight), state)
-        return t_input, state, counts, times
+        return ModelCarry(t_input, state, counts, times)
 
-    def finish(self, carry: tuple) -> StepResult:
-        _, state, counts, times = carry
-        return StepResult(times.T, counts, state)
+    def finish(self, carry: ModelCarry) -> StepResult:
+        return StepResult(carry.times.T, carry.counts, carry.state)
 
-    def run(self, initial_state: Array, arrival: Array, delivered: Array,
+    def run(self, initial_state: Array, arrival: Array, sources: Array, weights_t: Array,
             n_active: Array | None) -> StepResult:
-        """All steps: arrival (C, chunk) sorted input times in [0, T] (T: padding),
-        delivered (C, chunk, N) their weights; chunks after the first n_active inputs are
-        skipped; then the last step to T."""
-        return _scan_chunks(self, initial_state, arrival, delivered, n_active)
+        """All steps (`LayerSteps.run`), by autodiff through the scan."""
+        return _scan_chunks(self, initial_state, arrival, sources, weights_t, n_active)
 
 
 class ThetaSteps:
@@ -98,8 +143,7 @@ class ThetaSteps:
     0 <= r < pi) gives k + [x < 0 after turning by r] spikes. The exact spike times need
     the angle only once per spike, after the scan: a slot keeps (x, y) at the start of
     the step and t + m Theta for the m-th spike of the step, and
-    t_spike = t + m Theta + (pi/2 - atan2(y, x)) / omega.
-    Carry: (t, x (N,), y (N,), counts (N,), slot_x, slot_y, slot_t (S, N)).
+    t_spike = t + m Theta + (pi/2 - atan2(y, x)) / omega. Carry: `ThetaCarry`.
     """
 
     def __init__(self, model: Theta, duration: Array, max_spikes: int) -> None:
@@ -107,19 +151,20 @@ class ThetaSteps:
         self.omega = model.c / model.tau
         self.slots = jnp.arange(max_spikes)[:, None]
 
-    def start(self, initial_state: Array) -> tuple:
+    def start(self, initial_state: Array) -> ThetaCarry:
         phase = jnp.clip(initial_state[0], 0.0, self.model.period)
         angle = phase * self.omega - jnp.pi / 2
         n, dtype = phase.shape[-1], phase.dtype
         empty = jnp.full((self.max_spikes, n), jnp.inf, dtype)
         # x = cos a >= 0 exactly, also at the ends a = +-pi/2 (phases 0 and Theta)
-        return (jnp.zeros((), dtype), jnp.maximum(jnp.cos(angle), 0.0), jnp.sin(angle),
-                jnp.zeros((n,), jnp.int32), empty, empty, empty)
+        return ThetaCarry(jnp.zeros((), dtype), jnp.maximum(jnp.cos(angle), 0.0),
+                          jnp.sin(angle), jnp.zeros((n,), jnp.int32), empty, empty, empty)
 
-    def step(self, carry: tuple, event: tuple[Array, Array]) -> tuple:
+    def step(self, carry: ThetaCarry, event: tuple[Array, Array]) -> ThetaCarry:
         return self._advance(carry, event)[0]
 
-    def _advance(self, carry: tuple, event: tuple[Array, Array]) -> tuple:
+    def _advance(self, carry: ThetaCarry, event: tuple[Array, Array]
+                 ) -> tuple[ThetaCarry, tuple[Array, Array], Array]:
         """One step; also what the backward pass needs: (1/n^2, cos^2 a) after the step
         (n: the norm after the shear) and the slots filled in this step."""
         t, x, y, counts, slot_x, slot_y, slot_t = carry
@@ -139,24 +184,21 @@ class ThetaSteps:
         x = jnp.where(crossed, -x_turned, x_turned)
         y = jnp.where(crossed, -y_turned, y_turned)
         shear = jnp.where(t_input < self.duration, weight / self.model.c, 0.0)
-        y = y + shear * x
-        norm_squared = x * x + y * y
-        norm = jax.lax.rsqrt(norm_squared)
-        x, y = x * norm, y * norm
-        carry = (t_input, x, y, counts + new_spikes, slot_x, slot_y, slot_t)
-        return carry, (1 / norm_squared, x * x), recorded
+        x, y, inverse_norm_squared = _sheared_unit_vector(x, y + shear * x)
+        carry = ThetaCarry(t_input, x, y, counts + new_spikes, slot_x, slot_y, slot_t)
+        return carry, (inverse_norm_squared, x * x), recorded
 
-    def run(self, initial_state: Array, arrival: Array, delivered: Array,
+    def run(self, initial_state: Array, arrival: Array, sources: Array, weights_t: Array,
             n_active: Array | None) -> StepResult:
-        """All steps, as `ModelSteps.run`, with the adjoint backward pass of `_theta_run`."""
+        """All steps (`LayerSteps.run`), with the adjoint backward pass of `_theta_run`."""
         phase = jnp.clip(initial_state[0], 0.0, self.model.period)
         if n_active is None:
             n_active = jnp.asarray(arrival.size)
         times, counts, final_phase = _theta_run(self.model, self.max_spikes, phase, arrival,
-                                                delivered, n_active, self.duration)
+                                                sources, weights_t, n_active, self.duration)
         return StepResult(times, counts, final_phase[None])
 
-    def finish(self, carry: tuple) -> StepResult:
+    def finish(self, carry: ThetaCarry) -> StepResult:
         _, x, y, counts, slot_x, slot_y, slot_t = carry
         filled = jnp.isfinite(slot_t)
         to_spike = (jnp.pi / 2 - jnp.arctan2(jnp.where(filled, slot_y, 1.0),
@@ -166,54 +208,91 @@ class ThetaSteps:
         return StepResult(times.T, counts, phase[None])
 
 
-def _scan_chunks(steps, initial_state: Array, arrival: Array, delivered: Array,
-                 n_active: Array | None) -> StepResult:
+class ThetaAutodiffSteps(ThetaSteps):
+    """`ThetaSteps` differentiated by autodiff through the scan (the reference of the
+    adjoint backward pass)."""
+
+    def run(self, initial_state: Array, arrival: Array, sources: Array, weights_t: Array,
+            n_active: Array | None) -> StepResult:
+        return _scan_chunks(self, initial_state, arrival, sources, weights_t, n_active)
+
+
+def _sheared_unit_vector(x: Array, y: Array) -> tuple[Array, Array, Array]:
+    """(x, y) / n and 1/n^2, n = |(x, y)|, for x >= 0 and any y (also +-inf).
+
+    The plain form x rsqrt(x^2 + y^2) overflows for |y| beyond sqrt(max float) (an
+    extreme input weight) and underflows for tiny (x, y); there the vector is first
+    scaled by 1/max(|x|, |y|), and y = +-inf gives (0, +-1). Elsewhere bit for bit the
+    plain form.
+    """
+    norm_squared = x * x + y * y
+    norm = jax.lax.rsqrt(norm_squared)  # the plain form, as before the robust one was added
+    plain = (norm_squared < jnp.inf) & (norm_squared >= jnp.finfo(x.dtype).tiny)
+    infinite = jnp.isinf(y)
+    largest = jnp.where(plain | infinite, 1.0, jnp.maximum(x, jnp.abs(y)))
+    x_scaled = jnp.where(infinite, 0.0, x / largest)  # divided, not times 1/largest: no
+    y_scaled = jnp.where(infinite, jnp.sign(y), y / largest)  # subnormal factor (flushed)
+    scaled_squared = x_scaled * x_scaled + y_scaled * y_scaled
+    scaled_norm = jax.lax.rsqrt(scaled_squared)
+    # 1/n^2 = (1/largest)^2 / |scaled|^2 (0 where n overflows)
+    robust_inverse = jnp.where(infinite, 0.0, (1 / largest) ** 2 / scaled_squared)
+    return (jnp.where(plain, x * norm, x_scaled * scaled_norm),
+            jnp.where(plain, y * norm, y_scaled * scaled_norm),
+            jnp.where(plain, 1 / norm_squared, robust_inverse))
+
+
+def _scan_chunks(steps: LayerSteps, initial_state: Array, arrival: Array, sources: Array,
+                 weights_t: Array, n_active: Array | None) -> StepResult:
     """`steps.step` over the chunks (autodiff, each chunk recomputed in the backward pass)."""
     chunk_size = arrival.shape[1]
 
     @jax.checkpoint  # recomputed in the backward pass: residuals only at chunk boundaries
-    def run_chunk(carry, events):
+    def run_chunk(carry, times, chunk_sources, weights_t):
+        events = (times, weights_t[chunk_sources])
         return jax.lax.scan(lambda c, e: (steps.step(c, e), None), carry, events)[0]
 
-    def chunk_step(carry, indexed_events):
-        index, events = indexed_events
+    def chunk_step(carry, indexed):
+        index, times, chunk_sources = indexed
         if n_active is None:
-            return run_chunk(carry, events), None
+            return run_chunk(carry, times, chunk_sources, weights_t), None
         needed = index * chunk_size < n_active
-        return jax.lax.cond(needed, run_chunk, lambda c, _: c, carry, events), None
+        return jax.lax.cond(needed, run_chunk, lambda c, *_: c, carry, times, chunk_sources,
+                            weights_t), None
 
     carry, _ = jax.lax.scan(chunk_step, steps.start(initial_state),
-                            (jnp.arange(arrival.shape[0]), (arrival, delivered)))
+                            (jnp.arange(arrival.shape[0]), arrival, sources))
     n = initial_state.shape[-1]
     return steps.finish(steps.step(carry, (steps.duration, jnp.zeros((n,), initial_state.dtype))))
 
 
-def _theta_forward(model: Theta, max_spikes: int, phase, arrival, delivered, n_active,
-                   duration):
-    """The steps of `ThetaSteps` over the chunks, recording per step and neuron the two
+def _theta_forward(model: Theta, max_spikes: int, phase, arrival, sources, weights_t,
+                   n_active, duration):
+    """The steps of `ThetaSteps` over the needed chunks (a loop of ceil(n_active / chunk)
+    chunks, so that the skipped ones cost nothing), recording per step and neuron the two
     residuals of `_advance` and, per slot, the index of the step that filled it."""
     steps = ThetaSteps(model, duration, max_spikes)
     n_chunks, chunk_size = arrival.shape
     n, dtype = phase.shape[-1], phase.dtype
-    skipped = (jnp.ones((chunk_size, n), dtype), jnp.zeros((chunk_size, n), dtype))
 
     def one_step(carry, event):
         state, slot_step, index = carry
         state, residuals, recorded = steps._advance(state, event)
         return (state, jnp.where(recorded, index, slot_step), index + 1), residuals
 
-    def chunk_step(carry, indexed):
-        chunk, events = indexed
-        start = (carry[0], carry[1], (chunk * chunk_size).astype(jnp.int32))
-        needed = chunk * chunk_size < n_active
-        return jax.lax.cond(
-            needed, lambda c, e: jax.lax.scan(one_step, c, e), lambda c, _: (c, skipped),
-            start, events)
+    def run_chunk(chunk, carry):
+        state, slot_step, (inverse_norms, cos_squares) = carry
+        start = (state, slot_step, (chunk * chunk_size).astype(jnp.int32))
+        events = (arrival[chunk], weights_t[sources[chunk]])
+        (state, slot_step, _), (inverse_norm, cos_squared) = jax.lax.scan(one_step, start,
+                                                                          events)
+        return (state, slot_step, (inverse_norms.at[chunk].set(inverse_norm),
+                                   cos_squares.at[chunk].set(cos_squared)))
 
-    slot_step = jnp.full((max_spikes, n), -1, jnp.int32)
-    (state, slot_step, _), residuals = jax.lax.scan(
-        chunk_step, (steps.start(phase[None]), slot_step, jnp.int32(0)),
-        (jnp.arange(n_chunks, dtype=jnp.int32), (arrival, delivered)))
+    unvisited = jnp.zeros((n_chunks, chunk_size, n), dtype)  # never read by the backward pass
+    state, slot_step, residuals = jax.lax.fori_loop(
+        0, _needed_chunks(n_active, chunk_size, n_chunks), run_chunk,
+        (steps.start(phase[None]), jnp.full((max_spikes, n), -1, jnp.int32),
+         (unvisited, unvisited)))
     last = n_chunks * chunk_size  # the index of the last step, the flow to T
     state, last_residuals, recorded = steps._advance(state, (duration, jnp.zeros((n,), dtype)))
     slot_step = jnp.where(recorded, last, slot_step)
@@ -221,8 +300,14 @@ def _theta_forward(model: Theta, max_spikes: int, phase, arrival, delivered, n_a
     return (times, counts, final_state[0]), (residuals, last_residuals, slot_step)
 
 
+def _needed_chunks(n_active, chunk_size: int, n_chunks: int) -> Array:
+    """The chunks that hold the first n_active inputs: ceil(n_active / chunk_size)."""
+    return jnp.clip((n_active + chunk_size - 1) // chunk_size, 0, n_chunks).astype(jnp.int32)
+
+
 @partial(jax.custom_vjp, nondiff_argnums=(0, 1))
-def _theta_run(model: Theta, max_spikes: int, phase, arrival, delivered, n_active, duration):
+def _theta_run(model: Theta, max_spikes: int, phase, arrival, sources, weights_t, n_active,
+               duration):
     """Spike times (N, S), counts (N,) and final phases (N,) of a theta layer.
 
     The backward pass is the adjoint of the phase angle a (x, y) = (cos a, sin a): a
@@ -230,20 +315,24 @@ def _theta_run(model: Theta, max_spikes: int, phase, arrival, delivered, n_activ
     s_k = w_k / c, so da_after/da_before = 1/n_k^2 and da_after/ds_k = cos^2 a_after;
     a spike in step k at t_{k-1} + m Theta + (pi/2 - a_{k-1}) / omega and the final phase
     (a_T + pi/2) / omega. The reverse scan carries the adjoint lambda of the angle and
-    that of the time of the last input; it skips the chunks that the forward pass skipped.
+    that of the time of the last input; it skips the chunks that the forward pass skipped,
+    and adds each step's weight adjoint to the row of weights_t it came from.
     """
-    return _theta_forward(model, max_spikes, phase, arrival, delivered, n_active, duration)[0]
+    return _theta_forward(model, max_spikes, phase, arrival, sources, weights_t, n_active,
+                          duration)[0]
 
 
-def _theta_run_fwd(model, max_spikes, phase, arrival, delivered, n_active, duration):
+def _theta_run_fwd(model, max_spikes, phase, arrival, sources, weights_t, n_active, duration):
     outputs, (residuals, last_residuals, slot_step) = _theta_forward(
-        model, max_spikes, phase, arrival, delivered, n_active, duration)
+        model, max_spikes, phase, arrival, sources, weights_t, n_active, duration)
     finite = jnp.isfinite(outputs[0])
-    return outputs, (residuals, last_residuals, slot_step, finite, arrival, n_active, duration)
+    return outputs, (residuals, last_residuals, slot_step, finite, arrival, sources, weights_t,
+                     n_active, duration)
 
 
 def _theta_run_bwd(model, max_spikes, saved, cotangents):
-    residuals, last_residuals, slot_step, finite, arrival, n_active, duration = saved
+    (residuals, last_residuals, slot_step, finite, arrival, sources, weights_t, n_active,
+     duration) = saved
     times_bar, _, phase_bar = cotangents
     omega = model.c / model.tau
     n_chunks, chunk_size = arrival.shape
@@ -263,33 +352,32 @@ def _theta_run_bwd(model, max_spikes, saved, cotangents):
     carry, (duration_bar, _) = back_step(
         (phase_bar / omega, jnp.zeros((), phase_bar.dtype)), (last, duration, last_residuals))
 
-    def back_chunk(carry, indexed):
-        chunk, times, chunk_residuals = indexed
+    def back_chunk(step, carry):
+        adjoints, weights_bar, arrival_bar = carry
+        chunk = n_needed - 1 - step
         indices = chunk * chunk_size + jnp.arange(chunk_size)
-        needed = chunk * chunk_size < n_active
-        zeros = (jnp.zeros((chunk_size,), times.dtype),
-                 jnp.zeros((chunk_size, phase_bar.shape[-1]), phase_bar.dtype))
-        return jax.lax.cond(
-            needed,
-            lambda c: jax.lax.scan(back_step, c, (indices, times, chunk_residuals), reverse=True),
-            lambda c: (c, zeros), carry)
+        chunk_residuals = (residuals[0][chunk], residuals[1][chunk])
+        adjoints, (chunk_arrival_bar, shear_bar) = jax.lax.scan(
+            back_step, adjoints, (indices, arrival[chunk], chunk_residuals), reverse=True)
+        return (adjoints, weights_bar.at[sources[chunk]].add(shear_bar),
+                arrival_bar.at[chunk].set(chunk_arrival_bar))
 
-    (angle_bar, _), (arrival_bar, delivered_bar) = jax.lax.scan(
-        back_chunk, carry, (jnp.arange(n_chunks, dtype=jnp.int32), arrival, residuals),
-        reverse=True)
-    return angle_bar * omega, arrival_bar, delivered_bar, None, duration_bar
+    n_needed = _needed_chunks(n_active, chunk_size, n_chunks)
+    (angle_bar, _), weights_bar, arrival_bar = jax.lax.fori_loop(
+        0, n_needed, back_chunk, (carry, jnp.zeros_like(weights_t), jnp.zeros_like(arrival)))
+    return angle_bar * omega, arrival_bar, None, weights_bar, None, duration_bar
 
 
 _theta_run.defvjp(_theta_run_fwd, _theta_run_bwd)
 
 
 @singledispatch
-def layer_steps(model: NeuronModel, duration: Array, max_spikes: int) -> ModelSteps | ThetaSteps:
+def layer_steps(model: NeuronModel, duration: Array, max_spikes: int) -> LayerSteps:
     """The fastest exact steps for the model: the model's own functions by default."""
     return ModelSteps(model, duration, max_spikes)
 
 
 @layer_steps.register
-def _(model: Theta, duration: Array, max_spikes: int) -> ThetaSteps:
+def _(model: Theta, duration: Array, max_spikes: int) -> LayerSteps:
     """Theta neurons: the rotation form."""
     return ThetaSteps(model, duration, max_spikes)

@@ -21,10 +21,10 @@ from jax import Array
 from jax.typing import ArrayLike
 from jaxtyping import Bool, Float, Int
 
-from ._layer_steps import layer_steps
+from ._layer_steps import LayerStepsFactory, layer_steps
 from .budget import is_concrete, raise_if_exhausted
 from .neurons import NeuronModel
-from .simulate import Events, _input_columns, _mark_nan, simulate
+from .simulate import Events, _mark_nan, simulate
 from .spikes import merge_pseudospikes, ordinary_spike_times, pseudo_rates, spike_counts
 
 __all__ = [
@@ -53,7 +53,7 @@ class LayerSpikes(NamedTuple):
     exhausted: Bool[Array, ""]  # a neuron of this layer or one below needed more than S spikes
 
 
-@partial(jax.jit, static_argnames=("model", "max_spikes", "chunk_size"))
+@partial(jax.jit, static_argnames=("model", "max_spikes", "chunk_size", "steps"))
 def _simulate_layer(
     model: NeuronModel,
     weights: Float[ArrayLike, "N N_src"],
@@ -64,6 +64,7 @@ def _simulate_layer(
     max_spikes: int,
     n_active: ArrayLike | None = None,
     chunk_size: int = 8,
+    steps: LayerStepsFactory | None = None,
 ) -> LayerSpikes:
     """Simulate one layer of non-interacting neurons exactly on given input spikes.
 
@@ -74,6 +75,8 @@ def _simulate_layer(
     are ignored, those before 0 arrive at 0; a last step flows every neuron to T.
     M + 1 steps on N neurons (`snnlib._layer_steps`: through the model's functions, or
     for theta neurons in the rotation form, without transcendental functions per step).
+    A step gathers its input's weights when it runs; under `jax.vmap`, weights and
+    input_sources shared by the batch (not mapped) are never copied per trial.
 
     NaN policy as in `simulate`: a neuron with NaN in its initial state, in a weight of an
     input before T, or in the time of an input it receives with a nonzero weight (also a
@@ -85,22 +88,21 @@ def _simulate_layer(
         n_active: optional bound on the number of inputs before T (under `jax.vmap`, the
             maximum over the batch, not batched): the steps are grouped in chunks of
             chunk_size and chunks after the first n_active inputs are skipped.
+        steps: the `LayerStepsFactory` (static); default `layer_steps`, by model type.
     """
     weights = jnp.asarray(weights)
     initial_state = jnp.asarray(initial_state)
     dtype = initial_state.dtype
     input_times = jnp.asarray(input_times, dtype)
     input_sources = jnp.asarray(input_sources)
-    n = initial_state.shape[-1]
     duration = jnp.asarray(duration, dtype)
     duration = jnp.where(duration >= 0, duration, jnp.nan)  # traced bad T: NaN results
-    columns = _input_columns(weights, input_sources, dtype)[0]  # (M, N)
+    valid = (input_sources >= 0) & (input_sources < weights.shape[1])
+    sources = jnp.where(valid, input_sources, 0)
+    weights_t = weights.T.astype(dtype)  # (N_src, N): row j, the weights of source j
     unknown_time = jnp.isnan(input_times)
-    poisoned = (
-        jnp.any(jnp.isnan(initial_state), axis=0)
-        | jnp.any(unknown_time[:, None] & (columns != 0), axis=0)
-        | jnp.any(~(input_times > duration)[:, None] & jnp.isnan(columns), axis=0)
-    )
+    poisoned = jnp.any(jnp.isnan(initial_state), axis=0) | _poisoned_by_inputs(
+        weights_t, sources, valid, unknown_time, ~(input_times > duration))
     initial_state = _mark_nan(initial_state, poisoned)
     input_times = jnp.where(unknown_time, jnp.inf, input_times)
     order = jnp.argsort(input_times)
@@ -109,11 +111,11 @@ def _simulate_layer(
     arrival = jnp.concatenate(  # (n_chunks, chunk_size): sorted input times, padded with T
         [jnp.clip(input_times[order], 0.0, duration), jnp.full((padding,), duration)]
     ).reshape(n_chunks, chunk_size)
-    delivered = jnp.concatenate(  # (n_chunks, chunk_size, N): weights of the inputs
-        [_input_columns(weights, input_sources[order], dtype)[0], jnp.zeros((padding, n), dtype)]
-    ).reshape(n_chunks, chunk_size, n)
-    steps = layer_steps(model, duration, max_spikes)
-    times, counts, final_state = steps.run(initial_state, arrival, delivered, n_active)
+    sorted_sources = jnp.concatenate(  # (n_chunks, chunk_size): their rows of weights_t
+        [sources[order], jnp.zeros((padding,), sources.dtype)]).reshape(n_chunks, chunk_size)
+    layer = (steps or layer_steps)(model, duration, max_spikes)
+    times, counts, final_state = layer.run(initial_state, arrival, sorted_sources, weights_t,
+                                           n_active)
     return LayerSpikes(
         times=_mark_nan(times, poisoned[:, None]),
         counts=counts,
@@ -121,6 +123,22 @@ def _simulate_layer(
         final_state=_mark_nan(final_state, poisoned),
         exhausted=jnp.any((counts > max_spikes) & ~poisoned),
     )
+
+
+def _poisoned_by_inputs(weights_t: Float[Array, "N_src N"], sources: Int[Array, " M"],
+                        valid: Bool[Array, " M"], unknown_time: Bool[Array, " M"],
+                        before_end: Bool[Array, " M"]) -> Bool[Array, " N"]:
+    """Neurons that receive an input of unknown (NaN) time with a nonzero weight, or an
+    input not after T with a NaN weight or from an invalid source.
+
+    As products of 0/1 matrices, (M,) @ (M, N), so that under `jax.vmap` with weights and
+    sources shared by the batch the (M, N) masks are built once, not per trial.
+    """
+    columns = weights_t[sources]  # (M, N)
+    nonzero = ((columns != 0) | ~valid[:, None]).astype(jnp.float32)
+    unknown_weight = (jnp.isnan(columns) | ~valid[:, None]).astype(jnp.float32)
+    return ((unknown_time.astype(jnp.float32) @ nonzero > 0)
+            | (before_end.astype(jnp.float32) @ unknown_weight > 0))
 
 
 def simulate_feedforward(
@@ -132,6 +150,7 @@ def simulate_feedforward(
     duration: ArrayLike,
     max_spikes: int | tuple[int, ...],
     throw: bool = True,
+    steps: LayerStepsFactory | None = None,
 ) -> tuple[LayerSpikes, ...]:
     """Simulate one trial of a feed-forward network exactly, layer by layer.
 
@@ -153,12 +172,14 @@ def simulate_feedforward(
         throw: the budget policy (`snnlib.budget`): with concrete arguments raise
             EventBudgetError if a neuron needed more than S spikes; inside jit/vmap/grad
             tracing, or with throw=False, `LayerSpikes.exhausted` carries the flag.
+        steps: the layer steps (a `snnlib._layer_steps.LayerStepsFactory`, static, e.g.
+            `ThetaAutodiffSteps`); default: the fastest exact steps for the model.
     Returns:
         One `LayerSpikes` per layer. Bad input raises ValueError naming the layer and the
         array; NaN propagates as in `simulate` (NaN neurons, and those they reach).
     """
     return _run_layers(model, weights, input_times, input_neurons, initial_states, duration,
-                       max_spikes, throw, batched=False)
+                       max_spikes, throw, batched=False, steps=steps)
 
 
 def simulate_feedforward_batch(
@@ -170,6 +191,7 @@ def simulate_feedforward_batch(
     duration: ArrayLike,
     max_spikes: int | tuple[int, ...],
     throw: bool = True,
+    steps: LayerStepsFactory | None = None,
 ) -> tuple[LayerSpikes, ...]:
     """`simulate_feedforward` for a batch of B trials; the results have a leading axis B.
 
@@ -179,11 +201,12 @@ def simulate_feedforward_batch(
     (`_simulate_layer`'s n_active), which the plain `jax.vmap` cannot.
     """
     return _run_layers(model, weights, input_times, input_neurons, initial_states, duration,
-                       max_spikes, throw, batched=True)
+                       max_spikes, throw, batched=True, steps=steps)
 
 
 def _run_layers(model, weights, input_times, input_neurons, initial_states, duration,
-                max_spikes, throw: bool, batched: bool) -> tuple[LayerSpikes, ...]:
+                max_spikes, throw: bool, batched: bool,
+                steps: LayerStepsFactory | None = None) -> tuple[LayerSpikes, ...]:
     """Check the arguments, simulate, apply the budget policy."""
     weights = [jnp.asarray(w) for w in weights]
     initial_states = [jnp.asarray(s) for s in initial_states]
@@ -192,7 +215,7 @@ def _run_layers(model, weights, input_times, input_neurons, initial_states, dura
     budgets = _check_layers(name, model, weights, input_times, input_neurons, initial_states,
                             duration, max_spikes, batched)
     layers = _layers(model, weights, input_times, input_neurons, initial_states, duration,
-                     budgets, batched)
+                     budgets, batched, steps)
     if throw and is_concrete(layers):
         check_spike_budget(layers)
     return layers
@@ -249,27 +272,35 @@ def _check_layers(name: str, model, weights, input_times, input_neurons, initial
     return budgets
 
 
-@partial(jax.jit, static_argnames=("model", "budgets", "batched"))
+@partial(jax.jit, static_argnames=("model", "budgets", "batched", "steps"))
 def _layers(model, weights, input_times, input_neurons, initial_states, duration,
-            budgets: tuple[int, ...], batched: bool) -> tuple[LayerSpikes, ...]:
-    """Layer after layer: simulate one, pass its padded spike times to the next."""
+            budgets: tuple[int, ...], batched: bool,
+            steps: LayerStepsFactory | None = None) -> tuple[LayerSpikes, ...]:
+    """Layer after layer: simulate one, pass its padded spike times to the next.
+
+    The sources of a layer above the first are the same in every trial (neuron j's S
+    slots), so that under the batch's `jax.vmap` they, like shared weights, are not mapped.
+    """
     layers = []
     times = input_times
-    sources = jnp.broadcast_to(input_neurons, times.shape)
+    sources = input_neurons
     below_exhausted = False
     for w, state, budget in zip(weights, initial_states, budgets, strict=True):
         if batched:
             n_active = jnp.max(jnp.sum(times < duration, axis=-1))
-            run = partial(_simulate_layer, model, max_spikes=budget, n_active=n_active)
-            axes = (0 if w.ndim == 3 else None, 0, 0, 0 if state.ndim == 3 else None, None)
+            run = partial(_simulate_layer, model, max_spikes=budget, n_active=n_active,
+                          steps=steps)
+            axes = (0 if w.ndim == 3 else None, 0, 0 if sources.ndim == 2 else None,
+                    0 if state.ndim == 3 else None, None)
             layer = jax.vmap(run, axes)(w, times, sources, state, duration)
         else:
-            layer = _simulate_layer(model, w, times, sources, state, duration, budget)
+            layer = _simulate_layer(model, w, times, sources, state, duration, budget,
+                                    steps=steps)
         below_exhausted = layer.exhausted | below_exhausted
         layers.append(layer._replace(exhausted=below_exhausted))
         n = layer.times.shape[-2]
         times = layer.times.reshape(*layer.times.shape[:-2], -1)
-        sources = jnp.broadcast_to(jnp.repeat(jnp.arange(n), budget), times.shape)
+        sources = jnp.repeat(jnp.arange(n), budget)
     return tuple(layers)
 
 

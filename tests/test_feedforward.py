@@ -1,5 +1,7 @@
 """The layered feed-forward simulator against the generic one: spike times, states, gradients."""
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -190,3 +192,49 @@ def test_mismatched_layers_raise():
     with pytest.raises(ValueError, match="max_spikes"):
         simulate_feedforward(model, [jnp.ones((2, 1))], jnp.zeros(1), jnp.zeros(1, int),
                              [jnp.zeros((1, 2))], 1.0, (1, 2))
+
+
+@pytest.mark.parametrize(("dtype", "extreme"), [
+    (jnp.float32, (1e20, -1e20, 1e30, 3e38)), (jnp.float64, (1e160, -1e200, 1e300))])
+def test_extreme_weights_give_the_generic_simulators_times(dtype, extreme):
+    """Weights whose square overflows (the theta layer's shear) once gave NaN (issue 18)."""
+    model = MODELS["theta"]
+    n = len(extreme)
+    weights = [jnp.asarray([[w, 0.5] for w in extreme], dtype), jnp.full((2, n), 0.3, dtype)]
+    args = (weights, jnp.asarray([0.3, 0.7], dtype), jnp.asarray([0, 1]),
+            [jnp.full((1, n), 1.0, dtype), jnp.full((1, 2), 2.0, dtype)], 2.0, 2)
+    layered = simulate_feedforward(model, *args, throw=False)
+    generic = simulate_feedforward_generic(model, *args, 50, throw=False)
+    # a huge positive weight: a spike at once
+    assert int(jnp.sum(layered[0].counts)) >= sum(w > 0 for w in extreme)
+    for fast, reference in zip(layered, generic, strict=True):
+        np.testing.assert_array_equal(fast.counts, reference.counts)
+        np.testing.assert_allclose(fast.times, reference.times, rtol=0,
+                                   atol=TOLERANCE[dtype] * 2)
+        np.testing.assert_allclose(fast.final_state, reference.final_state, rtol=0,
+                                   atol=TOLERANCE[dtype] * 2)
+
+
+def test_the_layer_steps_passed_are_used_and_agree():
+    """`steps=ThetaAutodiffSteps`: the same values, gradients equal the adjoint's."""
+    from snnlib._layer_steps import ThetaAutodiffSteps
+
+    rng = np.random.default_rng(11)
+    model, weights, _, _, states, duration = random_feedforward(rng, "theta")
+    times = jnp.asarray(rng.uniform(0, duration, (3, 6)))
+    channels = jnp.asarray(rng.integers(0, SIZES[0], 6))
+
+    def total(weights, steps):
+        layers = simulate_feedforward_batch(model, weights, times, channels, states, duration,
+                                            MAX_SPIKES, steps=steps)
+        first = [jax.tree.map(lambda x: x[0], la) for la in layers]
+        return output_loss(model, weights, first, duration), layers
+
+    (_, layers_a), grad_a = jax.value_and_grad(partial(total, steps=None), has_aux=True)(weights)
+    (_, layers_b), grad_b = jax.value_and_grad(partial(total, steps=ThetaAutodiffSteps),
+                                               has_aux=True)(weights)
+    for a, b in zip(jax.tree.leaves(layers_a), jax.tree.leaves(layers_b), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert sum(float(jnp.sum(jnp.abs(g))) for g in grad_a) > 0.1
+    for a, b in zip(grad_a, grad_b, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)

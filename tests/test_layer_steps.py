@@ -9,7 +9,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from snnlib._layer_steps import ModelSteps, ThetaSteps, _scan_chunks, layer_steps
+from snnlib._layer_steps import (
+    ModelSteps,
+    ThetaAutodiffSteps,
+    ThetaSteps,
+    layer_steps,
+)
 from snnlib.neurons import QIF, Theta
 
 MODEL = Theta(tau=6 / np.pi, current=1.25)
@@ -18,21 +23,20 @@ MODEL = Theta(tau=6 / np.pi, current=1.25)
 def prepared(weights, input_times, duration, chunk=4):
     """Sorted, clipped, chunked inputs as `_simulate_layer` hands them to `run`."""
     order = jnp.argsort(input_times)
-    m, n = input_times.shape[0], weights.shape[0]
+    m = input_times.shape[0]
     chunks = -(-m // chunk)
     pad = chunks * chunk - m
     arrival = jnp.concatenate([jnp.clip(input_times[order], 0, duration),
                                jnp.full((pad,), duration, input_times.dtype)])
-    delivered = jnp.concatenate([weights[:, order].T, jnp.zeros((pad, n), weights.dtype)])
-    return arrival.reshape(chunks, chunk), delivered.reshape(chunks, chunk, n)
+    sources = jnp.concatenate([order, jnp.zeros((pad,), order.dtype)])
+    return arrival.reshape(chunks, chunk), sources.reshape(chunks, chunk), weights.T
 
 
 def layer(kind, weights, input_times, phases, duration, max_spikes, n_active):
-    arrival, delivered = prepared(weights, input_times, duration)
-    steps = ThetaSteps(MODEL, duration, max_spikes)
-    if kind == "autodiff":
-        return _scan_chunks(steps, phases[None], arrival, delivered, n_active)
-    return steps.run(phases[None], arrival, delivered, n_active)
+    arrival, sources, weights_t = prepared(weights, input_times, duration)
+    steps = {"adjoint": ThetaSteps, "autodiff": ThetaAutodiffSteps}[kind]
+    return steps(MODEL, duration, max_spikes).run(phases[None], arrival, sources, weights_t,
+                                                  n_active)
 
 
 def scalar(kind, weights, input_times, phases, duration, max_spikes, n_active):

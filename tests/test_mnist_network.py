@@ -125,3 +125,38 @@ def test_layered_and_generic_networks_agree(digits):
     assert 0 < metrics.activity and metrics.silent < 1
     silent = np.concatenate([h.sum(axis=0) == 0 for h in hidden])
     assert metrics.silent == pytest.approx(silent.mean())
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=False, reason=(
+    "issue 19, open: in the jitted training step the loss of step 0 differs from the "
+    "stored one by 4e-7 relative (the plain forward pass is bit-identical), and the "
+    "difference grows to 1.5e-4 by step 9 and 4 % by step 20; 4bb5d1f stays within "
+    "2e-5 over 25 steps"))
+def test_retraining_a_stored_seed_follows_its_stored_curve():
+    """The first epoch of the stored full-scale seed 0 (results/mnist_seed0.npz: the
+    paper's settings, 60 steps of 1000 images) retrained with today's simulator.
+
+    Training amplifies float32 rounding (a different summation order of the weight
+    gradient) by about 2x per step early on, so the first 10 step losses agree to 1e-4
+    relative, and the epoch as a whole (mean step loss, test accuracy) to within what
+    such a divergence moves it.
+    """
+    from pathlib import Path
+
+    from snnlib import classification
+    from snnlib.experiments import mnist
+
+    stored = np.load(Path(__file__).parents[1] / "results" / "mnist_seed0.npz")
+    config = mnist.MnistConfig(data=mnist.MnistData(60_000, 10_000),
+                               training=classification.TrainConfig(epochs=1, seed=0))
+    train_data, test_data = mnist.load_data(config)
+    net = config.network
+    result = classification.train(net, net.init(jax.random.PRNGKey(0)), train_data, test_data,
+                            config.training, progress=False)
+    assert result.step_loss.shape == (60,)
+    np.testing.assert_allclose(result.step_loss[:10], stored["step_loss"][:10], rtol=1e-4)
+    assert np.mean(result.step_loss) == pytest.approx(np.mean(stored["step_loss"][:60]),
+                                                      rel=0.02)
+    assert result.metrics.accuracy[0] == stored["accuracy"][0]  # before training
+    assert abs(result.metrics.accuracy[1] - stored["accuracy"][1]) <= 5e-3
