@@ -97,8 +97,10 @@ def _run_in_chunks(step, carry, length: int):
                        jnp.zeros((size,), active.dtype))
             return carry, records
 
-        return jax.lax.cond(carry[-1], idle,
-                            lambda carry: jax.lax.scan(step, carry, None, length=size), carry)
+        # rematerialised: the chunk keeps only its input carry for the backward pass
+        # (recomputed there), so that an idle chunk costs no stored intermediates
+        work = jax.checkpoint(lambda carry: jax.lax.scan(step, carry, None, length=size))
+        return jax.lax.cond(carry[-1], idle, work, carry)
 
     n_chunks, rest = divmod(length, _CHUNK)
     carry, records = jax.lax.scan(lambda carry, _: chunk(carry, _CHUNK), carry, None,
