@@ -9,9 +9,11 @@ NaN policy: a neuron whose initial state is NaN (or invalid under tracing), whic
 receives a NaN weight, or an input at an unknown (NaN) time with a nonzero weight, is
 *poisoned*: its state and spike times are NaN from t = 0, and so are those of every
 neuron it reaches. Inside the simulators a poisoned neuron runs on a harmless stand-in
-(the rest state, zero input weights, never spiking) and its outputs are marked NaN
-afterwards (`mark_nan`): the "double where" pattern, so that neither values nor
-gradients of the neurons it cannot reach see the NaN.
+(the rest state, zero input weights, never spiking: `stand_in`) and its outputs are
+set to NaN afterwards (`cut_nan`, through which no cotangent flows back): the "double
+where" pattern, so that neither values nor gradients of the neurons it cannot reach see
+the NaN. The weights of a channel with an input at a NaN time get NaN gradients
+(`unknown_gradient`): their effect depends on that time.
 """
 
 import jax
@@ -33,6 +35,7 @@ __all__ = [
     "check_initial_state",
     "check_integer",
     "check_real",
+    "cut_nan",
     "input_columns",
     "mark_nan",
     "poisoned_by_inputs",
@@ -139,6 +142,13 @@ def mark_nan(values: Array, unknown: Bool[Array, "..."]) -> Array:
     their gradients are exactly those of the unmarked computation (bit for bit).
     """
     return values + jax.lax.stop_gradient(jnp.where(unknown, jnp.nan, 0.0).astype(values.dtype))
+
+
+def cut_nan(values: Array, unknown: Bool[Array, "..."]) -> Array:
+    """values with NaN where `unknown` (broadcast), through which no gradient flows back:
+    the simulators' outputs for poisoned neurons, so that a readout's NaN cotangent of
+    them (0 times a NaN derivative) stops there and reaches no other neuron."""
+    return jnp.where(unknown, jnp.nan, values)
 
 
 @jax.custom_vjp

@@ -102,7 +102,7 @@ def _simulate_layer(
         weights.shape[1], input_times, input_sources))
     poisoned = checks.poisoned_by_inputs(
         initial_state, input_times, checks.input_columns(weights, input_sources, dtype), duration)
-    marked_initial_state = checks.mark_nan(initial_state, poisoned)
+    marked_initial_state = checks.cut_nan(initial_state, poisoned)
     initial_state = checks.stand_in(initial_state, poisoned, model.rest_state(n, dtype))
     unknown_time = jnp.isnan(input_times)
     input_times = jnp.where(unknown_time, jnp.inf, input_times)
@@ -119,10 +119,10 @@ def _simulate_layer(
     steps = layer_steps(model, duration, max_spikes)
     times, counts, final_state = steps.run(initial_state, arrival, delivered, n_active)
     return LayerSpikes(
-        times=checks.mark_nan(times, poisoned[:, None]),
+        times=checks.cut_nan(times, poisoned[:, None]),
         counts=counts,
         initial_state=marked_initial_state,
-        final_state=checks.mark_nan(final_state, poisoned),
+        final_state=checks.cut_nan(final_state, poisoned),
         exhausted=jnp.any((counts > max_spikes) & ~poisoned),
     )
 

@@ -82,8 +82,10 @@ def _run_in_chunks(step, carry, length: int):
     """`jax.lax.scan(step, carry, None, length)`, with the steps grouped in chunks of
     `_CHUNK`: a chunk that starts after the trial ended (carry[-1], the last step was
     idle) is skipped, and its records are those its idle steps would have written (no
-    time, no neuron, the unchanged state): the same results, bit for bit, for the cost
-    of the events that happen (plus at most one chunk)."""
+    time, no neuron, the unchanged state): the same values, bit for bit, for the cost
+    of the events that happen (plus at most one chunk). (Rematerialising each chunk,
+    `jax.checkpoint`, makes idle chunks cheaper in the backward pass but was not faster
+    over a whole training trial, and changed the last bits of training runs.)"""
     record_shapes = jax.eval_shape(step, carry, None)[1]
 
     def chunk(carry, size):
@@ -97,10 +99,8 @@ def _run_in_chunks(step, carry, length: int):
                        jnp.zeros((size,), active.dtype))
             return carry, records
 
-        # rematerialised: the chunk keeps only its input carry for the backward pass
-        # (recomputed there), so that an idle chunk costs no stored intermediates
-        work = jax.checkpoint(lambda carry: jax.lax.scan(step, carry, None, length=size))
-        return jax.lax.cond(carry[-1], idle, work, carry)
+        return jax.lax.cond(carry[-1], idle,
+                            lambda carry: jax.lax.scan(step, carry, None, length=size), carry)
 
     n_chunks, rest = divmod(length, _CHUNK)
     carry, records = jax.lax.scan(lambda carry, _: chunk(carry, _CHUNK), carry, None,
@@ -136,7 +136,7 @@ def _simulate(model, weights_net, weights_in, input_times, input_neurons, initia
     poisoned = (checks.poisoned_by_inputs(initial_state, input_times, columns, duration)
                 | jnp.any(jnp.isnan(weights_net), axis=1))
     unknown = checks.reached(poisoned, weights_net)
-    marked_initial_state = checks.mark_nan(initial_state, unknown)
+    marked_initial_state = checks.cut_nan(initial_state, unknown)
     initial_state = checks.stand_in(initial_state, unknown, model.rest_state(n, dtype))
     weights_net = checks.stand_in(weights_net, unknown[:, None], 0.0)
 
@@ -192,9 +192,9 @@ def _simulate(model, weights_net, weights_in, input_times, input_neurons, initia
         times=times,
         neuron=neuron,
         is_input=is_input,
-        states=checks.mark_nan(states, unknown),
+        states=checks.cut_nan(states, unknown),
         initial_state=marked_initial_state,
-        final_state=checks.mark_nan(final_state, unknown),
+        final_state=checks.cut_nan(final_state, unknown),
         duration=duration,
         n_events=jnp.sum(active),
         exhausted=exhausted,
