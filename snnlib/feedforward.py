@@ -21,10 +21,11 @@ from jax import Array
 from jax.typing import ArrayLike
 from jaxtyping import Bool, Float, Int
 
+from . import _checks as checks
 from ._layer_steps import LayerStepsFactory, layer_steps
 from .budget import is_concrete, raise_if_exhausted
 from .neurons import NeuronModel
-from .simulate import Events, _mark_nan, simulate
+from .simulate import Events, simulate
 from .spikes import merge_pseudospikes, ordinary_spike_times, pseudo_rates, spike_counts
 
 __all__ = [
@@ -97,13 +98,23 @@ def _simulate_layer(
     input_sources = jnp.asarray(input_sources)
     duration = jnp.asarray(duration, dtype)
     duration = jnp.where(duration >= 0, duration, jnp.nan)  # traced bad T: NaN results
+    n = initial_state.shape[-1]
+    # NaN policy (`snnlib._checks`): poisoned neurons run as stand-ins (rest state, NaN
+    # weights as 0) and their outputs are marked NaN below (double where)
+    initial_state = model.canonical_state(initial_state)
+    weights = checks.unknown_gradient(weights, checks.channels_at_unknown_times(
+        weights.shape[1], input_times, input_sources))
     valid = (input_sources >= 0) & (input_sources < weights.shape[1])
     sources = jnp.where(valid, input_sources, 0)
     weights_t = weights.T.astype(dtype)  # (N_src, N): row j, the weights of source j
     unknown_time = jnp.isnan(input_times)
     poisoned = jnp.any(jnp.isnan(initial_state), axis=0) | _poisoned_by_inputs(
         weights_t, sources, valid, unknown_time, ~(input_times > duration))
-    initial_state = _mark_nan(initial_state, poisoned)
+    marked_initial_state = checks.cut_nan(initial_state, poisoned)
+    initial_state = checks.stand_in(initial_state, poisoned, model.rest_state(n, dtype))
+    # NaN weights as 0 (not per trial: weights shared by a vmapped batch stay shared); a
+    # neuron that receives one before T is poisoned, so its outputs are cut below
+    weights_t = jnp.where(jnp.isnan(weights_t), 0.0, weights_t)
     input_times = jnp.where(unknown_time, jnp.inf, input_times)
     order = jnp.argsort(input_times)
     n_chunks = -(-input_times.shape[0] // chunk_size)
@@ -117,10 +128,10 @@ def _simulate_layer(
     times, counts, final_state = layer.run(initial_state, arrival, sorted_sources, weights_t,
                                            n_active)
     return LayerSpikes(
-        times=_mark_nan(times, poisoned[:, None]),
+        times=checks.cut_nan(times, poisoned[:, None]),
         counts=counts,
-        initial_state=initial_state,
-        final_state=_mark_nan(final_state, poisoned),
+        initial_state=marked_initial_state,
+        final_state=checks.cut_nan(final_state, poisoned),
         exhausted=jnp.any((counts > max_spikes) & ~poisoned),
     )
 
@@ -223,9 +234,9 @@ def _run_layers(model, weights, input_times, input_neurons, initial_states, dura
 
 def _check_layers(name: str, model, weights, input_times, input_neurons, initial_states,
                   duration, max_spikes, batched: bool) -> tuple[int, ...]:
-    """Raise ValueError naming the layer, the array and both shapes; returns the budgets."""
-    if not isinstance(model, NeuronModel):
-        raise TypeError(f"{name}: model must be a snnlib NeuronModel, got {type(model).__name__}")
+    """Raise ValueError naming the layer, the array and both shapes (`snnlib._checks`);
+    returns the budgets."""
+    checks.check_model(name, model)
     if len(weights) != len(initial_states):
         raise ValueError(f"{name}: {len(weights)} weight matrices but {len(initial_states)} "
                          "initial states (one of each per layer)")
@@ -235,14 +246,17 @@ def _check_layers(name: str, model, weights, input_times, input_neurons, initial
         expected = "(B, M) and (B, M) or (M,)" if batched else "(M,) and (M,)"
         raise ValueError(f"{name}: input_times has shape {input_times.shape} and input_neurons "
                          f"{input_neurons.shape}; expected {expected}")
-    if not jnp.issubdtype(input_neurons.dtype, jnp.integer):
-        raise ValueError(f"{name}: input_neurons must be integers, got {input_neurons.dtype}")
-    below, what = None, "input channels"
+    checks.check_real(name, "input_times", input_times)
+    checks.check_integer(name, "input_neurons", input_neurons)
+    if batched:
+        _check_batch(name, weights, input_times, input_neurons, initial_states)
+    below = None
     for index, (w, state) in enumerate(zip(weights, initial_states, strict=True)):
         layer = f"layer {index + 1}"
         if w.ndim not in ((2, 3) if batched else (2,)) or 0 in w.shape[-2:]:
             raise ValueError(f"{name}: {layer}: weights[{index}] has shape {w.shape}, expected a "
                              f"non-empty matrix (N_{index + 1}, N_{index})")
+        checks.check_real(name, f"{layer}: weights[{index}]", w)
         n, n_src = w.shape[-2:]
         if below is not None and n_src != below:
             raise ValueError(f"{name}: {layer}: weights[{index}] has shape {w.shape}, expected "
@@ -252,24 +266,29 @@ def _check_layers(name: str, model, weights, input_times, input_neurons, initial
             raise ValueError(f"{name}: {layer}: initial_states[{index}] has shape {state.shape}, "
                              f"expected {want} (state_dim={model.state_dim} for "
                              f"{type(model).__name__}, N_{index + 1}={n} rows of weights[{index}])")
-        if not jnp.issubdtype(state.dtype, jnp.floating):
-            raise ValueError(f"{name}: {layer}: initial_states[{index}] must be floating-point, "
-                             f"got {state.dtype}")
-        model.check_dtype(state.dtype)
-        if index == 0 and is_concrete(input_neurons) and input_neurons.size:
-            channels = np.asarray(input_neurons)
-            bad = channels[(channels < 0) | (channels >= n_src)]
-            if bad.size:
-                raise ValueError(f"{name}: input_neurons holds channel {int(bad[0])}, but "
-                                 f"weights[0] has {n_src} {what} (shape {w.shape}): channels "
-                                 f"must lie in 0..{n_src - 1}")
+        checks.check_initial_state(name, f"{layer}: initial_states[{index}]", model, state)
+        if index == 0:
+            checks.check_channels(name, input_neurons, n_src, "weights[0]", w.shape)
         below = n
-    if jnp.ndim(duration) != 0:
-        raise ValueError(f"{name}: duration must be a scalar (the trial length T), got shape "
-                         f"{jnp.shape(duration)}")
-    if is_concrete(duration) and not (np.isfinite(float(duration)) and float(duration) >= 0):
-        raise ValueError(f"{name}: duration must be a finite number >= 0, got {float(duration)}")
+    checks.check_duration(name, duration)
     return budgets
+
+
+def _check_batch(name: str, weights, input_times, input_neurons, initial_states) -> None:
+    """A batch of B >= 1 trials, and every per-trial argument with the same B."""
+    size = input_times.shape[0]
+    if size == 0:
+        raise ValueError(f"{name}: input_times has shape {input_times.shape}: the batch is empty; "
+                         "pass at least one trial (B >= 1)")
+    per_trial = [("input_neurons", input_neurons, 2)]
+    per_trial += [(f"weights[{i}]", w, 3) for i, w in enumerate(weights)]
+    per_trial += [(f"initial_states[{i}]", s, 3) for i, s in enumerate(initial_states)]
+    for what, value, ndim in per_trial:
+        if value.ndim == ndim and value.shape[0] != size:
+            raise ValueError(
+                f"{name}: {what} has shape {value.shape}, a batch of {value.shape[0]} trials, "
+                f"but input_times has {size} (shape {input_times.shape}); pass one entry per "
+                f"trial ({size}), or drop the leading axis to share it across trials")
 
 
 @partial(jax.jit, static_argnames=("model", "budgets", "batched", "steps"))
@@ -371,7 +390,12 @@ def layer_output_times(
     ordinary = layer.times[:, :n_spikes]
     if n_spikes > budget:
         ordinary = jnp.pad(ordinary, ((0, 0), (0, n_spikes - budget)), constant_values=jnp.inf)
-    times = merge_pseudospikes(model, ordinary, layer.final_state, duration, pseudo_input)
+    # NaN neurons have NaN ordinary times (kept); their pseudospikes are computed from a
+    # stand-in state, so that no NaN reaches the gradients of the others (double where)
+    unknown = jnp.any(jnp.isnan(layer.final_state), axis=0)
+    final_state = checks.stand_in(layer.final_state, unknown, 0.0)
+    times = merge_pseudospikes(model, checks.mark_nan(ordinary, unknown[:, None]), final_state,
+                               duration, pseudo_input)
     return jnp.where(layer.exhausted, jnp.nan, times)
 
 

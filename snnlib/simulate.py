@@ -5,11 +5,11 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax import Array
 from jax.typing import ArrayLike
 from jaxtyping import Bool, Float, Int
 
+from . import _checks as checks
 from .budget import EventBudgetError, is_concrete, raise_if_exhausted
 from .neurons import NeuronModel
 
@@ -35,6 +35,10 @@ class Events(NamedTuple):
     exhausted: Bool[Array, ""]  # True if max_events ran out before T (final_state is wrong)
 
 
+_CALLER = "simulate"
+_CHUNK = 16  # event steps per chunk; chunks after the trial end are skipped
+
+
 def _shape_error(name: str, actual: tuple, expected: str, n: int, model: NeuronModel) -> ValueError:
     return ValueError(
         f"simulate: {name} has shape {actual}, expected {expected} "
@@ -45,18 +49,10 @@ def _shape_error(name: str, actual: tuple, expected: str, n: int, model: NeuronM
 
 def _check_arguments(model, weights_net, weights_in, input_times, input_neurons,
                      initial_state, duration, max_events) -> None:
-    """Raise ValueError (TypeError for a wrong model) naming the bad argument.
-
-    Shapes and dtypes are always checked; values (channel indices, duration) where they
-    are concrete. Under tracing, bad values are marked NaN instead (see `simulate`).
-    """
-    if not isinstance(model, NeuronModel):
-        raise TypeError(f"simulate: model must be a snnlib NeuronModel (QIF(), Theta(), ...), "
-                        f"got {type(model).__name__}")
-    if isinstance(max_events, bool) or not isinstance(max_events, (int, np.integer)) \
-            or max_events < 1:
-        raise ValueError(f"simulate: max_events must be a positive integer (the event budget K), "
-                         f"got {max_events!r}")
+    """Raise ValueError (TypeError for a wrong model) naming the bad argument
+    (`snnlib._checks`: shapes and dtypes always, values where concrete)."""
+    checks.check_model(_CALLER, model)
+    checks.check_budget(_CALLER, "max_events", max_events, "the event budget K")
     n = weights_net.shape[0] if weights_net.ndim == 2 else -1
     n_in = weights_in.shape[1] if weights_in.ndim == 2 else -1
     m = input_times.shape[0] if input_times.ndim == 1 else -1
@@ -73,59 +69,47 @@ def _check_arguments(model, weights_net, weights_in, input_times, input_neurons,
     if n == 0:
         raise ValueError("simulate: weights_net has shape (0, 0): the network needs at least "
                          "one neuron (N >= 1)")
-    if not jnp.issubdtype(input_neurons.dtype, jnp.integer):
-        raise ValueError(f"simulate: input_neurons must be integers, got {input_neurons.dtype}")
-    if not jnp.issubdtype(initial_state.dtype, jnp.floating):
-        raise ValueError(
-            f"simulate: initial_state must be a floating-point array (its dtype is the dtype "
-            f"of the simulation), got {initial_state.dtype}; pass e.g. "
-            "jnp.asarray(state, jnp.float64) or model.rest_state(n)")
-    model.check_dtype(initial_state.dtype)
-    if jnp.ndim(duration) != 0:
-        raise ValueError(f"simulate: duration must be a scalar (the trial length T), got shape "
-                         f"{jnp.shape(duration)}; one trial per call, use jax.vmap for batches")
-    if is_concrete(duration):
-        value = float(duration)
-        if not np.isfinite(value) or value < 0:
-            raise ValueError(f"simulate: duration must be a finite number >= 0, got {value}")
-    if is_concrete(input_neurons) and m > 0:
-        channels = np.asarray(input_neurons)
-        bad = channels[(channels < 0) | (channels >= n_in)]
-        if bad.size:
-            raise ValueError(
-                f"simulate: input_neurons holds channel {int(bad[0])}, but weights_in has "
-                f"{n_in} input channels (shape {tuple(weights_in.shape)}): channels must lie "
-                f"in 0..{n_in - 1}")
+    for name, value in (("weights_net", weights_net), ("weights_in", weights_in),
+                        ("input_times", input_times)):
+        checks.check_real(_CALLER, name, value)
+    checks.check_integer(_CALLER, "input_neurons", input_neurons)
+    checks.check_initial_state(_CALLER, "initial_state", model, initial_state)
+    checks.check_duration(_CALLER, duration)
+    checks.check_channels(_CALLER, input_neurons, n_in, "weights_in", weights_in.shape)
 
 
-def _input_columns(weights: Float[Array, "N C"], channels: Int[Array, " M"], dtype
-                   ) -> tuple[Float[Array, "M N"], Bool[Array, " M"]]:
-    """The weights of each input onto the N neurons, (M, N), and which channels are valid;
-    a channel outside 0..C-1 gets NaN weights."""
-    valid = (channels >= 0) & (channels < weights.shape[1])
-    columns = weights[:, jnp.where(valid, channels, 0)].T.astype(dtype)
-    return _mark_nan(columns, ~valid[:, None]), valid
+def _run_in_chunks(step, carry, length: int):
+    """`jax.lax.scan(step, carry, None, length)`, with the steps grouped in chunks of
+    `_CHUNK`: a chunk that starts after the trial ended (carry[-1], the last step was
+    idle) is skipped, and its records are those its idle steps would have written (no
+    time, no neuron, the unchanged state): the same values, bit for bit, for the cost
+    of the events that happen (plus at most one chunk). (Rematerialising each chunk,
+    `jax.checkpoint`, makes idle chunks cheaper in the backward pass but was not faster
+    over a whole training trial, and changed the last bits of training runs.)"""
+    record_shapes = jax.eval_shape(step, carry, None)[1]
 
+    def chunk(carry, size):
+        def idle(carry):
+            state = carry[1]
+            times, neuron, is_input, states, active = record_shapes
+            records = (jnp.full((size,), jnp.inf, times.dtype),
+                       jnp.full((size,), -1, neuron.dtype),
+                       jnp.zeros((size,), is_input.dtype),
+                       jnp.broadcast_to(state, (size, *state.shape)),
+                       jnp.zeros((size,), active.dtype))
+            return carry, records
 
-def _mark_nan(values: Array, unknown: Bool[Array, "..."]) -> Array:
-    """values with NaN where `unknown` (broadcast over the trailing axes).
+        return jax.lax.cond(carry[-1], idle,
+                            lambda carry: jax.lax.scan(step, carry, None, length=size), carry)
 
-    An addition of a constant 0 or NaN, so that where nothing is unknown the values and
-    their gradients are exactly those of the unmarked computation (bit for bit).
-    """
-    return values + jax.lax.stop_gradient(jnp.where(unknown, jnp.nan, 0.0).astype(values.dtype))
-
-
-def _reached(poisoned: Bool[Array, " N"], weights_net: Float[Array, "N N"]) -> Bool[Array, " N"]:
-    """Neurons reachable from `poisoned` through nonzero (or NaN) recurrent weights."""
-    connected = (weights_net != 0).astype(jnp.int32)
-
-    def grow(carry):
-        reached, _ = carry
-        grown = reached | ((connected @ reached.astype(jnp.int32)) > 0)
-        return grown, jnp.any(grown != reached)
-
-    return jax.lax.while_loop(lambda carry: carry[1], grow, (poisoned, jnp.array(True)))[0]
+    n_chunks, rest = divmod(length, _CHUNK)
+    carry, records = jax.lax.scan(lambda carry, _: chunk(carry, _CHUNK), carry, None,
+                                  length=n_chunks)
+    records = jax.tree.map(lambda r: r.reshape(-1, *r.shape[2:]), records)
+    if rest:
+        carry, tail = chunk(carry, rest)
+        records = jax.tree.map(lambda a, b: jnp.concatenate([a, b]), records, tail)
+    return carry, records
 
 
 @partial(jax.jit, static_argnames=("model", "max_events"))
@@ -137,32 +121,38 @@ def _simulate(model, weights_net, weights_in, input_times, input_neurons, initia
     inf = jnp.array(jnp.inf, dtype)
     duration = jnp.asarray(duration, dtype)
     duration = jnp.where(duration >= 0, duration, jnp.nan)  # traced bad T: NaN results
+    initial_state = model.canonical_state(initial_state)
+    weights_net = weights_net.astype(dtype)
 
-    # NaN policy: a channel index out of range acts as a channel of NaN weights; a neuron
-    # with NaN in its initial state, its weights or the time of an input it receives is
-    # NaN from t = 0, and so is every neuron it reaches through nonzero weights
-    columns, valid = _input_columns(weights_in, input_neurons, dtype)
-    unknown_time = jnp.isnan(input_times)
-    counted = ~(input_times > duration)  # inputs after T are ignored
-    poisoned = (
-        jnp.any(jnp.isnan(initial_state), axis=0)
-        | jnp.any(unknown_time[:, None] & (columns != 0), axis=0)
-        | jnp.any(counted[:, None] & jnp.isnan(columns), axis=0)
-        | jnp.any(jnp.isnan(weights_net), axis=1)
-    )
-    initial_state = _mark_nan(initial_state, _reached(poisoned, weights_net))
+    # NaN policy (`snnlib._checks`): a channel index out of range acts as a channel of NaN
+    # weights; a poisoned neuron and every neuron it reaches through nonzero weights is
+    # NaN from t = 0. Inside the loop it runs as a stand-in (rest state, no input, never
+    # spiking), and its records are marked NaN afterwards: no NaN reaches the others'
+    # values or gradients
+    # the weights of inputs at unknown (NaN) times have unknown effects: NaN gradients
+    weights_in = checks.unknown_gradient(weights_in, checks.channels_at_unknown_times(
+        weights_in.shape[1], input_times, input_neurons))
+    columns = checks.input_columns(weights_in, input_neurons, dtype)
+    poisoned = (checks.poisoned_by_inputs(initial_state, input_times, columns, duration)
+                | jnp.any(jnp.isnan(weights_net), axis=1))
+    unknown = checks.reached(poisoned, weights_net)
+    marked_initial_state = checks.cut_nan(initial_state, unknown)
+    initial_state = checks.stand_in(initial_state, unknown, model.rest_state(n, dtype))
+    weights_net = checks.stand_in(weights_net, unknown[:, None], 0.0)
 
     order = jnp.argsort(input_times)  # NaN times last: never delivered (is_input is False)
     arrival = jnp.concatenate([jnp.maximum(input_times[order], 0.0).astype(dtype), inf[None]])
     channel = jnp.concatenate([input_neurons[order], jnp.array([-1])])
-    delivered = jnp.concatenate([_input_columns(weights_in, input_neurons[order], dtype)[0],
-                                 jnp.zeros((1, n), dtype)])
-    weights_net = weights_net.astype(dtype)
+    delivered = jnp.concatenate([
+        checks.stand_in(checks.input_columns(weights_in, input_neurons[order], dtype),
+                        unknown[None, :], 0.0),
+        jnp.zeros((1, n), dtype)])
     neuron_ids = jnp.arange(n)
 
     def next_event(t, state, pointer):
         to_spike = model.time_to_next_spike(state)
-        to_spike = jnp.where(jnp.isnan(to_spike), jnp.inf, to_spike)  # NaN neurons never fire
+        # NaN neurons (and the stand-ins of unknown ones) never fire
+        to_spike = jnp.where(jnp.isnan(to_spike) | unknown, jnp.inf, to_spike)
         spiker = jnp.argmin(to_spike)
         is_input = arrival[pointer] <= t + to_spike[spiker]
         dt = jnp.where(is_input, arrival[pointer] - t, to_spike[spiker])
@@ -170,7 +160,7 @@ def _simulate(model, weights_net, weights_in, input_times, input_neurons, initia
         return t_next, dt, is_input, spiker
 
     def step(carry, _):
-        t, state, pointer = carry
+        t, state, pointer, _ = carry
         t_next, dt, is_input, spiker = next_event(t, state, pointer)
         active = t_next < duration
         moved = model.flow(state, jnp.where(active, dt, 0.0))
@@ -182,6 +172,7 @@ def _simulate(model, weights_net, weights_in, input_times, input_neurons, initia
             jnp.where(active, t_next, t),
             new_state,
             pointer + (active & is_input).astype(pointer.dtype),
+            ~active,
         )
         record = (
             jnp.where(active, t_next, inf),
@@ -192,19 +183,18 @@ def _simulate(model, weights_net, weights_in, input_times, input_neurons, initia
         )
         return new_carry, record
 
-    start = (jnp.zeros((), dtype), initial_state, jnp.zeros((), jnp.int32))
-    (t_last, last_state, pointer), (times, neuron, is_input, states, active) = jax.lax.scan(
-        step, start, None, length=max_events
-    )
+    start = (jnp.zeros((), dtype), initial_state, jnp.zeros((), jnp.int32), jnp.array(False))
+    (t_last, last_state, pointer, _), (times, neuron, is_input, states, active) = (
+        _run_in_chunks(step, start, max_events))
     exhausted = next_event(t_last, last_state, pointer)[0] < duration
     final_state = model.flow(last_state, duration - t_last)
     return Events(
         times=times,
         neuron=neuron,
         is_input=is_input,
-        states=states,
-        initial_state=initial_state,
-        final_state=final_state,
+        states=checks.cut_nan(states, unknown),
+        initial_state=marked_initial_state,
+        final_state=checks.cut_nan(final_state, unknown),
         duration=duration,
         n_events=jnp.sum(active),
         exhausted=exhausted,
@@ -246,16 +236,26 @@ def simulate(
             saying that the search stopped there. Inside jit/vmap/grad tracing, and with
             throw=False, `Events.exhausted` carries the flag instead.
 
-    Bad input: wrong shapes or dtypes, N = 0, a non-positive or non-integer max_events,
-    a negative or non-scalar duration and channels outside 0..N_in-1 raise ValueError
-    naming the argument. Under tracing, values cannot be checked: a negative duration
-    gives NaN results and an out-of-range channel acts as a channel with NaN weights.
+    Bad input (`snnlib._checks`): wrong shapes or dtypes (complex ones included), N = 0,
+    a non-positive or non-integer max_events, a negative or non-scalar duration,
+    channels outside 0..N_in-1 and initial states the model cannot start from
+    (`NeuronModel.state_problem`: a theta phase outside [0, Theta], an infinite entry;
+    QIF's V = -inf is the state right after a spike and valid, V = +inf is not) raise
+    ValueError naming the argument. Under tracing, values cannot be checked: a negative
+    duration gives NaN results, an out-of-range channel acts as a channel with NaN
+    weights, and an invalid initial state is NaN (`NeuronModel.canonical_state`).
     NaN propagates: a neuron with NaN in its initial state, in a weight onto it, or in
     the time of an input spike it receives (nonzero weight) has a NaN state from t = 0 and
     never spikes; so does every neuron it reaches through nonzero recurrent weights. The
     readouts (`output_spike_times`, ...) give NaN for those neurons; the other neurons
     do not depend on them and keep their values (up to rounding: events of the NaN
-    neurons no longer split their flow).
+    neurons no longer split their flow) and their finite gradients (the NaN neurons run
+    as harmless stand-ins and are marked NaN afterwards). The gradient with respect to
+    the weights of a channel with an input at a NaN time is NaN (their effect depends on
+    that time).
+
+    Cost: the K event steps run in chunks of 16; chunks after the trial end are skipped
+    (outside `jax.vmap`), so a trial costs the events that happen, not K.
     """
     weights_net, weights_in, input_times, input_neurons, initial_state = (
         jnp.asarray(a) for a in (weights_net, weights_in, input_times, input_neurons,

@@ -12,9 +12,10 @@ from jax import Array
 from jax.typing import ArrayLike
 from jaxtyping import Float, Int
 
+from ._checks import mark_nan
 from .budget import is_concrete
 from .neurons import NeuronModel, PseudodynamicsModel
-from .simulate import Events, _mark_nan
+from .simulate import Events
 
 __all__ = [
     "first_spike_times",
@@ -66,7 +67,7 @@ def ordinary_spike_times(events: Events, neurons: ArrayLike, n_spikes: int
     times = jnp.sum(jnp.where(selected, events.times, 0.0), axis=-1)
     found = jnp.any(selected, axis=-1)
     times = jnp.where(found, times, jnp.where(events.exhausted, jnp.nan, jnp.inf))
-    return _mark_nan(times, _unknown(events.final_state, neurons)[:, None])
+    return mark_nan(times, _unknown(events.final_state, neurons)[:, None])
 
 
 def _unknown(final_state: Float[Array, "D N"], neurons: Int[Array, " S"]) -> Array:

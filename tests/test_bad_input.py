@@ -398,3 +398,88 @@ def test_property_feedforward_raises_or_matches_the_ode_reference(seed, max_spik
         ours_n.append(rows + offset)
     assert all(np.all(np.asarray(layer.counts) <= max_spikes) for layer in layers)
     agree(np.concatenate(ours_t), np.concatenate(ours_n), t_ref, n_ref, duration)
+
+
+# --- issue 18, family 2: initial states, dtypes, batches -------------------------------
+
+def test_qif_initial_state_at_its_reset_value_is_the_state_right_after_a_spike():
+    """V = -inf is where QIF's reset puts a neuron (as -1/eps): a valid start, not NaN."""
+    args = recurrent_args()
+    reset = call(args, initial_state=args[4].at[0, 0].set(-jnp.inf))
+    stand_in = call(args, initial_state=args[4].at[0, 0].set(-MODEL.v_infinity))
+    assert np.all(np.isfinite(first_spikes(reset)))
+    np.testing.assert_array_equal(first_spikes(reset), first_spikes(stand_in))
+    assert float(reset.initial_state[0, 0]) == -MODEL.v_infinity
+
+
+@pytest.mark.parametrize(("row", "value"), [(0, jnp.inf), (1, jnp.inf), (1, -jnp.inf)])
+def test_qif_infinite_initial_states_are_refused_or_nan_under_jit(row, value):
+    args = recurrent_args()
+    bad = args[4].at[row, 0].set(value)
+    with pytest.raises(ValueError, match=r"initial_state: neuron 0 starts at V = .*finite I"):
+        call(args, initial_state=bad)
+    traced = jax.jit(lambda s: simulate(MODEL, *args[:4], s, 4.0, 40))(bad)
+    spikes = first_spikes(traced)
+    assert np.all(np.isnan(spikes[0])) and np.all(np.isfinite(spikes[1]))
+
+
+@pytest.mark.parametrize("phase", [-0.5, 6.5, jnp.inf])
+def test_theta_phase_outside_zero_to_period_is_refused_or_nan_under_jit(phase):
+    model = Theta()
+    args = recurrent_args()
+    state = jnp.asarray([[phase, 1.0]])
+    with pytest.raises(ValueError, match=r"initial_state: neuron 0 has phase .* outside "
+                                         r"\[0, Theta\] = \[0, 6\]"):
+        simulate(model, *args[:4], state, 4.0, 40)
+    events = jax.jit(lambda s: simulate(model, *args[:4], s, 4.0, 40))(state)
+    spikes = np.asarray(output_spike_times(model, events, [0, 1], 1))
+    assert np.isnan(spikes[0, 0]) and np.isfinite(spikes[1, 0])
+    weights, times, channels, states = feedforward_args()
+    states[0] = states[0].at[0, 1].set(phase)
+    with pytest.raises(ValueError, match=r"layer 1: initial_states\[0\]: neuron 1 has phase"):
+        simulate_feedforward(model, weights, times, channels, states, 2.0, 2)
+
+
+def test_theta_phases_at_the_ends_of_the_range_are_valid():
+    model = Theta()
+    args = recurrent_args()
+    events = simulate(model, *args[:4], jnp.asarray([[0.0, model.period]]), 4.0, 40)
+    assert np.all(np.isfinite(output_spike_times(model, events, [0, 1], 1)))
+
+
+@pytest.mark.parametrize("name", ["weights_net", "weights_in", "input_times",
+                                  "initial_state", "duration"])
+def test_complex_arguments_are_refused_naming_the_argument(name):
+    args = recurrent_args()
+    position = ["weights_net", "weights_in", "input_times", "input_neurons",
+                "initial_state", "duration"].index(name)
+    value = jnp.asarray(args[position]) + 0j
+    with pytest.raises(ValueError, match=rf"simulate: {name} must be real"):
+        call(args, **{name: value})
+
+
+def test_complex_feedforward_weights_and_times_are_refused():
+    weights, times, channels, states = feedforward_args()
+    with pytest.raises(ValueError, match=r"layer 2: weights\[1\] must be real"):
+        simulate_feedforward(Theta(), [weights[0], weights[1] + 0j], times, channels, states,
+                             2.0, 2)
+    with pytest.raises(ValueError, match="input_times must be real"):
+        simulate_feedforward(Theta(), weights, times + 0j, channels, states, 2.0, 2)
+
+
+def test_feedforward_batch_empty_or_of_mismatched_sizes_names_the_argument():
+    weights, times, channels, states = feedforward_args()
+    batch = jnp.stack([times, times, times])
+    with pytest.raises(ValueError, match=r"the batch is empty; pass at least one trial"):
+        simulate_feedforward_batch(Theta(), weights, batch[:0], channels[None][:0], states,
+                                   2.0, 2)
+    with pytest.raises(ValueError, match=r"input_neurons has shape \(2, 2\), a batch of 2 "
+                                         r"trials, but input_times has 3"):
+        simulate_feedforward_batch(Theta(), weights, batch, jnp.stack([channels] * 2),
+                                   states, 2.0, 2)
+    with pytest.raises(ValueError, match=r"weights\[1\] has shape \(2, 2, 3\), a batch of 2"):
+        simulate_feedforward_batch(Theta(), [weights[0], jnp.stack([weights[1]] * 2)], batch,
+                                   channels, states, 2.0, 2)
+    with pytest.raises(ValueError, match=r"initial_states\[0\] has shape \(4, 1, 3\)"):
+        simulate_feedforward_batch(Theta(), weights, batch, channels,
+                                   [jnp.stack([states[0]] * 4), states[1]], 2.0, 2)

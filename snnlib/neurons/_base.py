@@ -57,6 +57,28 @@ class NeuronModel(ABC):
         """Raise ValueError if the model's parameters do not fit states of this dtype."""
         return None
 
+    def state_problem(self, state: np.ndarray) -> str | None:
+        """Why the model cannot start from this concrete (D, N) state, or None if it can.
+
+        NaN entries are allowed (the NaN policy: that neuron is unknown). Default: every
+        other entry must be finite.
+        """
+        infinite = np.isinf(state)
+        if infinite.any():
+            row, neuron = np.argwhere(infinite)[0]
+            return (f"entry [{row}, {neuron}] is {state[row, neuron]}: the states of "
+                    f"{type(self).__name__} are finite; pass a finite state (e.g. "
+                    "model.rest_state(n))")
+        return None
+
+    def canonical_state(self, state: Float[Array, "D ..."]) -> Float[Array, "D ..."]:
+        """The state as the simulators start from it (traced; `state_problem` is the check
+        on concrete states): values the model stands for in another form are mapped to it
+        (QIF: V = -inf, the state right after a spike, to -1/eps); invalid entries are NaN.
+        Valid states pass unchanged (bit for bit). Default: infinite entries are NaN.
+        """
+        return jnp.where(jnp.isinf(state), jnp.nan, state)
+
 
 class PseudodynamicsModel(NeuronModel):
     """A model whose missing spikes continue as pseudospikes beyond the trial end T.

@@ -4,6 +4,7 @@ from abc import abstractmethod
 from typing import ClassVar
 
 import jax.numpy as jnp
+import numpy as np
 from jax import Array
 from jax.typing import ArrayLike, DTypeLike
 from jaxtyping import Float
@@ -49,6 +50,21 @@ class PhaseNeuron(PseudodynamicsModel):
     def reset(self, state: Float[Array, "1 ..."]) -> Float[Array, "1 ..."]:
         """phi -> 0."""
         return jnp.zeros_like(state)
+
+    def state_problem(self, state: np.ndarray) -> str | None:
+        """A phase must lie in [0, Theta] (NaN allowed: an unknown neuron)."""
+        outside = (state < 0) | (state > self.period)
+        if outside.any():
+            neuron = int(np.argwhere(outside)[0][-1])
+            return (f"neuron {neuron} has phase {float(state[0, neuron])}, outside [0, Theta] = "
+                    f"[0, {self.period:.6g}] of {type(self).__name__}: a phase runs from 0 "
+                    "(just reset) to Theta (the spike); pass phases in that range (e.g. "
+                    "jnp.mod(phase, model.period))")
+        return None
+
+    def canonical_state(self, state: Float[Array, "1 ..."]) -> Float[Array, "1 ..."]:
+        """Phases outside [0, Theta] are NaN (unknown), the others pass unchanged."""
+        return jnp.where((state >= 0) & (state <= self.period), state, jnp.nan)
 
     def pseudo_phase_and_period(
         self, state: Float[Array, "1 ..."], pseudo_input: ArrayLike = 0.0

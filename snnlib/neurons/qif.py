@@ -6,6 +6,7 @@ from typing import ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import Array
 from jax.typing import ArrayLike, DTypeLike
 from jaxtyping import Float
@@ -107,6 +108,26 @@ class QIF(PseudodynamicsModel):
     def voltage(self, state: Array) -> Array:
         """The membrane potential V."""
         return state[0]
+
+    def state_problem(self, state) -> str | None:
+        """V may be -inf (just reset: the state right after a spike); V = +inf (a spike
+        at t = 0) and infinite I are refused. NaN is allowed (an unknown neuron)."""
+        refused = np.isposinf(state[0]) | np.isinf(state[1])
+        if refused.any():
+            neuron = int(np.argwhere(refused)[0][0])
+            v, current = state[0, neuron], state[1, neuron]
+            return (f"neuron {neuron} starts at V = {v}, I = {current}: QIF states need a "
+                    "finite I and V < +inf (V = -inf, the state right after a spike, is "
+                    "allowed); pass a finite state")
+        return None
+
+    def canonical_state(self, state: Array) -> Array:
+        """V = -inf (right after a spike) becomes -1/eps, the model's reset value, as
+        `reset` sets it; V = +inf and infinite I are NaN; other states pass unchanged."""
+        v, current = state[0], state[1]
+        v = jnp.where(jnp.isneginf(v), -self.v_infinity, v)
+        refused = jnp.isposinf(v) | jnp.isinf(current)
+        return jnp.where(refused, jnp.nan, jnp.stack([v, current]))
 
     def check_dtype(self, dtype: DTypeLike) -> None:
         """1/eps (the numerical infinity of V) must be a finite number of the state dtype."""
