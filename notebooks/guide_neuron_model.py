@@ -1,7 +1,5 @@
 # ---
 # jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -32,9 +30,7 @@
 # <../../notebooks/guide_neuron_model.py>`.
 
 # %% tags=["hide-input"]
-import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import ClassVar
 
 import jax
@@ -44,17 +40,16 @@ from IPython.display import Markdown, display
 from scipy.integrate import solve_ivp
 
 import snnlib
+from snnlib.notebook import check_parameters, record_numbers, show_run_notice
 
 jax.config.update("jax_enable_x64", True)
 
 # %% tags=["parameters"]
 quick = False  # True: fewer random trials in the comparison with the ODE solution
-results_json = ""  # if set, the measured numbers are written there as JSON (for the tests)
 
-# %% tags=["remove-cell"]
-for name, value, kind in (("quick", quick, bool), ("results_json", results_json, str)):
-    if not isinstance(value, kind):
-        raise TypeError(f"notebook parameter {name!r} must be {kind.__name__}, got {value!r}")
+# %% tags=["remove-input"]
+check_parameters(quick=(quick, bool))
+show_run_notice(quick, "10 instead of 100 random trials in the comparison with the ODE solution")
 numbers = {"quick": quick}
 
 # %% [markdown]
@@ -250,5 +245,4 @@ display(Markdown(f"The gradients agree with central differences to {gradient_err
 #   model".
 
 # %% tags=["remove-cell"]
-if results_json:
-    Path(results_json).write_text(json.dumps(numbers, indent=2) + "\n")
+record_numbers(numbers)

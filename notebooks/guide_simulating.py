@@ -1,7 +1,5 @@
 # ---
 # jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -24,10 +22,8 @@
 # <../../notebooks/guide_simulating.py>`.
 
 # %% tags=["hide-input"]
-import json
 import textwrap
 import time
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -36,17 +32,19 @@ import numpy as np
 from IPython.display import Markdown, display
 
 import snnlib
+from snnlib.notebook import check_parameters, record_numbers, show_run_notice
+from snnlib.plotting import COLORS, spike_time_line, use_style
 
 jax.config.update("jax_enable_x64", True)  # the paper's float64; float32 is compared below
+use_style()
 
 # %% tags=["parameters"]
 quick = False  # True: fewer repetitions in the timing
-results_json = ""  # if set, the measured numbers are written there as JSON (for the tests)
 
-# %% tags=["remove-cell"]
-for name, value, kind in (("quick", quick, bool), ("results_json", results_json, str)):
-    if not isinstance(value, kind):
-        raise TypeError(f"notebook parameter {name!r} must be {kind.__name__}, got {value!r}")
+# %% tags=["remove-input"]
+check_parameters(quick=(quick, bool))
+show_run_notice(quick, "30 instead of 300 timed calls of each simulator in the comparison "
+                "of the layered and the generic simulator")
 numbers = {"quick": quick}
 
 # %% [markdown]
@@ -103,12 +101,12 @@ numbers["gradient_check"] = {"w": check_w, "autodiff": float(slope(check_w)),
                              "finite_difference": float(finite_difference)}
 
 fig, ax = plt.subplots(figsize=(6, 3.2))
-ax.plot(weights, first, color="k")
-ax.axhline(4.0, color="0.6", ls="--", lw=1)
-ax.axvline(model.min_spiking_input, color="0.6", ls=":", lw=1)
+spike_time_line(ax, np.asarray(weights), np.asarray(first), 4.0, COLORS["qif"])
+ax.axhspan(4.0, float(np.max(first)) + 0.5, color=COLORS["pseudo_range"], zorder=0)
+ax.axhline(4.0, color=COLORS["reference"], ls="--", lw=1)
+ax.axvline(model.min_spiking_input, color=COLORS["reference"], ls="--", lw=1)
 ax.set(xlabel="input weight $w$", ylabel="first spike time", title="one QIF neuron, $T = 4$")
-ax.text(1.05, 4.15, "pseudospikes above $T$", fontsize=9)
-fig.tight_layout()
+ax.text(1.05, 4.15, "pseudospikes (dotted) above $T$", fontsize=9)
 plt.show()
 
 display(Markdown(
@@ -366,5 +364,4 @@ display(Markdown(
     f"{generic_ms / layered_ms:.1f} times as long."))
 
 # %% tags=["remove-cell"]
-if results_json:
-    Path(results_json).write_text(json.dumps(numbers, indent=2) + "\n")
+record_numbers(numbers)
