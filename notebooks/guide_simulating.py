@@ -153,12 +153,16 @@ print("three spike times per neuron (ordinary, then pseudospikes):")
 print(np.round(spike_times(weights_net), 3))
 
 
-def loss(weights_net):
-    """Mean squared distance of every neuron's first three spikes from 1, 2 and 3."""
-    return jnp.mean((spike_times(weights_net) - jnp.array([1.0, 2.0, 3.0])) ** 2)
+def loss(weights_net, dtype=jnp.float64):
+    """Mean squared distance of every neuron's first three spikes from 1, 2 and 3; the
+    spike times as auxiliary output."""
+    times = spike_times(weights_net, dtype=dtype)
+    return jnp.mean((times - jnp.array([1.0, 2.0, 3.0])) ** 2), times
 
 
-gradient = jax.jit(jax.grad(loss))(weights_net)
+# compiled once per dtype (a static argument); reused for float32 below
+loss_and_gradient = jax.jit(jax.value_and_grad(loss, has_aux=True), static_argnums=1)
+_, gradient = loss_and_gradient(weights_net, jnp.float64)
 print("d loss / d weights_net:")
 print(np.round(gradient, 4))
 numbers["network"]["gradient_finite"] = bool(jnp.all(jnp.isfinite(gradient)))
@@ -270,21 +274,12 @@ display(Markdown("\n".join(
 # `jax.config.update("jax_enable_x64", True)` at the start (snnlib never changes this flag
 # itself). float32 halves the memory and is usually faster on GPUs; its rounding errors are
 # small against the spike-time differences that training works with, but grow where a
-# spike is about to enter or leave the trial. The network above in both dtypes:
+# spike is about to enter or leave the trial. The network and the loss above in both
+# dtypes:
 
 # %%
-def times_and_gradient(weights_net, dtype):
-    def mean_square(w):
-        times = spike_times(w, dtype=dtype)
-        return jnp.mean((times - 2.0) ** 2), times
-
-    (_, times), gradient = jax.value_and_grad(mean_square, has_aux=True)(weights_net)
-    return times, gradient
-
-
-in_dtype = jax.jit(times_and_gradient, static_argnums=1)
-times64, gradient64 = in_dtype(weights_net, jnp.float64)
-times32, gradient32 = in_dtype(weights_net, jnp.float32)
+(_, times64), gradient64 = loss_and_gradient(weights_net, jnp.float64)  # compiled above
+(_, times32), gradient32 = loss_and_gradient(weights_net, jnp.float32)
 numbers["float32"] = {
     "max_time_difference": float(jnp.max(jnp.abs(times64 - times32))),
     "max_relative_gradient_difference": float(
