@@ -1,7 +1,5 @@
 # ---
 # jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -32,9 +30,7 @@
 # <../../notebooks/guide_neuron_model.py>`.
 
 # %% tags=["hide-input"]
-import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import ClassVar
 
 import jax
@@ -44,17 +40,16 @@ from IPython.display import Markdown, display
 from scipy.integrate import solve_ivp
 
 import snnlib
+from snnlib.notebook import check_parameters, record_numbers, show_run_notice
 
 jax.config.update("jax_enable_x64", True)
 
 # %% tags=["parameters"]
 quick = False  # True: fewer random trials in the comparison with the ODE solution
-results_json = ""  # if set, the measured numbers are written there as JSON (for the tests)
 
-# %% tags=["remove-cell"]
-for name, value, kind in (("quick", quick, bool), ("results_json", results_json, str)):
-    if not isinstance(value, kind):
-        raise TypeError(f"notebook parameter {name!r} must be {kind.__name__}, got {value!r}")
+# %% tags=["remove-input"]
+check_parameters(quick=(quick, bool))
+show_run_notice(quick, "10 instead of 100 random trials in the comparison with the ODE solution")
 numbers = {"quick": quick}
 
 # %% [markdown]
@@ -183,14 +178,21 @@ reference = ode_spike_times(input_weights, input_times)
 first_difference = float(np.max(np.abs(reference - np.asarray(spikes)[: len(reference)])))
 print("ODE spike times:", reference)
 
+@jax.jit  # one compilation for all random trials (same shapes)
+def trial_spike_times(weights, times):
+    events = simulate_one(weights, times)
+    return snnlib.ordinary_spike_times(events, [0], 8)[0], events.exhausted
+
+
 rng = np.random.default_rng(0)
 n_trials = 10 if quick else 100
 worst, counted = 0.0, 0
 for _ in range(n_trials):
     times = np.sort(rng.uniform(0, duration, 6))
     weights = rng.uniform(0.0, 2.5, 6)
-    exact = np.asarray(snnlib.ordinary_spike_times(
-        simulate_one(jnp.asarray(weights), jnp.asarray(times)), [0], 8)[0])
+    exact, exhausted = trial_spike_times(jnp.asarray(weights), jnp.asarray(times))
+    snnlib.raise_if_exhausted(exhausted, "max_events=16", "pass a larger max_events")
+    exact = np.asarray(exact)
     exact = exact[np.isfinite(exact)]
     ode = ode_spike_times(weights, times)
     # a spike within the ODE tolerance of T may be counted on either side: compare the rest
@@ -218,14 +220,16 @@ def spike_time_sum(weights, times):
     return jnp.sum(snnlib.ordinary_spike_times(simulate_one(weights, times), [0], 2)[0])
 
 
-grad_weights, grad_times = jax.grad(spike_time_sum, argnums=(0, 1))(input_weights, input_times)
+gradient = jax.jit(jax.grad(spike_time_sum, argnums=(0, 1)))  # compiled once
+grad_weights, grad_times = gradient(input_weights, input_times)
+value = jax.jit(spike_time_sum)  # compiled once for the 12 evaluations below
 h = 1e-6
 basis = np.eye(3)
-fd_weights = np.array([(spike_time_sum(input_weights + h * b, input_times)
-                        - spike_time_sum(input_weights - h * b, input_times)) / (2 * h)
+fd_weights = np.array([(value(input_weights + h * b, input_times)
+                        - value(input_weights - h * b, input_times)) / (2 * h)
                        for b in basis])
-fd_times = np.array([(spike_time_sum(input_weights, input_times + h * b)
-                      - spike_time_sum(input_weights, input_times - h * b)) / (2 * h)
+fd_times = np.array([(value(input_weights, input_times + h * b)
+                      - value(input_weights, input_times - h * b)) / (2 * h)
                      for b in basis])
 gradient_error = float(max(np.max(np.abs(grad_weights - fd_weights)),
                            np.max(np.abs(grad_times - fd_times))))
@@ -250,5 +254,4 @@ display(Markdown(f"The gradients agree with central differences to {gradient_err
 #   model".
 
 # %% tags=["remove-cell"]
-if results_json:
-    Path(results_json).write_text(json.dumps(numbers, indent=2) + "\n")
+record_numbers(numbers)

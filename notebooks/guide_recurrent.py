@@ -1,7 +1,5 @@
 # ---
 # jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -22,9 +20,6 @@
 # <../../notebooks/guide_recurrent.py>`.
 
 # %% tags=["hide-input"]
-import json
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
@@ -34,17 +29,18 @@ from IPython.display import Markdown, display
 
 import snnlib
 from snnlib.losses import mean_squared_spike_time_error
+from snnlib.notebook import check_parameters, record_numbers, show_run_notice
+from snnlib.plotting import COLORS, use_style
 
 jax.config.update("jax_enable_x64", True)
+use_style()
 
 # %% tags=["parameters"]
 quick = False  # True: fewer training trials
-results_json = ""  # if set, the measured numbers are written there as JSON (for the tests)
 
-# %% tags=["remove-cell"]
-for name, value, kind in (("quick", quick, bool), ("results_json", results_json, str)):
-    if not isinstance(value, kind):
-        raise TypeError(f"notebook parameter {name!r} must be {kind.__name__}, got {value!r}")
+# %% tags=["remove-input"]
+check_parameters(quick=(quick, bool))
+show_run_notice(quick, "150 instead of 600 training trials")
 numbers = {"quick": quick}
 
 # %% [markdown]
@@ -125,21 +121,20 @@ def raster(ax, params, title):
     events = trial(params)
     times = np.asarray(snnlib.ordinary_spike_times(events, jnp.arange(n), 10))
     for neuron in range(n):
-        ax.plot(times[neuron], np.full(10, neuron), "|", color="k" if neuron < 2 else "0.6",
-                ms=8)
+        color = COLORS["neurons"][neuron] if neuron < len(outputs) else COLORS["other"]
+        ax.plot(times[neuron], np.full(10, neuron), "|", color=color, ms=8)
     for neuron, row in enumerate(np.asarray(targets)):
         ax.plot(row[np.isfinite(row)], [neuron] * int(np.isfinite(row).sum()), "o",
-                mfc="none", color="C3", ms=9)
+                mfc="none", color=COLORS["target"], ms=9)
     ax.set(xlim=(0, duration), ylim=(n - 0.5, -0.5), xlabel="time", ylabel="neuron",
            title=title)
 
 
 fig, axes = plt.subplots(1, 3, figsize=(10, 3))
-axes[0].semilogy(history, color="k")
+axes[0].semilogy(history, color=COLORS["ink"])
 axes[0].set(xlabel="training trial", ylabel="loss")
 raster(axes[1], initial_params, "before")
 raster(axes[2], params, "after (circles: targets)")
-fig.tight_layout()
 plt.show()
 
 final = output_times(params, trial(params))
@@ -155,5 +150,4 @@ display(Markdown(
     f"{numbers['spikes_after'][:2]})."))
 
 # %% tags=["remove-cell"]
-if results_json:
-    Path(results_json).write_text(json.dumps(numbers, indent=2) + "\n")
+record_numbers(numbers)

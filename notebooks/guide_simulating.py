@@ -1,7 +1,5 @@
 # ---
 # jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -24,10 +22,8 @@
 # <../../notebooks/guide_simulating.py>`.
 
 # %% tags=["hide-input"]
-import json
 import textwrap
 import time
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -36,17 +32,19 @@ import numpy as np
 from IPython.display import Markdown, display
 
 import snnlib
+from snnlib.notebook import check_parameters, record_numbers, show_run_notice
+from snnlib.plotting import COLORS, spike_time_line, use_style
 
 jax.config.update("jax_enable_x64", True)  # the paper's float64; float32 is compared below
+use_style()
 
 # %% tags=["parameters"]
 quick = False  # True: fewer repetitions in the timing
-results_json = ""  # if set, the measured numbers are written there as JSON (for the tests)
 
-# %% tags=["remove-cell"]
-for name, value, kind in (("quick", quick, bool), ("results_json", results_json, str)):
-    if not isinstance(value, kind):
-        raise TypeError(f"notebook parameter {name!r} must be {kind.__name__}, got {value!r}")
+# %% tags=["remove-input"]
+check_parameters(quick=(quick, bool))
+show_run_notice(quick, "30 instead of 300 timed calls of each simulator in the comparison "
+                "of the layered and the generic simulator")
 numbers = {"quick": quick}
 
 # %% [markdown]
@@ -103,12 +101,12 @@ numbers["gradient_check"] = {"w": check_w, "autodiff": float(slope(check_w)),
                              "finite_difference": float(finite_difference)}
 
 fig, ax = plt.subplots(figsize=(6, 3.2))
-ax.plot(weights, first, color="k")
-ax.axhline(4.0, color="0.6", ls="--", lw=1)
-ax.axvline(model.min_spiking_input, color="0.6", ls=":", lw=1)
+spike_time_line(ax, np.asarray(weights), np.asarray(first), 4.0, COLORS["qif"])
+ax.axhspan(4.0, float(np.max(first)) + 0.5, color=COLORS["pseudo_range"], zorder=0)
+ax.axhline(4.0, color=COLORS["reference"], ls="--", lw=1)
+ax.axvline(model.min_spiking_input, color=COLORS["reference"], ls="--", lw=1)
 ax.set(xlabel="input weight $w$", ylabel="first spike time", title="one QIF neuron, $T = 4$")
-ax.text(1.05, 4.15, "pseudospikes above $T$", fontsize=9)
-fig.tight_layout()
+ax.text(1.05, 4.15, "pseudospikes (dotted) above $T$", fontsize=9)
 plt.show()
 
 display(Markdown(
@@ -155,12 +153,16 @@ print("three spike times per neuron (ordinary, then pseudospikes):")
 print(np.round(spike_times(weights_net), 3))
 
 
-def loss(weights_net):
-    """Mean squared distance of every neuron's first three spikes from 1, 2 and 3."""
-    return jnp.mean((spike_times(weights_net) - jnp.array([1.0, 2.0, 3.0])) ** 2)
+def loss(weights_net, dtype=jnp.float64):
+    """Mean squared distance of every neuron's first three spikes from 1, 2 and 3; the
+    spike times as auxiliary output."""
+    times = spike_times(weights_net, dtype=dtype)
+    return jnp.mean((times - jnp.array([1.0, 2.0, 3.0])) ** 2), times
 
 
-gradient = jax.jit(jax.grad(loss))(weights_net)
+# compiled once per dtype (a static argument); reused for float32 below
+loss_and_gradient = jax.jit(jax.value_and_grad(loss, has_aux=True), static_argnums=1)
+_, gradient = loss_and_gradient(weights_net, jnp.float64)
 print("d loss / d weights_net:")
 print(np.round(gradient, 4))
 numbers["network"]["gradient_finite"] = bool(jnp.all(jnp.isfinite(gradient)))
@@ -272,21 +274,12 @@ display(Markdown("\n".join(
 # `jax.config.update("jax_enable_x64", True)` at the start (snnlib never changes this flag
 # itself). float32 halves the memory and is usually faster on GPUs; its rounding errors are
 # small against the spike-time differences that training works with, but grow where a
-# spike is about to enter or leave the trial. The network above in both dtypes:
+# spike is about to enter or leave the trial. The network and the loss above in both
+# dtypes:
 
 # %%
-def times_and_gradient(weights_net, dtype):
-    def mean_square(w):
-        times = spike_times(w, dtype=dtype)
-        return jnp.mean((times - 2.0) ** 2), times
-
-    (_, times), gradient = jax.value_and_grad(mean_square, has_aux=True)(weights_net)
-    return times, gradient
-
-
-in_dtype = jax.jit(times_and_gradient, static_argnums=1)
-times64, gradient64 = in_dtype(weights_net, jnp.float64)
-times32, gradient32 = in_dtype(weights_net, jnp.float32)
+(_, times64), gradient64 = loss_and_gradient(weights_net, jnp.float64)  # compiled above
+(_, times32), gradient32 = loss_and_gradient(weights_net, jnp.float32)
 numbers["float32"] = {
     "max_time_difference": float(jnp.max(jnp.abs(times64 - times32))),
     "max_relative_gradient_difference": float(
@@ -366,5 +359,4 @@ display(Markdown(
     f"{generic_ms / layered_ms:.1f} times as long."))
 
 # %% tags=["remove-cell"]
-if results_json:
-    Path(results_json).write_text(json.dumps(numbers, indent=2) + "\n")
+record_numbers(numbers)

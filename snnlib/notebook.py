@@ -35,7 +35,7 @@ __all__ = [
     "stored_results",
 ]
 
-NUMBERS_ENV = "SNNLIB_NUMBERS_JSON"  # where record_numbers writes (set by `snnlib figures`)
+NUMBERS_ENV = "SNNLIB_NUMBERS_JSON"  #: where record_numbers writes (set by `snnlib figures`)
 _GLUE_METADATA = "scrapbook"  # the output metadata key that myst-nb's glue reads
 
 

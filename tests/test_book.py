@@ -207,7 +207,7 @@ def test_book_builds_without_warnings(built_book):
 
 def test_injected_parameters_are_hidden(executed_book):
     root, _ = executed_book
-    for name in NOTEBOOKS:
+    for name in NOTEBOOKS + GUIDES:
         notebook = json.loads((root / "book" / "notebooks" / f"{name}.ipynb").read_text())
         injected = [c for c in notebook["cells"]
                     if "injected-parameters" in c["metadata"].get("tags", [])]
@@ -220,7 +220,7 @@ def test_quick_pages_say_so_and_hide_the_injected_cell(built_book):
     """Every page of the quick build says it is a quick run, in the notebook's own words
     (so that a by-hand papermill run says it too); no page shows papermill's injected
     "# Parameters" cell or the tests' plumbing."""
-    for name in NOTEBOOKS:
+    for name in NOTEBOOKS + GUIDES:
         html = (built_book.html / "book" / "notebooks" / f"{name}.html").read_text()
         assert "Quick run</strong> (<code" in html, f"{name}: no quick-run notice"
         text = re.sub(r"<[^>]+>", "", html)  # the page's text, code included
@@ -280,6 +280,11 @@ def test_notebook_layout(name):
     """Setup hidden behind a toggle, parameters shown and checked right after (the check's
     input hidden, its output the run notice), the numbers recorded by a removed cell, no JSON
     dump printed; only public snnlib modules, no path relative to the repository."""
+    check_layout(name)
+
+
+def check_layout(name: str) -> None:
+    """The layout of test_notebook_layout, shared by the figures and the tutorials."""
     cells = jupytext.read(ROOT / "notebooks" / f"{name}.py").cells
     code = [c for c in cells if c.cell_type == "code"]
     tags = [c.metadata.get("tags", []) for c in code]
@@ -489,17 +494,16 @@ def test_saving_a_notebook_in_jupyter_rewrites_its_source_byte_for_byte(tmp_path
 
 @pytest.mark.parametrize("name", GUIDES)
 def test_guide_layout(name):
-    """Setup hidden and first, parameters shown, public API only (runs outside a clone), the
-    numbers file written by a removed cell only when results_json is given."""
+    """Laid out like the figure notebooks (`check_layout`: setup hidden and first, the
+    parameters checked right after with the run notice, the numbers recorded by the last,
+    removed cell); public API only, so that a downloaded tutorial runs outside a clone, and
+    no experiment module: a tutorial shows the library, not the paper's runs."""
+    check_layout(name)
     source = (ROOT / "notebooks" / f"{name}.py").read_text()
-    cells = jupytext.reads(source, fmt="py:percent").cells
-    code = [c for c in cells if c.cell_type == "code"]
-    tags = [c.metadata.get("tags", []) for c in code]
-    assert "hide-input" in tags[0] and re.search(r"^(import|from) snnlib", code[0].source, re.M)
-    assert "parameters" in tags[1] and 'results_json = ""' in code[1].source
+    code = [c for c in jupytext.reads(source, fmt="py:percent").cells if c.cell_type == "code"]
+    assert re.search(r"^(import|from) snnlib", code[0].source, re.M), "imports snnlib first"
     assert not re.search(r"snnlib\._|snnlib\.\w+\._", source), f"{name} uses private modules"
-    writer = [c for c in code if "results_json" in c.source and "write_text" in c.source]
-    assert len(writer) == 1 and "remove-cell" in writer[0].metadata.get("tags", [])
+    assert "snnlib.experiments" not in source, f"{name} imports an experiment"
 
 
 def check_guides(results: dict) -> None:
@@ -535,15 +539,31 @@ def test_api_reference(built_book):
     html = built_book.html
     api = "".join((html / "book" / "api" / f"{page}.html").read_text()
                   for page in ("simulation", "readouts", "neurons", "training", "data",
-                               "experiments"))
+                               "experiments", "notebooks"))
     import snnlib
 
     for name in snnlib.__all__:
         assert f'id="snnlib.{name}"' in api, f"no API entry for snnlib.{name}"
-    for name in ("snnlib.losses.first_spike_cross_entropy", "snnlib.training.train",
-                 "snnlib.checkpoint.save_checkpoint", "snnlib.classifier.SpikingClassifier",
-                 "snnlib.experiments.mnist.run", "snnlib.data.load_instance"):
+    for name in ("snnlib.losses.first_spike_cross_entropy", "snnlib.budget.Budget",
+                 "snnlib.classification.SpikingClassifier", "snnlib.classification.train",
+                 "snnlib.classification.evaluate", "snnlib.classification.TrainConfig",
+                 "snnlib.classification.ClassificationModel", "snnlib.classification.Epochs",
+                 "snnlib.training.run_loop", "snnlib.training.make_optimizer",
+                 "snnlib.training.UnitRecords", "snnlib.training.BudgetReport",
+                 "snnlib.checkpoint.save_checkpoint", "snnlib.distributed.launch_local",
+                 "snnlib.data.load_instance", "snnlib.experiments.Experiment",
+                 "snnlib.experiments.Variant", "snnlib.experiments.RunOptions",
+                 "snnlib.experiments.experiments", "snnlib.notebook.check_parameters",
+                 "snnlib.notebook.record_numbers", "snnlib.plotting.COLORS",
+                 "snnlib.constants.MS", "snnlib.provenance.machine_metadata"):
         assert f'id="{name}"' in api, f"no API entry for {name}"
+    from snnlib.experiments import experiments
+
+    for experiment, declared in experiments().items():  # each one's declaration and types
+        names = ("EXPERIMENT", "PAPER", "run", "compare", declared.config.__name__,
+                 declared.results.__name__)
+        for name in names:
+            assert f'id="snnlib.experiments.{experiment}.{name}"' in api, (experiment, name)
     shown = re.sub(r"<[^>]+>", "", api)  # the text of the pages, without markup
     assert "weights_net (Float[Array, 'N N']" in shown, "array type hints not legible"
     assert "jaxlib._jax" not in shown
@@ -552,3 +572,9 @@ def test_api_reference(built_book):
     assert "simulate_feedforward" in (html / "searchindex.js").read_text()
     theory = (html / "book" / "theory.html").read_text()
     assert 'href="api/simulation.html#snnlib.simulate"' in theory
+    reproducing = (html / "book" / "reproducing.html").read_text()
+    assert 'href="api/training.html#snnlib.training.run_loop"' in reproducing
+    guide = (html / "book" / "guide.html").read_text()
+    assert 'href="api/training.html#snnlib.classification.train"' in guide
+    classifier = (html / "book" / "notebooks" / "guide_classifier.html").read_text()
+    assert 'href="../api/training.html#snnlib.classification.SpikingClassifier"' in classifier

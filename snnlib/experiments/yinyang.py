@@ -162,7 +162,7 @@ class YinYangNetwork(SpikingClassifier):
     @staticmethod
     def summarize(  # type: ignore[override]  # other metrics than the MNIST classifier's
             sums: dict[str, Array], n_samples: int) -> YinYangMetrics:
-        """Accuracies and losses of the validation (no prefix) and test (test_) samples,
+        """Accuracies and losses of the validation (no prefix) and test (``test_``) samples,
         spikes per hidden neuron and point, silent hidden neurons, output spikes."""
         split: dict[str, float] = {}
         for prefix in ("", "test_"):

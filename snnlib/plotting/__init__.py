@@ -22,6 +22,7 @@ from matplotlib.text import Annotation
 
 STYLE = Path(__file__).with_name("snnlib.mplstyle")
 
+#: The colour code: each entry has one meaning in every figure (see the comments).
 COLORS = {
     # models
     "qif": "#0072B2",  # blue: the QIF neuron
@@ -47,7 +48,7 @@ COLORS = {
     "gradients": ("#332288", "#44AA99", "#AA4499", "#DDCC77"),  # dL/dw1, dL/dw2, dL/dt1, dL/dt2
 }
 
-PSEUDOSPIKE = {"ls": ":", "lw": 1.5}  # a pseudospike's line, in its neuron's colour
+PSEUDOSPIKE = {"ls": ":", "lw": 1.5}  #: a pseudospike's line, in its neuron's colour
 
 __all__ = ["COLORS", "PSEUDOSPIKE", "STYLE", "arc_length", "line_points", "moving_average",
            "panel_labels", "place_legends", "spike_time_line", "use_style"]
@@ -86,11 +87,15 @@ def panel_labels(
 ) -> list[Annotation]:
     """Write bold panel labels ("a", "b", ...) at the top-left corner of each axes.
 
-    axes: one Axes, or a sequence or array of them (row-major order, as from ``plt.subplots``).
-    labels: one label per axes, in order (a string gives one label per character).
-    offset: position of the label's lower-right corner relative to the axes' top-left
-        corner, in points.
-    Returns the label annotations.
+    Args:
+        axes: one Axes, or a sequence or array of them (row-major order, as from
+            ``plt.subplots``).
+        labels: one label per axes, in order (a string gives one label per character).
+        offset: position of the label's lower-right corner relative to the axes' top-left
+            corner, in points.
+
+    Returns:
+        The label annotations.
     """
     axes_list = [axes] if isinstance(axes, Axes) else list(np.ravel(axes))
     if len(labels) < len(axes_list):
@@ -112,7 +117,7 @@ def panel_labels(
 
 
 def arc_length(times: np.ndarray) -> np.ndarray:
-    """Spike-time arc length after each trial: cumulative sum_k |t_k(n) - t_k(n-1)|."""
+    """Spike-time arc length after each trial: cumulative ``sum_k |t_k(n) - t_k(n-1)|``."""
     steps = np.nansum(np.abs(np.diff(times, axis=0)), axis=tuple(range(1, times.ndim)))
     return np.concatenate([[0.0], np.cumsum(steps)])
 

@@ -196,7 +196,7 @@ def both_models_vs_weight(ax: Axes, results, details) -> None:
 
 def figure(results, details) -> Figure:
     """Row 1: the protocols' input currents, QIF and LIF voltage traces for example weights,
-    both models' t_sp(w) with |dt_sp/dw| near w_min. Row 2: voltage traces for example
+    both models' t_sp(w) with ``|dt_sp/dw|`` near w_min. Row 2: voltage traces for example
     inhibition times, t_sp(t_inh). Row 3: t_sp(w) per model, dt_sp/dw by autodiff and
     finite differences. details: concept.figure_details(config)."""
     fig, axes = plt.subplots(3, 4, figsize=(10, 8.4))
