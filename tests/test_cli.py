@@ -42,8 +42,8 @@ def test_help_lists_the_experiments_with_their_run_times(capsys):
 
 def test_a_run_writes_only_its_run_directory(tmp_path, fake, capsys):
     results_dir = tmp_path / "results"
-    assert cli.main(["reproduce", "fake", "--epochs", "0", "--run-dir", str(tmp_path / "run"),
-                     "--results-dir", str(results_dir)]) == 0
+    assert cli.main(["reproduce", "fake", "--epochs", "1", "--run-dir",
+                     str(tmp_path / "run")]) == 0
     assert (tmp_path / "run" / "fake_seed0.npz").exists() and not results_dir.exists()
     info = json.loads((tmp_path / "run" / "run.json").read_text())
     assert info["reproduction"] == "fake" and info["results"] == ["fake_seed0"]
@@ -51,19 +51,19 @@ def test_a_run_writes_only_its_run_directory(tmp_path, fake, capsys):
 
 
 def test_promote_refuses_fewer_epochs_than_the_stored_run_unless_forced(tmp_path, fake, capsys):
-    """The issue's row: a 0-epoch run must not replace a stored 100-epoch result."""
+    """The issue's row: a 1-epoch run must not replace a stored 100-epoch result."""
     results_dir = tmp_path / "results"
     path = stored(results_dir)
     before = {s: path.with_suffix(s).read_bytes() for s in (".npz", ".json")}
     run_dir = tmp_path / "run"
-    assert cli.main(["reproduce", "fake", "--epochs", "0", "--promote", "--run-dir",
+    assert cli.main(["reproduce", "fake", "--epochs", "1", "--promote", "--run-dir",
                      str(run_dir), "--results-dir", str(results_dir)]) == 1
-    assert "0 epochs" in capsys.readouterr().err
+    assert "1 epochs" in capsys.readouterr().err
     assert {s: path.with_suffix(s).read_bytes() for s in before} == before
     assert cli.main(["promote", str(run_dir), "--results-dir", str(results_dir)]) == 1
     assert cli.main(["promote", str(run_dir), "--results-dir", str(results_dir),
                      "--force"]) == 0
-    assert Results.load(path).metadata["epochs"] == 0
+    assert Results.load(path).metadata["epochs"] == 1
 
 
 def test_promote_replaces_a_run_with_as_many_epochs(tmp_path, fake):
@@ -91,7 +91,7 @@ def test_bad_command_lines_are_refused(tmp_path, fake, capsys):
 def test_single_neuron_reproduction_runs_into_the_run_directory(tmp_path):
     run_dir = tmp_path / "run"
     assert cli.main(["reproduce", "single_neuron", "--epochs", "5", "--no-progress",
-                     "--run-dir", str(run_dir), "--results-dir", str(tmp_path / "r")]) == 0
+                     "--run-dir", str(run_dir)]) == 0
     results = Results.load(run_dir / "single_neuron")
     assert len(results["loss"]) == 6 and results.config["n_trials"] == 5
     assert len(results.metadata["commit"]) == 40 and "cpu_model" in results.metadata["machine"]

@@ -43,6 +43,10 @@ class Reproduction:
     size_label: str = "epochs"
     float64: bool = False  # the CLI enables jax_enable_x64 before running
     multi_process: bool = False  # supports --processes / --num-processes (data parallel)
+    takes_seeds: bool = True  # --seeds applies (else the CLI refuses it)
+    takes_epochs: bool = True  # --epochs applies (epochs or trials; else refused)
+    # the global batch size (of a --quick run if True) that the processes must divide
+    batch_size: Callable[[bool], int] | None = None
 
 
 REGISTRY: dict[str, Reproduction] = {}

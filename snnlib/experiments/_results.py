@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from ..checkpoint import atomic_write
+from ..checkpoint import atomic_write_pair, verify_pair
 
 
 @dataclass
@@ -38,14 +38,12 @@ class Results:
         return self
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write PATH.npz (arrays) and PATH.json (config, metadata), each atomically."""
-        path = Path(path).with_suffix("")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path.with_suffix(".npz"), lambda f: np.savez_compressed(f, **self.arrays))
-        text = json.dumps({"config": self.config, "metadata": self.metadata}, indent=1,
-                          default=_json_default)
-        atomic_write(path.with_suffix(".json"), lambda f: f.write(text.encode()))
-        return path
+        """Write PATH.npz (arrays) and PATH.json (config, metadata) as one transaction
+        (`snnlib.checkpoint.atomic_write_pair`: a failure leaves the old pair intact)."""
+        return atomic_write_pair(
+            path, lambda f: np.savez_compressed(f, **self.arrays),
+            {"config": self.config, "metadata": self.metadata},
+            lambda document: json.dumps(document, indent=1, default=_json_default))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Results":
@@ -57,10 +55,22 @@ class Results:
                     f"{path.with_suffix(suffix)} is missing: run the experiment at full scale "
                     "(see the book's Reproducing page) or pass quick=True to recompute."
                 )
-        with np.load(path.with_suffix(".npz")) as data:
-            arrays = {name: data[name] for name in data.files}
-        meta = json.loads(path.with_suffix(".json").read_text())
-        return cls(arrays=arrays, config=meta["config"], metadata=meta["metadata"])
+        try:
+            meta = json.loads(path.with_suffix(".json").read_text())
+            config, metadata = meta["config"], meta["metadata"]
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"cannot read {path.with_suffix('.json')} ({type(error).__name__}: "
+                             f"{error}): it is truncated, corrupt or not an snnlib results "
+                             "file; restore it (e.g. git checkout) or move it away") from None
+        verify_pair(path, meta)
+        try:
+            with np.load(path.with_suffix(".npz"), allow_pickle=False) as data:
+                arrays = {name: data[name] for name in data.files}
+        except Exception as error:  # zip, CRC, EOF, pickle-refusal errors: all mean unreadable
+            raise ValueError(f"cannot read {path.with_suffix('.npz')} ({type(error).__name__}: "
+                             f"{error}): it is truncated, corrupt or not an snnlib results "
+                             "file; restore it (e.g. git checkout) or move it away") from None
+        return cls(arrays=arrays, config=config, metadata=metadata)
 
 
 class ArrayGroup:

@@ -307,7 +307,7 @@ def _reproduce(options: RunOptions) -> dict[str, ConceptResults]:
 register(Reproduction(
     name="concept", description="QIF vs LIF spike times, Fig. 1", expected_time="~1 min",
     run=_reproduce, size=lambda results: results.config["n_inhibition_times"],
-    size_label="inhibition times", float64=True))
+    size_label="inhibition times", float64=True, takes_seeds=False, takes_epochs=False))
 
 
 # Details for the book's Fig. 1 panels (computed on demand, not part of ConceptResults).

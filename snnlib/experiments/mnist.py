@@ -229,7 +229,8 @@ def _reproduce(options: RunOptions) -> dict[str, MnistResults]:
 register(Reproduction(
     name="mnist", description="784-100-100-10 theta network on MNIST, Fig. 4",
     expected_time="~30 min/seed on 2 CPUs", run=_reproduce,
-    size=lambda results: results.metadata["epochs"], size_label="epochs", multi_process=True))
+    size=lambda results: results.metadata["epochs"], size_label="epochs", multi_process=True,
+    batch_size=lambda quick: 200 if quick else 1000))
 
 
 def compare(runs: Sequence[MnistResults]) -> list[tuple[str, str, str]]:

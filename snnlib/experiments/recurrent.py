@@ -443,7 +443,7 @@ def _reproduce(kind: type[AdabeliefTraining], options: RunOptions
                ) -> dict[str, RecurrentResults]:
     """The paper's run of training `kind` (10 000 trials; 20 000 with the grid search;
     --quick: 300 and 100)."""
-    changes = {"n_trials": options.epochs} if options.epochs else {}
+    changes = {"n_trials": options.epochs} if options.epochs is not None else {}
     if options.quick:
         changes = {"n_trials": 100 if kind is GridSearchTraining else 300} | changes
     config = RecurrentConfig(training=kind(**changes))
@@ -463,4 +463,4 @@ for _kind, _mode, _name, _time in ((AdabeliefTraining, "normal", "recurrent", "~
     register(Reproduction(
         name=_name, description=f"recurrent network, Fig. 3 ({_mode} mode)",
         expected_time=f"{_time} on 2 CPU cores", run=partial(_reproduce, _kind),
-        size=_trials, size_label="trials", float64=True))
+        size=_trials, size_label="trials", float64=True, takes_seeds=False))

@@ -314,7 +314,7 @@ def compare(results: SingleNeuronResults) -> list[tuple[str, str, str]]:
 
 def _reproduce(options: RunOptions) -> dict[str, SingleNeuronResults]:
     """The paper's run (3000 trials, seconds; --quick: the same)."""
-    changes = {"n_trials": options.epochs} if options.epochs else {}
+    changes = {"n_trials": options.epochs} if options.epochs is not None else {}
     return {"single_neuron": run(SingleNeuronConfig(**changes), progress=options.progress)}
 
 
@@ -326,7 +326,8 @@ def _trials(results: Results) -> int:
 
 register(Reproduction(
     name="single_neuron", description="single QIF neuron learns two spikes, Fig. 2",
-    expected_time="~30 s", run=_reproduce, size=_trials, size_label="trials", float64=True))
+    expected_time="~30 s", run=_reproduce, size=_trials, size_label="trials", float64=True,
+    takes_seeds=False))
 
 
 # Details for the book's Fig. 2 panels (computed on demand from a run's results).

@@ -431,11 +431,12 @@ def load_runs(variant: str = "full", results_dir: str | Path = "results"
 def _reproduce(options: RunOptions) -> dict[str, YinYangResults]:
     """`snnlib reproduce yinyang`: every variant for the given seeds (default: the full
     network for seeds 0-9, the ablations for 0-2), checkpointed in the run directory;
-    --quick: QUICK_EPOCHS epochs each."""
+    --quick: QUICK_EPOCHS epochs each (unless --epochs says otherwise)."""
     runs = {}
     for variant, default_seeds in DEFAULT_SEEDS.items():
         for seed in options.seeds or default_seeds:
-            epochs = QUICK_EPOCHS if options.quick else options.epochs
+            epochs = QUICK_EPOCHS if options.quick and options.epochs is None \
+                else options.epochs
             name = run_name(variant, seed)
             runs[name] = run(variant_config(variant, seed, epochs),
                              checkpoint=options.run_dir / f"{name}.ckpt",
