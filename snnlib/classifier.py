@@ -208,9 +208,9 @@ class SpikingClassifier:
         `jax.jit`): under tracing, invalid trials get NaN losses (`loss`).
         """
         inputs = jnp.asarray(inputs) if not isinstance(inputs, np.ndarray) else inputs
-        if inputs.ndim != 2 or inputs.shape[1] != self.sizes[0]:
+        if inputs.ndim != 2 or inputs.shape[1] != self.input_columns:
             raise ValueError(f"{caller}: {self.input_name} must have shape (batch, "
-                             f"{self.sizes[0]}) for sizes[0]={self.sizes[0]}, got shape "
+                             f"{self.input_columns}) for sizes[0]={self.sizes[0]}, got shape "
                              f"{inputs.shape}")
         if inputs.shape[0] == 0:
             raise ValueError(f"{caller}: {self.input_name} holds no samples (shape "
@@ -220,7 +220,12 @@ class SpikingClassifier:
         if is_concrete(inputs):
             self.check_inputs(np.asarray(inputs), caller)
 
-    input_name = "bins"
+    input_name = "bins"  # what the inputs are called in error messages
+
+    @property
+    def input_columns(self) -> int:
+        """Columns of an input batch: one pixel bin per input neuron, sizes[0]."""
+        return self.sizes[0]
 
     def check_inputs(self, bins: np.ndarray, caller: str) -> None:
         """ValueError unless every concrete bin is an integer in 0..n_bins (n_bins: silent)."""

@@ -91,8 +91,10 @@ def reproduce(args: argparse.Namespace) -> int:
         from .distributed import DEFAULT_TIMEOUT_S, CoordinatorError, initialize
 
         timeout = args.coordinator_timeout or DEFAULT_TIMEOUT_S
+        others = ("if the other processes do not join in that time, JAX's runtime aborts "
+                  "this process") if args.process_id == 0 else "then it gives up"
         print(f"process {args.process_id} of {args.num_processes}: joining the coordinator "
-              f"{args.coordinator} (waiting at most {timeout:g} s)", file=sys.stderr)
+              f"{args.coordinator} (waiting at most {timeout:g} s; {others})", file=sys.stderr)
         try:
             initialize(args.coordinator, args.num_processes, args.process_id, timeout)
         except CoordinatorError as error:

@@ -280,14 +280,29 @@ def accuracy_verdict(runs: Sequence[MnistResults]) -> str:
 
 
 def load_runs(results_dir: str | Path = "results") -> list[MnistResults]:
-    """The stored full-scale runs results_dir/mnist_seed*.npz, by seed."""
-    paths = sorted(Path(results_dir).glob("mnist_seed*.npz"),
-                   key=lambda p: int(p.stem.removeprefix("mnist_seed")))
-    if not paths:
+    """The stored full-scale runs results_dir/mnist_seed<N>.npz/.json, by seed.
+
+    ValueError naming the file for a stray file (mnist_seed*.npz not of this form, e.g.
+    mnist_seed0_old.npz) and for a truncated, corrupt or mismatched pair.
+    """
+    return [MnistResults.load(p) for p in seed_files(results_dir, "mnist_seed")]
+
+
+def seed_files(results_dir: str | Path, prefix: str) -> list[Path]:
+    """results_dir/PREFIX<N>.npz sorted by N; ValueError naming a stray PREFIX*.npz (or
+    .json) whose rest is not a number, FileNotFoundError if there is none."""
+    directory = Path(results_dir)
+    found = sorted({p.with_suffix("") for suffix in ("npz", "json")
+                    for p in directory.glob(f"{prefix}*.{suffix}")})
+    stray = [p for p in found if not p.name.removeprefix(prefix).isdigit()]
+    if stray:
+        raise ValueError(f"{stray[0]}.npz/.json is not a stored run ({prefix}<N>, N the seed): "
+                         f"move it out of {directory} (e.g. into a backup folder)")
+    if not found:
         raise FileNotFoundError(
-            f"no results/mnist_seed*.npz in {Path(results_dir).resolve()}: run "
-            "`snnlib reproduce mnist --promote` (hours) or use quick parameters")
-    return [MnistResults.load(p) for p in paths]
+            f"no {prefix}*.npz in {directory.resolve()}: run `snnlib reproduce "
+            f"{prefix.split('_')[0]} --promote` (hours) or use quick parameters")
+    return sorted(found, key=lambda p: int(p.name.removeprefix(prefix)))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -90,6 +90,7 @@ class YinYangNetwork(SpikingClassifier):
                              f"{self.duration}], got {self.t_max} and {self.t_bias}")
 
     input_name = "features"
+    input_columns = N_FEATURES  # the bias input is added by input_times
 
     def check_inputs(self, features: np.ndarray, caller: str) -> None:
         """ValueError unless every feature is a number in [0, 1] (NaN refused)."""
@@ -417,15 +418,12 @@ def reproduce(seeds=(0,), variant: str = "full", epochs: int | None = None,
 
 def load_runs(variant: str = "full", results_dir: str | Path = "results"
               ) -> list[YinYangResults]:
-    """The stored full-scale runs of a variant, by seed."""
+    """The stored full-scale runs of a variant, by seed (ValueError naming a stray or
+    unreadable file, see `snnlib.experiments.mnist.seed_files`)."""
+    from .mnist import seed_files
+
     prefix = run_name(variant, 0).removesuffix("0")
-    paths = sorted(Path(results_dir).glob(f"{prefix}*.npz"),
-                   key=lambda p: int(p.stem.removeprefix(prefix)))
-    if not paths:
-        raise FileNotFoundError(
-            f"no {prefix}*.npz in {Path(results_dir).resolve()}: run python -m "
-            f"snnlib.experiments.yinyang --variant {variant} or use quick parameters")
-    return [YinYangResults.load(p) for p in paths]
+    return [YinYangResults.load(p) for p in seed_files(results_dir, prefix)]
 
 
 def _reproduce(options: RunOptions) -> dict[str, YinYangResults]:
