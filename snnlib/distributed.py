@@ -69,8 +69,8 @@ def initialize(coordinator: str, num_processes: int, process_id: int,
     setting is ignored on GPUs, so the same call serves both.
     """
     if not 0 <= process_id < num_processes:
-        raise ValueError(f"--process-id must lie in 0..{num_processes - 1} (--num-processes "
-                         f"{num_processes}), got {process_id}")
+        raise ValueError(f"process_id (--process-id) must lie in 0..{num_processes - 1} ("
+                         f"num_processes={num_processes}), got {process_id}")
     if not timeout_s > 0:
         raise ValueError(f"--coordinator-timeout must be > 0 seconds, got {timeout_s}")
     host, port = parse_coordinator(coordinator)
