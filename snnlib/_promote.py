@@ -45,6 +45,23 @@ def check_result_name(name: Any, where: str) -> str:
     return name
 
 
+def _parse_run(path: Path) -> dict[str, Any]:
+    """The run.json at path with its keys checked (RunDirError naming the file)."""
+    try:
+        info = json.loads(path.read_text())
+    except ValueError as error:
+        raise RunDirError(f"{path} is unreadable ({error}): restore it, or rerun with "
+                          "--run-dir to rewrite it") from None
+    if not isinstance(info, dict) or not {"reproduction", "results"} <= set(info):
+        raise RunDirError(f"{path} must hold the keys 'reproduction' and 'results'")
+    names = info["results"]
+    if not isinstance(names, list) or not names:
+        raise RunDirError(f"{path}: 'results' must be a non-empty list of result names")
+    for name in names:
+        check_result_name(name, str(path))
+    return info
+
+
 def read_run(run_dir: Path, known: dict[str, Any] | None = None) -> dict[str, Any]:
     """The checked run.json of run_dir; RunDirError if it is missing or unreadable, names an
     unknown reproduction (known: the registry), or lists a bad or missing result."""
@@ -53,19 +70,11 @@ def read_run(run_dir: Path, known: dict[str, Any] | None = None) -> dict[str, An
         raise RunDirError(f"{path} does not exist: {run_dir} is not a finished run directory "
                           "(a run writes run.json when it ends; rerun it with --run-dir "
                           f"{run_dir} to finish it)")
-    try:
-        info = json.loads(path.read_text())
-        reproduction, names = info["reproduction"], info["results"]
-    except (ValueError, KeyError, TypeError) as error:
-        raise RunDirError(f"{path} is unreadable ({type(error).__name__}: {error}); it must "
-                          "hold the keys 'reproduction' and 'results'") from None
-    if known is not None and reproduction not in known:
-        raise RunDirError(f"{path} names the reproduction {reproduction!r}, which this snnlib "
-                          f"does not have (available: {', '.join(sorted(known))})")
-    if not isinstance(names, list) or not names:
-        raise RunDirError(f"{path}: 'results' must be a non-empty list of result names")
-    for name in names:
-        check_result_name(name, str(path))
+    info = _parse_run(path)
+    if known is not None and info["reproduction"] not in known:
+        raise RunDirError(f"{path} names the reproduction {info['reproduction']!r}, which "
+                          f"this snnlib does not have (available: {', '.join(sorted(known))})")
+    for name in info["results"]:
         for suffix in (".npz", ".json"):
             if not (Path(run_dir) / f"{name}{suffix}").is_file():
                 raise RunDirError(f"{path} lists {name!r}, but {Path(run_dir) / name}{suffix} "
@@ -79,7 +88,7 @@ def check_rerun(run_dir: Path, reproduction: str, quick: bool) -> None:
     path = Path(run_dir) / RUN_FILE
     if not path.exists():
         return
-    info = read_run(run_dir)
+    info = _parse_run(path)
     if info["reproduction"] != reproduction or bool(info.get("quick")) != quick:
         raise RunDirError(
             f"{run_dir} holds a {'--quick ' if info.get('quick') else ''}run of "
@@ -92,7 +101,7 @@ def write_run(run_dir: Path, reproduction: str, names: list[str], quick: bool,
     """Write run.json, merging the result names with those of an earlier run in the same
     directory (a rerun with other --seeds adds them; none is dropped). Returns the names."""
     path = Path(run_dir) / RUN_FILE
-    earlier = read_run(run_dir) if path.exists() else {"results": [], "argv": []}
+    earlier = _parse_run(path) if path.exists() else {"results": [], "argv": []}
     merged = sorted(set(earlier["results"]) | set(names))
     calls = earlier.get("invocations") or ([earlier["argv"]] if earlier.get("argv") else [])
     document = {"reproduction": reproduction, "results": merged, "quick": quick,

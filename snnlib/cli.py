@@ -6,8 +6,11 @@ runs a registered reproduction (``snnlib.experiments._registry``; ``--help`` lis
 their expected run times). A run writes its checkpoints and results into a run directory,
 ``runs/NAME-YYYYmmdd-HHMMSS/`` unless ``--run-dir`` names one (rerun with the same
 ``--run-dir`` to resume). Only ``--promote`` copies the results into ``results/`` (or
-``--results-dir``), and it refuses to replace a stored run with more epochs or trials
-unless ``--force``. ``snnlib promote RUN_DIR`` promotes a finished run later.
+``--results-dir``), and it refuses to replace a stored run with more epochs or trials, or
+one of another config, unless ``--force`` (``snnlib._promote``: locked, atomic per
+.npz/.json pair). ``snnlib promote RUN_DIR`` promotes a finished run later. A rerun of a
+run directory with other ``--seeds`` adds them to its run.json. Every flag applies to the
+chosen experiment or is refused with exit status 2 (``snnlib._flags``).
 
 ``snnlib figures [--quick] [--only NAME ...] [--kernel python3]`` executes each
 ``notebooks/NAME.py`` with papermill into ``book/notebooks/NAME.ipynb`` (see

@@ -114,3 +114,30 @@ def test_two_reproductions_of_one_name_are_refused(fake):
     with pytest.raises(ValueError, match="'fake' is already registered"):
         register(Reproduction(name="fake", description="another", expected_time="1 s",
                               run=lambda options: {}, size=len))
+
+
+def seeded_run(options):
+    """A reproduction that computes nothing: one result per seed."""
+    return {f"fake_seed{seed}": Results(arrays={"accuracy": np.full(3, 0.5)},
+                                        config={"epochs": 2, "seed": seed},
+                                        metadata={"epochs": 2})
+            for seed in options.seeds or (0,)}
+
+
+def test_a_rerun_with_other_seeds_adds_them_to_the_run(tmp_path, monkeypatch):
+    """The issue's row: rerunning --run-dir D with other --seeds dropped the earlier ones
+    from run.json, and promote skipped them."""
+    cli.registry()
+    monkeypatch.setitem(REGISTRY, "seeded", Reproduction(
+        name="seeded", description="a test double", expected_time="0 s", run=seeded_run,
+        size=lambda results: results.metadata["epochs"]))
+    run_dir, results_dir = tmp_path / "run", tmp_path / "results"
+    assert cli.main(["reproduce", "seeded", "--seeds", "0", "1", "--run-dir", str(run_dir)]) == 0
+    assert cli.main(["reproduce", "seeded", "--seeds", "2", "--run-dir", str(run_dir)]) == 0
+    info = json.loads((run_dir / "run.json").read_text())
+    assert info["results"] == ["fake_seed0", "fake_seed1", "fake_seed2"]
+    assert len(info["invocations"]) == 2
+    assert cli.main(["reproduce", "seeded", "--quick", "--run-dir", str(run_dir)]) == 2
+    assert cli.main(["promote", str(run_dir), "--results-dir", str(results_dir)]) == 0
+    assert sorted(p.name for p in results_dir.glob("*.npz")) == [
+        "fake_seed0.npz", "fake_seed1.npz", "fake_seed2.npz"]

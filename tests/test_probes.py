@@ -192,6 +192,18 @@ def promote_unsafe_name(tmp: Path, name: str):
     return done
 
 
+def promote_missing_result(tmp: Path):
+    directory = run_dir(tmp)
+    (directory / "mnist_seed0.npz").unlink()
+    return promote(tmp, directory)
+
+
+def result_name(name: str):
+    from snnlib._promote import check_result_name
+
+    return check_result_name(name, "run.json")
+
+
 def pair_write_fails_on_json(tmp: Path):
     """The .npz is written, the .json hits a full disk: the old pair must stay intact."""
     from snnlib import checkpoint
@@ -493,6 +505,41 @@ PROBES = [
           Exits(2, r"could not reach the coordinator 127\.0\.0\.1:\d+ within 2 s")),
     Probe("reproduce mnist --force without --promote", reproduce("mnist", "--force"),
           Exits(2, r"--force applies only with --promote")),
+    Probe("reproduce mnist --results-dir without --promote",
+          reproduce("mnist", "--results-dir", "elsewhere"),
+          Exits(2, r"--results-dir applies only with --promote")),
+    Probe("reproduce mnist --seeds 1 1", reproduce("mnist", "--seeds", "1", "1"),
+          Exits(2, r"--seeds lists a seed twice")),
+    Probe("reproduce mnist --process-id 5 of 2",
+          reproduce("mnist", "--coordinator", "127.0.0.1:1234", "--num-processes", "2",
+                    "--process-id", "5"),
+          Exits(2, r"--process-id must lie in 0\.\.1")),
+    Probe("reproduce mnist --coordinator-timeout 0",
+          reproduce("mnist", "--coordinator", "127.0.0.1:1234", "--coordinator-timeout", "0"),
+          Exits(2, r"--coordinator-timeout must be > 0")),
+    Probe("reproduce single_neuron --processes 2", reproduce("single_neuron", "--processes", "2"),
+          Exits(2, r"single_neuron runs in one process: drop --processes")),
+    Probe("reproduce mnist --quick --processes 3",
+          reproduce("mnist", "--quick", "--processes", "3"),
+          Exits(2, r"does not divide the batch size 200 of mnist --quick")),
+    # neighbours: run directories and result names
+    Probe("promote: corrupt run.json",
+          lambda t: promote(t, (run_dir(t), (t / "run" / "run.json").write_text("{"))[0]),
+          Exits(2, r"run\.json is unreadable")),
+    Probe("promote: run.json lists a missing result", promote_missing_result,
+          Exits(2, r"lists 'mnist_seed0', but .*mnist_seed0\.npz is missing")),
+    Probe("result name: empty", lambda t: result_name(""),
+          Raises(r"'' is not a plain file name")),
+    Probe("result name: hidden file", lambda t: result_name(".x"),
+          Raises(r"'\.x' is not a plain file name")),
+    Probe("TrainConfig: eval_batch_size 0", lambda t: TrainConfig(eval_batch_size=0),
+          Raises(r"eval_batch_size must be >= 1")),
+    Probe("TrainConfig: seed -1", lambda t: TrainConfig(seed=-1), Raises(r"seed must be >= 0")),
+    Probe("TrainConfig: epochs True", lambda t: TrainConfig(epochs=True),
+          Raises(r"epochs must be >= 0 and an integer.*got True")),
+    Probe("evaluate: 2-D labels",
+          lambda t: evaluate(net(), params(), data()[0], data()[1][:, None]),
+          Raises(r"labels must have shape \(8,\)")),
 ]
 
 
