@@ -135,14 +135,15 @@ def atomic_write_pair(path: str | os.PathLike, write_npz: Callable[[IO[bytes]], 
     return path
 
 
-def verify_pair(path: str | os.PathLike, document: dict[str, Any]) -> None:
+def verify_pair(path: str | os.PathLike, document: dict[str, Any], npz: bytes) -> None:
     """ValueError naming both files if the JSON `document` of PATH.json records an .npz
-    checksum (PAIR_KEY) that PATH.npz does not have: the two files were written by
-    different saves (an interrupted copy, or files from two runs). Pairs written before
-    the checksum existed (no PAIR_KEY) pass."""
+    checksum (PAIR_KEY) other than that of `npz`, the bytes read from PATH.npz (read once
+    and parsed from those bytes, so that a concurrent replace cannot slip in between): the
+    two files were written by different saves (an interrupted copy, files from two runs,
+    or a save in progress). Pairs written before the checksum existed (no PAIR_KEY) pass."""
     path = Path(path).with_suffix("")
     stored = document.get(PAIR_KEY)
-    if stored is not None and stored != file_sha256(path.with_suffix(".npz")):
+    if stored is not None and stored != hashlib.sha256(npz).hexdigest():
         raise ValueError(
             f"{path.with_suffix('.npz')} and {path.with_suffix('.json')} do not belong "
             "together (the .json records another .npz checksum): they were written by "

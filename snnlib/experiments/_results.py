@@ -7,6 +7,7 @@ summary number, and where each is stored follows from its type (see `ExperimentR
 """
 
 import dataclasses
+import io
 import json
 import os
 import platform
@@ -62,9 +63,10 @@ class Results:
             raise ValueError(f"cannot read {path.with_suffix('.json')} ({type(error).__name__}: "
                              f"{error}): it is truncated, corrupt or not an snnlib results "
                              "file; restore it (e.g. git checkout) or move it away") from None
-        verify_pair(path, meta)
+        raw = path.with_suffix(".npz").read_bytes()
+        verify_pair(path, meta, raw)
         try:
-            with np.load(path.with_suffix(".npz"), allow_pickle=False) as data:
+            with np.load(io.BytesIO(raw), allow_pickle=False) as data:
                 arrays = {name: data[name] for name in data.files}
         except Exception as error:  # zip, CRC, EOF, pickle-refusal errors: all mean unreadable
             raise ValueError(f"cannot read {path.with_suffix('.npz')} ({type(error).__name__}: "
