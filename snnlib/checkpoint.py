@@ -51,7 +51,7 @@ def _write_npz(file: IO[bytes], arrays: dict[str, np.ndarray]) -> None:
     np.savez(file, **arrays)
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> Path:
+def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], object]) -> Path:
     """Write a file via a temporary file in the same folder, fsync it and rename it into
     place: a kill leaves the old file; a failed write (e.g. disk full) removes the
     temporary file and re-raises."""
@@ -90,7 +90,7 @@ def _temporary(path: Path) -> Path:
     return Path(handle.name)
 
 
-def _write_synced(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+def _write_synced(path: Path, write: Callable[[IO[bytes]], object]) -> None:
     with open(path, "wb") as f:
         write(f)
         f.flush()

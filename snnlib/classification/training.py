@@ -92,7 +92,7 @@ def _check_train_config(config: TrainConfig) -> None:
     for name, (wanted, valid, example) in reals.items():
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-                or math.isnan(value) or not valid(value):
+                or math.isnan(value) or not valid(float(value)):
             raise ValueError(f"TrainConfig: {name} must be {wanted} (e.g. {name}={example}), "
                              f"got {value!r}")
 
