@@ -383,8 +383,8 @@ def variant_config(variant: str, seed: int, epochs: int | None = None) -> YinYan
 def configure(variant: str, seed: int | None, options: RunOptions) -> YinYangConfig:
     """`snnlib reproduce yinyang`: 100 epochs (--quick: QUICK_EPOCHS, unless
     options.length says otherwise)."""
-    return variant_config(variant, seed or 0,
-                          options.length or (QUICK_EPOCHS if options.quick else None))
+    quick = options.quick and options.length is None
+    return variant_config(variant, seed or 0, QUICK_EPOCHS if quick else options.length)
 
 
 def compare(groups: dict[str, Sequence[YinYangResults]]) -> list[tuple[str, str, str, str]]:
