@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import socket
 import tempfile
 import time
@@ -50,7 +51,7 @@ def _write_npz(file: IO[bytes], arrays: dict[str, np.ndarray]) -> None:
     np.savez(file, **arrays)
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> Path:
+def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], object]) -> Path:
     """Write a file via a temporary file in the same folder, fsync it and rename it into
     place: a kill leaves the old file; a failed write (e.g. disk full) removes the
     temporary file and re-raises."""
@@ -68,6 +69,86 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
         Path(handle.name).unlink(missing_ok=True)
         raise
     return path
+
+
+PAIR_KEY = "npz_sha256"  # the JSON of an .npz/.json pair records the SHA-256 of its .npz
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 (hex) of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _temporary(path: Path) -> Path:
+    handle = tempfile.NamedTemporaryFile(dir=path.parent, delete=False,
+                                         prefix=f".{path.name}.", suffix=".tmp")
+    handle.close()
+    return Path(handle.name)
+
+
+def _write_synced(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+    with open(path, "wb") as f:
+        write(f)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def atomic_write_pair(path: str | os.PathLike, write_npz: Callable[[IO[bytes]], None],
+                      document: dict[str, Any], dumps: Callable[[dict], str]) -> Path:
+    """Write PATH.npz and PATH.json as one transaction: both go to temporary files first
+    (the JSON `document` gains PAIR_KEY, the SHA-256 of the new .npz, so that a reader can
+    tell whether the two files belong together, `verify_pair`), then both are renamed into
+    place. A failure before the renames (e.g. disk full) leaves the old pair untouched;
+    if the second rename fails, the old .npz is put back. Returns PATH (no suffix)."""
+    path = Path(path).with_suffix("")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    npz, json_path = path.with_suffix(".npz"), path.with_suffix(".json")
+    staged = [_temporary(npz), _temporary(json_path)]
+    backup = None
+    try:
+        _write_synced(staged[0], write_npz)
+        text = dumps(document | {PAIR_KEY: file_sha256(staged[0])})
+        _write_synced(staged[1], lambda f: f.write(text.encode()))
+        if npz.exists():
+            backup = _temporary(npz)
+            backup.unlink()
+            try:
+                os.link(npz, backup)
+            except OSError:  # no hard links on this file system
+                shutil.copy2(npz, backup)
+        os.replace(staged[0], npz)
+        try:
+            os.replace(staged[1], json_path)
+        except BaseException:
+            if backup is not None:
+                os.replace(backup, npz)
+            else:
+                npz.unlink(missing_ok=True)
+            raise
+    finally:
+        for leftover in [*staged, *([backup] if backup else [])]:
+            leftover.unlink(missing_ok=True)
+    return path
+
+
+def verify_pair(path: str | os.PathLike, document: dict[str, Any], npz: bytes) -> None:
+    """ValueError naming both files if the JSON `document` of PATH.json records an .npz
+    checksum (PAIR_KEY) other than that of `npz`, the bytes read from PATH.npz (read once
+    and parsed from those bytes, so that a concurrent replace cannot slip in between): the
+    two files were written by different saves (an interrupted copy, files from two runs,
+    or a save in progress). Pairs written before the checksum existed (no PAIR_KEY) pass."""
+    path = Path(path).with_suffix("")
+    stored = document.get(PAIR_KEY)
+    if stored is not None and stored != hashlib.sha256(npz).hexdigest():
+        raise ValueError(
+            f"{path.with_suffix('.npz')} and {path.with_suffix('.json')} do not belong "
+            "together (the .json records another .npz checksum): they were written by "
+            "different saves. Restore both from the same run (e.g. git checkout, or "
+            "`snnlib promote RUN_DIR` again)")
 
 
 def _checksum(arrays: dict[str, np.ndarray], header: dict[str, Any]) -> str:

@@ -6,8 +6,11 @@ runs an experiment (the ``EXPERIMENT`` of each module of ``snnlib.experiments``;
 lists them with their expected run times). A run writes its checkpoints and results into a
 run directory, ``runs/NAME-YYYYmmdd-HHMMSS/`` unless ``--run-dir`` names one (rerun with the same
 ``--run-dir`` to resume). Only ``--promote`` copies the results into ``results/`` (or
-``--results-dir``), and it refuses to replace a stored run with more epochs or trials
-unless ``--force``. ``snnlib promote RUN_DIR`` promotes a finished run later.
+``--results-dir``), and it refuses to replace a stored run with more epochs or trials, or
+one of another config, unless ``--force`` (``snnlib._promote``: locked, atomic per
+.npz/.json pair). ``snnlib promote RUN_DIR`` promotes a finished run later. A rerun of a
+run directory with other ``--seeds`` adds them to its run.json. Every flag applies to the
+chosen experiment or is refused with exit status 2 (``snnlib._flags``).
 
 ``snnlib figures [--quick] [--only NAME ...] [--kernel python3]`` executes each
 ``notebooks/NAME.py`` with papermill into ``book/notebooks/NAME.ipynb`` (see
@@ -18,14 +21,16 @@ this module stays cheap.
 """
 
 import argparse
-import json
 import platform
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from ._promote import PromotionRefused, promote
 from ._version import __version__
+
+__all__ = ["PromotionRefused", "main", "promote", "registry"]
 
 
 def figures(quick: bool, only: Sequence[str] | None, kernel: str) -> int:
@@ -58,35 +63,6 @@ def registry() -> dict:
     return reproductions()
 
 
-class PromotionRefused(Exception):
-    """A run that must not replace a stored result (fewer epochs/trials, or quick)."""
-
-
-def promote(run_dir: Path, results_dir: Path, force: bool = False) -> list[Path]:
-    """Copy the results of run_dir (as named in its run.json) into results_dir.
-
-    Refuses (PromotionRefused, nothing copied) a quick run, or one with fewer epochs or
-    trials than the stored result it would replace, unless force.
-    """
-    from .experiments import Results
-
-    info = json.loads((run_dir / "run.json").read_text())
-    experiment = registry()[info["reproduction"]].experiment
-    runs = {name: Results.load(run_dir / name) for name in info["results"]}
-    if not force:
-        if info.get("quick"):
-            raise PromotionRefused(f"{run_dir} is a --quick run: pass --force to promote it")
-        for name, results in runs.items():
-            stored = results_dir / name
-            if stored.with_suffix(".json").exists():
-                old, new = experiment.size(Results.load(stored)), experiment.size(results)
-                if new < old:
-                    raise PromotionRefused(
-                        f"{run_dir / name} has {new} {experiment.size_label}, the stored "
-                        f"{stored} has {old}: not replaced (pass --force to replace it)")
-    return [results.save(results_dir / name) for name, results in runs.items()]
-
-
 def reproduce(args: argparse.Namespace) -> int:
     """Run a registered reproduction into a run directory; optionally promote it."""
     entries = registry()
@@ -96,16 +72,32 @@ def reproduce(args: argparse.Namespace) -> int:
         return 2
     reproduction = entries[args.name]
     experiment = reproduction.experiment
-    if max(args.processes, args.num_processes) > 1 and not experiment.multi_process:
-        print(f"{args.name} runs in one process: drop --processes/--num-processes",
-              file=sys.stderr)
+    from ._flags import FlagError, check_reproduce_flags
+    from ._promote import RunDirError, check_rerun, write_run
+
+    try:
+        check_reproduce_flags(args, reproduction)
+        if args.run_dir:
+            check_rerun(Path(args.run_dir), args.name, args.quick)
+    except (FlagError, RunDirError) as error:
+        print(f"snnlib reproduce: error: {error}", file=sys.stderr)
         return 2
+    results_dir = Path(args.results_dir or "results")
     if args.processes > 1:
         return _launch(args)
     if args.coordinator:
-        from .distributed import initialize
+        from .distributed import DEFAULT_TIMEOUT_S, CoordinatorError, initialize
 
-        initialize(args.coordinator, args.num_processes, args.process_id)
+        timeout = args.coordinator_timeout or DEFAULT_TIMEOUT_S
+        others = ("if the other processes do not join in that time, JAX's runtime aborts "
+                  "this process") if args.process_id == 0 else "then it gives up"
+        print(f"process {args.process_id} of {args.num_processes}: joining the coordinator "
+              f"{args.coordinator} (waiting at most {timeout:g} s; {others})", file=sys.stderr)
+        try:
+            initialize(args.coordinator, args.num_processes, args.process_id, timeout)
+        except CoordinatorError as error:
+            print(f"snnlib reproduce: error: {error}", file=sys.stderr)
+            return 2
     import jax
 
     from ._placement import is_writer
@@ -128,20 +120,28 @@ def reproduce(args: argparse.Namespace) -> int:
         results.save(run_dir / name)
         print(f"{name}: {experiment.size(results.to_stored())} {experiment.size_label} -> "
               f"{run_dir / name}.npz/.json")
-    (run_dir / "run.json").write_text(json.dumps(
-        {"reproduction": args.name, "results": sorted(runs), "quick": args.quick,
-         "argv": sys.argv[1:]}, indent=1) + "\n")
+    names = write_run(run_dir, args.name, sorted(runs), args.quick, sys.argv[1:])
+    if len(names) > len(runs):
+        print(f"run.json lists {len(names)} results: these and those of earlier runs in "
+              f"{run_dir}")
     if args.promote:
-        return _promote(run_dir, Path(args.results_dir), args.force)
+        return _promote(run_dir, results_dir, args.force)
     return 0
 
 
 def _promote(run_dir: Path, results_dir: Path, force: bool) -> int:
+    """`snnlib promote`: 0 when promoted, 1 when refused (--force may override), 2 for a
+    run directory that cannot be promoted (one line, no traceback)."""
+    from ._promote import PromotionRefused, RunDirError, promote
+
     try:
         paths = promote(run_dir, results_dir, force)
     except PromotionRefused as refusal:
         print(f"promotion refused: {refusal}", file=sys.stderr)
         return 1
+    except (RunDirError, ValueError, OSError) as error:
+        print(f"snnlib promote: error: {error}", file=sys.stderr)
+        return 2
     print("promoted: " + ", ".join(f"{path}.npz/.json" for path in paths))
     return 0
 
@@ -151,8 +151,8 @@ def _launch(args: argparse.Namespace) -> int:
     from .distributed import launch_local
 
     run_dir = args.run_dir or str(Path("runs") / f"{args.name}-{time.strftime('%Y%m%d-%H%M%S')}")
-    command = ["-m", "snnlib.cli", "reproduce", args.name, "--run-dir", run_dir,
-               "--results-dir", args.results_dir]
+    command = ["-m", "snnlib.cli", "reproduce", args.name, "--run-dir", run_dir]
+    command += ["--results-dir", args.results_dir] if args.results_dir else []
     command += ["--seeds", *map(str, args.seeds)] if args.seeds else []
     command += ["--epochs", str(args.epochs)] if args.epochs is not None else []
     command += [flag for flag, on in (("--quick", args.quick), ("--promote", args.promote),
@@ -182,13 +182,19 @@ def _add_reproduce(commands, describe: bool) -> None:
                         help="copy the results into --results-dir, replacing stored ones")
     parser.add_argument("--force", action="store_true",
                         help="with --promote: replace a stored run even with more epochs")
-    parser.add_argument("--results-dir", default="results", help="(default: results)")
+    parser.add_argument("--results-dir", help="with --promote: where to (default: results)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--processes", type=int, default=1,
-                        help="start P local processes as one data-parallel run (mnist)")
+                        help="start P local processes as one data-parallel run (mnist; P "
+                        "must divide the batch size)")
     parser.add_argument("--coordinator", help="HOST:PORT of process 0 (multi-host runs)")
-    parser.add_argument("--num-processes", type=int, default=1)
-    parser.add_argument("--process-id", type=int, default=0)
+    parser.add_argument("--num-processes", type=int, default=1,
+                        help="with --coordinator: processes in the run")
+    parser.add_argument("--process-id", type=int, default=0,
+                        help="with --coordinator: this process, 0..P-1")
+    parser.add_argument("--coordinator-timeout", type=float,
+                        help="with --coordinator: seconds to wait for the coordinator and the "
+                        "other processes (default: 60)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

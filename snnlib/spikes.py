@@ -44,6 +44,16 @@ def _neuron_indices(neurons: ArrayLike, n: int, caller: str) -> Int[Array, " S"]
     return neurons
 
 
+def _spike_count(n_spikes: int, caller: str) -> int:
+    """n_spikes as a Python int; ValueError unless it is a non-negative integer (a static
+    shape, so it must be concrete: 1.5, -1, True, "2" are refused)."""
+    if isinstance(n_spikes, bool) or not isinstance(n_spikes, int | np.integer) \
+            or n_spikes < 0:
+        raise ValueError(f"{caller}: n_spikes must be a non-negative integer (the number of "
+                         f"spike times per neuron, e.g. n_spikes=2), got {n_spikes!r}")
+    return int(n_spikes)
+
+
 def _require_pseudodynamics(model: NeuronModel, caller: str) -> PseudodynamicsModel:
     if not isinstance(model, PseudodynamicsModel):
         raise TypeError(f"{caller}: {type(model).__name__} has no pseudodynamics (only models "
@@ -59,6 +69,7 @@ def ordinary_spike_times(events: Events, neurons: ArrayLike, n_spikes: int
     budget ran out) and for neurons with a NaN state. One trial; `jax.vmap` over trials.
     """
     n = events.final_state.shape[-1]
+    n_spikes = _spike_count(n_spikes, "ordinary_spike_times")
     neurons = _neuron_indices(neurons, n, "ordinary_spike_times")
     fired = (~events.is_input)[None, :] & (events.neuron[None, :] == neurons[:, None])
     rank = jnp.cumsum(fired, axis=-1)
@@ -106,6 +117,7 @@ def pseudospike_times(
     TypeError for a model without pseudodynamics (LIF).
     """
     model = _require_pseudodynamics(model, "pseudospike_times")
+    n_spikes = _spike_count(n_spikes, "pseudospike_times")
     return model.pseudospike_times(jnp.asarray(state), duration, n_spikes, pseudo_input)
 
 
@@ -117,7 +129,7 @@ def merge_pseudospikes(
     pseudospikes k = 1, 2, ...; final_state (D, S) is the neurons' state at T.
 
     A model without pseudodynamics (LIF) keeps +inf for missing spikes. NaN entries
-    (unknown) stay NaN.
+    (unknown) stay NaN, and a NaN pseudo_input makes that row's pseudospikes NaN.
     """
     if not isinstance(model, PseudodynamicsModel):
         return ordinary
@@ -127,6 +139,7 @@ def merge_pseudospikes(
     pseudo_input = jnp.broadcast_to(jnp.asarray(pseudo_input, ordinary.dtype),
                                     ordinary.shape[:1])
     pseudo = model.pseudospike_times(final_state, duration, n_spikes, pseudo_input)
+    pseudo = mark_nan(pseudo, jnp.isnan(pseudo_input)[:, None])
     # the j-th spike is the (j - count)-th pseudospike: shift the pseudospike row by count
     k_index = jnp.clip(jnp.arange(n_spikes)[None, :] - count, 0, n_spikes - 1)
     return jnp.where(is_ordinary, ordinary, jnp.take_along_axis(pseudo, k_index, axis=-1))
@@ -147,9 +160,11 @@ def output_spike_times(
     `pseudo_input` (scalar or per chosen neuron) is sum_j w_ij r_j (book/theory.md,
     "Pseudodynamics and pseudospikes"). Models without pseudodynamics (LIF) give +inf
     for missing spikes. NaN: for spikes an exhausted trial did not reach, for neurons
-    with a NaN state, and under tracing for indices outside 0..N-1 (concrete ones raise
-    ValueError naming `neurons`).
+    with a NaN state, for the pseudospikes of a neuron whose pseudo_input is NaN, and
+    under tracing for indices outside 0..N-1 (concrete ones raise
+    ValueError naming `neurons`). n_spikes must be a non-negative integer (else ValueError).
     """
+    n_spikes = _spike_count(n_spikes, "output_spike_times")
     neurons = _neuron_indices(neurons, events.final_state.shape[-1], "output_spike_times")
     ordinary = ordinary_spike_times(events, neurons, n_spikes)
     safe = jnp.clip(neurons, 0, events.final_state.shape[-1] - 1)

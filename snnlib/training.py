@@ -172,8 +172,9 @@ def run_loop(
             differences = config_differences(saved.meta["identity"], identity)
             if differences:
                 raise ValueError(f"checkpoint {checkpoint} was written by another "
-                                 f"configuration: {'; '.join(differences)} (delete it to "
-                                 "start afresh, or use another checkpoint path)")
+                                 f"configuration (or data, or initial parameters): "
+                                 f"{'; '.join(differences)} (resume with the same ones, "
+                                 "delete it to start afresh, or use another checkpoint path)")
             carry, records = saved.tree["carry"], saved.tree["records"]
             exhausted, done = saved.tree["exhausted"], saved.meta["done"]
             start_time -= saved.meta["elapsed"]

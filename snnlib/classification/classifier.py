@@ -7,15 +7,18 @@ weights of every layer and the initial phases of all neurons.
 """
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import Array
 from jax.typing import ArrayLike
+from jaxtyping import Bool
 
-from ..budget import Budget
+from ..budget import Budget, is_concrete
 from ..data.encoding import bin_spike_times, flip_bins, virtual_input_weights
 from ..feedforward import (
     LayerSpikes,
@@ -169,23 +172,30 @@ class SpikingClassifier:
         """Mean loss over a batch (bins (B, n_pixels), labels (B,)), and aux metrics.
 
         With a key, input flips (probability flip_probability) augment the batch.
-        Returns (loss, {"accuracy", "n_exhausted"}).
+        Returns (loss, {"accuracy", "n_exhausted"}). Concrete bins or labels outside their
+        range (`check_data`) raise ValueError; under tracing (inside `jax.jit`) the loss of
+        such a batch is NaN instead (never a finite number).
         """
+        self.check_data(bins, labels, caller="loss")
+        invalid = self._invalid_trials(bins, labels)
         if key is not None and self.flip_probability > 0:
             bins = flip_bins(key, bins, self.n_bins, self.flip_probability)
         first, layers = self.forward(params, bins)
         losses = jax.vmap(first_spike_cross_entropy, (0, 0, None, None))(
             first, labels, self.duration, self.gamma)
         correct = jnp.argmin(first, axis=-1) == labels
-        return jnp.mean(losses), {"accuracy": jnp.mean(correct),
+        return jnp.mean(_nan_where(losses, invalid)), {"accuracy": jnp.mean(correct),
                                   "n_exhausted": _n_exhausted(layers)}
 
     def batch_metrics(self, params: Params, bins: Array, labels: Array) -> dict[str, Array]:
         """Sums over a batch of the test metrics (`summarize` turns them into means).
 
         Ordinary-only predictions follow the paper's code: first spike times clipped at
-        T, so that an image without any output spike is assigned to class 0.
+        T, so that an image without any output spike is assigned to class 0. Invalid
+        bins or labels: ValueError if concrete, else NaN losses (see `loss`).
         """
+        self.check_data(bins, labels, caller="batch_metrics")
+        invalid = self._invalid_trials(bins, labels)
         first, layers = self.forward(params, bins)
         ordinary = jnp.minimum(first, self.duration)
         loss_fn = jax.vmap(first_spike_cross_entropy, (0, 0, None, None))
@@ -194,8 +204,10 @@ class SpikingClassifier:
         before = [jnp.sum(h.times < first_output[:, None, None], axis=-1) for h in hidden]
         counts = [jnp.minimum(h.counts, h.times.shape[-1]) for h in hidden]
         return {
-            "loss": jnp.sum(loss_fn(first, labels, self.duration, self.gamma)),
-            "loss_ordinary": jnp.sum(loss_fn(ordinary, labels, self.duration, self.gamma)),
+            "loss": jnp.sum(_nan_where(loss_fn(first, labels, self.duration, self.gamma),
+                                       invalid)),
+            "loss_ordinary": jnp.sum(_nan_where(
+                loss_fn(ordinary, labels, self.duration, self.gamma), invalid)),
             "correct": jnp.sum(jnp.argmin(first, axis=-1) == labels),
             "correct_ordinary": jnp.sum(jnp.argmin(ordinary, axis=-1) == labels),
             "hidden_spikes": jnp.concatenate([jnp.sum(c, axis=0) for c in counts]),
@@ -203,6 +215,64 @@ class SpikingClassifier:
             "output_spikes": jnp.sum(jnp.minimum(layers[-1].counts, self.max_spikes), axis=0),
             "n_exhausted": _n_exhausted(layers),
         }
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes, sizes[-1]: labels are class indices 0..n_classes-1."""
+        return self.sizes[-1]
+
+    def label_values(self, evaluation: bool = False) -> Sequence[int]:
+        """The valid labels: 0..n_classes-1 (a subclass may add evaluation-only ones)."""
+        return range(self.n_classes)
+
+    def check_data(self, inputs: ArrayLike, labels: ArrayLike | None = None, *,
+                   evaluation: bool = False, caller: str = "SpikingClassifier") -> None:
+        """Raise ValueError naming the argument and the fix unless `inputs` (B, sizes[0])
+        are valid (`check_inputs`) and `labels` (B,) are integers in `label_values`.
+
+        Shapes are always checked; values only where the arrays are concrete (outside
+        `jax.jit`): under tracing, invalid trials get NaN losses (`loss`).
+        """
+        inputs = jnp.asarray(inputs) if not isinstance(inputs, np.ndarray) else inputs
+        if inputs.ndim != 2 or inputs.shape[1] != self.input_columns:
+            raise ValueError(f"{caller}: {self.input_name} must have shape (batch, "
+                             f"{self.input_columns}) for sizes[0]={self.sizes[0]}, got shape "
+                             f"{inputs.shape}")
+        if inputs.shape[0] == 0:
+            raise ValueError(f"{caller}: {self.input_name} holds no samples (shape "
+                             f"{inputs.shape}): pass at least one")
+        if labels is not None:
+            _check_labels(labels, inputs.shape[0], self.label_values(evaluation), caller)
+        if is_concrete(inputs):
+            self.check_inputs(np.asarray(inputs), caller)
+
+    input_name = "bins"  # what the inputs are called in error messages
+
+    @property
+    def input_columns(self) -> int:
+        """Columns of an input batch: one pixel bin per input neuron, sizes[0]."""
+        return self.sizes[0]
+
+    def check_inputs(self, bins: np.ndarray, caller: str) -> None:
+        """ValueError unless every concrete bin is an integer in 0..n_bins (n_bins: silent)."""
+        bad = ~np.isin(bins, np.arange(self.n_bins + 1))
+        if np.any(bad):
+            sample, pixel = np.argwhere(bad)[0]
+            raise ValueError(
+                f"{caller}: bins[{sample}, {pixel}] is {bins[sample, pixel].item()!r}, but bins "
+                f"must be integers in 0..n_bins={self.n_bins} (bin n_bins: no spike); "
+                "compute them from uint8 images with snnlib.data.encoding.pixel_bins")
+
+    def _invalid_trials(self, inputs: ArrayLike, labels: ArrayLike) -> Bool[Array, " B"]:
+        """Trials with invalid inputs or labels, (B,): their losses are NaN under tracing."""
+        labels = jnp.asarray(labels)
+        allowed = jnp.asarray(list(self.label_values()), labels.dtype)
+        bad_label = ~jnp.any(labels[:, None] == allowed[None, :], axis=-1)
+        return bad_label | jnp.any(self.invalid_inputs(jnp.asarray(inputs)), axis=-1)
+
+    def invalid_inputs(self, bins: Array) -> Bool[Array, "B P"]:
+        """Bins that are not integers in 0..n_bins (NaN included), traceable."""
+        return ~((bins >= 0) & (bins <= self.n_bins) & (bins == jnp.round(bins)))
 
     @staticmethod
     def summarize(sums: dict[str, Array], n_samples: int) -> ClassifierMetrics:
@@ -222,6 +292,39 @@ class SpikingClassifier:
             output_activity=float(jnp.mean(sums["output_spikes"])) / n_samples,
             n_exhausted=int(sums["n_exhausted"]),
         )
+
+
+def _check_labels(labels: ArrayLike, n_samples: int, allowed: Sequence[int], caller: str
+                  ) -> None:
+    """ValueError unless labels is a (n_samples,) integer array with values in allowed
+    (values checked only if concrete)."""
+    labels = labels if isinstance(labels, np.ndarray | jax.Array) else np.asarray(labels)
+    if labels.ndim != 1 or labels.shape[0] != n_samples:
+        raise ValueError(f"{caller}: labels must have shape ({n_samples},), one per sample, "
+                         f"got shape {labels.shape}")
+    if not jnp.issubdtype(labels.dtype, jnp.integer):
+        raise ValueError(f"{caller}: labels must be integer class indices, got dtype "
+                         f"{labels.dtype}; convert them with labels.astype(int)")
+    if is_concrete(labels):
+        values = np.asarray(labels)
+        bad = ~np.isin(values, np.asarray(list(allowed)))
+        if np.any(bad):
+            index = int(np.argmax(bad))
+            raise ValueError(f"{caller}: labels[{index}] is {values[index]}, but labels must "
+                             f"be class indices in {_describe(allowed)} (one per output "
+                             "neuron, sizes[-1])")
+
+
+def _describe(values: Sequence[int]) -> str:
+    values = list(values)
+    if values == list(range(values[0], values[-1] + 1)):
+        return f"{values[0]}..{values[-1]}"
+    return ", ".join(map(str, values))
+
+
+def _nan_where(values: Array, invalid: Array) -> Array:
+    """values with NaN where invalid (an added constant: gradients elsewhere unchanged)."""
+    return values + jax.lax.stop_gradient(jnp.where(invalid, jnp.nan, 0.0).astype(values.dtype))
 
 
 def _n_exhausted(layers: tuple[LayerSpikes, ...]) -> Array:

@@ -6,8 +6,11 @@ each epoch (the task's `summarize`, an `EvaluationMetrics` dataclass), checkpoin
 resume. `evaluate` computes the metrics of a data set in batches.
 """
 
+import hashlib
 import math
+import numbers
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
@@ -63,16 +66,63 @@ class TrainConfig:
     eval_batch_size: int = 1000
 
     def __post_init__(self) -> None:
-        if self.epochs < 0:
-            raise ValueError(f"TrainConfig: epochs must be >= 0, got {self.epochs}")
-        if min(self.batch_size, self.eval_batch_size) < 1:
-            raise ValueError(f"TrainConfig: batch_size and eval_batch_size must be positive, "
-                             f"got {self.batch_size} and {self.eval_batch_size}")
+        _check_train_config(self)
 
     def optimizer(self, steps_per_epoch: int) -> optax.GradientTransformation:
         """AdaBelief with learning rate lr exp(-step / (decay_epochs steps_per_epoch))."""
         return make_optimizer(self.learning_rate, self.decay_epochs * steps_per_epoch,
                               b1=self.b1, b2=self.b2)
+
+
+def _check_train_config(config: TrainConfig) -> None:
+    """ValueError naming the field and a valid value for each setting out of its range."""
+    integers = {"epochs": (0, "epochs=100"), "batch_size": (1, "batch_size=1000"),
+                "eval_batch_size": (1, "eval_batch_size=1000"), "seed": (0, "seed=0")}
+    for name, (low, example) in integers.items():
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+            raise ValueError(f"TrainConfig: {name} must be >= {low} and an integer (e.g. "
+                             f"{example}), got {value!r}")
+    reals: dict[str, tuple[str, Callable[[float], bool], str]] = {
+        "learning_rate": ("a finite number > 0", lambda v: 0 < v < math.inf, "4e-3"),
+        "decay_epochs": ("a number > 0 (inf: a constant learning rate)", lambda v: v > 0,
+                         "100.0"),
+        "b1": ("a number in [0, 1)", lambda v: 0 <= v < 1, "0.9"),
+        "b2": ("a number in [0, 1)", lambda v: 0 <= v < 1, "0.999")}
+    for name, (wanted, valid, example) in reals.items():
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+                or math.isnan(value) or not valid(float(value)):
+            raise ValueError(f"TrainConfig: {name} must be {wanted} (e.g. {name}={example}), "
+                             f"got {value!r}")
+
+
+def check_data(task: Any, inputs: np.ndarray, labels: np.ndarray, name: str,
+               evaluation: bool = False) -> None:
+    """ValueError naming `name` (e.g. "train_data") unless inputs and labels are arrays of
+    as many samples, at least one; then the task's own `check_data` (if it has one, e.g.
+    `SpikingClassifier.check_data`: label range, pixel bins) on the whole data set."""
+    n_inputs, n_labels = len(inputs), len(labels)
+    if n_inputs != n_labels:
+        raise ValueError(f"{name}: {n_inputs} inputs but {n_labels} labels; pass one label "
+                         "per sample (inputs and labels of equal length)")
+    if n_inputs == 0:
+        raise ValueError(f"{name}: no samples (inputs and labels are empty); pass at least "
+                         "one sample")
+    check = getattr(task, "check_data", None)
+    if check is not None:
+        check(inputs, labels, evaluation=evaluation, caller=name)
+
+
+def data_fingerprint(*arrays: Any) -> str:
+    """SHA-256 (hex, first 16 digits) of the dtypes, shapes and bytes of the arrays (the
+    leaves of pytrees): a checkpoint records it to refuse resuming with other data."""
+    digest = hashlib.sha256()
+    for leaf in jax.tree.leaves(jax.device_get(arrays)):
+        value = np.ascontiguousarray(leaf)
+        digest.update(f"{value.dtype.str}|{value.shape}|".encode())
+        digest.update(value.tobytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass
@@ -111,7 +161,12 @@ def _batch_metrics(task: ClassificationModel, params: Any, inputs: jax.Array, la
 
 def evaluate(task: ClassificationModel[M], params: Any, inputs: np.ndarray,
              labels: np.ndarray, batch_size: int = 1000, devices=None) -> M:
-    """Test metrics of `params` on a data set, in batches sharded over the devices."""
+    """Test metrics of `params` on a data set, in batches sharded over the devices.
+
+    ValueError (naming inputs/labels) for an empty data set, unequal lengths, and what
+    the task's `check_data` refuses (e.g. labels outside 0..n_classes-1).
+    """
+    check_data(task, inputs, labels, "evaluate", evaluation=True)
     placement = Placement(devices)
     params = placement.replicate(params)
     sums: Any = None
@@ -151,8 +206,17 @@ def train(
     and a call with the same path resumes from it, giving exactly the result of an
     uninterrupted run; a checkpoint with fewer epochs is continued, one with as many or
     more is returned as is (`TrainResult.metrics` has one entry per epoch done, plus one).
-    `fingerprint` (e.g. the experiment's config) is stored and must match on resume.
+    `fingerprint` (e.g. the experiment's config) is stored and must match on resume, and
+    so must the fingerprints (`data_fingerprint`) of the training and test data and of
+    the initial parameters: a resume with other data or other parameters raises
+    ValueError naming which differs.
+
+    Bad data (empty sets, unequal numbers of inputs and labels, what the task's
+    `check_data` refuses, e.g. labels outside 0..n_classes-1) raise ValueError naming
+    train_data or test_data before any computation.
     """
+    check_data(task, *train_data, "train_data")
+    check_data(task, *test_data, "test_data", evaluation=True)
     placement = Placement(devices)
     if config.batch_size % len(placement.devices):
         raise ValueError(f"batch_size={config.batch_size} is not divisible by the "
@@ -202,7 +266,10 @@ def train(
 
     result = run_loop(
         advance, start, config.epochs, checkpoint=checkpoint,
-        identity={"train": asdict(config) | {"epochs": None}, "task": fingerprint},
+        identity={"train": asdict(config) | {"epochs": None}, "task": fingerprint,
+                  "train_data": data_fingerprint(*train_data),
+                  "test_data": data_fingerprint(*test_data),
+                  "initial_params": data_fingerprint(params)},
         desc="epochs", progress=progress, finite=("step_loss",),
         budget=task.budget,
         trials_per_count=config.batch_size, writer=writer, postfix=lambda new: {

@@ -64,6 +64,9 @@ class Experiment(Generic[R]):
     checkpoint=..., progress=...) -> results (checkpointed=False: run(config)).
     size(stored) -> the epochs or trials of a stored run (``--promote`` compares them).
     reproductions: command-line names -> the variants each runs (default: NAME -> all).
+    takes_length: whether ``--epochs`` (options.length) applies (else the CLI refuses it);
+    ``--seeds`` applies where a variant has seeds. batch_size(quick) -> the global batch
+    size that the processes of a multi_process run must divide (None: no such rule).
     """
 
     name: str
@@ -81,6 +84,8 @@ class Experiment(Generic[R]):
     checkpointed: bool = True
     float64: bool = False  # the CLI enables jax_enable_x64 before running
     multi_process: bool = False  # supports --processes / --num-processes (data parallel)
+    takes_length: bool = True  # --epochs applies (epochs or trials)
+    batch_size: Callable[[bool], int] | None = None  # of a --quick run if True
     reproductions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -125,22 +130,36 @@ class Experiment(Generic[R]):
         return runs
 
     def load_runs(self, variant: str | None = None, results_dir: str | Path = "results") -> list[R]:
-        """The stored runs of a variant (default: the first), by seed."""
+        """The stored runs of a variant (default: the first), by seed.
+
+        ValueError naming the file for a stray file (NAME_seed*.npz/.json not of the form
+        NAME_seed<N>, e.g. mnist_seed0_old.npz) and for a truncated, corrupt or mismatched
+        pair (`Results.load`).
+        """
         stored = self._variant(variant or next(iter(self.variants)))
         directory = Path(results_dir)
         if stored.seeds is None:
             return [self.results.load(directory / stored.name)]
-        prefix = f"{stored.name}_seed"
-        paths = sorted(
-            (p for p in directory.glob(f"{prefix}*.npz") if p.stem.removeprefix(prefix).isdigit()),
-            key=lambda p: int(p.stem.removeprefix(prefix)),
-        )
-        if not paths:
-            raise FileNotFoundError(
-                f"no {prefix}*.npz in {directory.resolve()}: run `snnlib reproduce "
-                f"{self.name} --promote` or use quick parameters"
-            )
+        paths = seed_files(directory, f"{stored.name}_seed", self.name)
         return [self.results.load(path) for path in paths]
+
+
+def seed_files(directory: Path, prefix: str, experiment: str) -> list[Path]:
+    """directory/PREFIX<N> (no suffix) of every PREFIX*.npz or .json, sorted by N;
+    ValueError naming a stray one whose rest is not a number, FileNotFoundError if there
+    is none (naming `snnlib reproduce EXPERIMENT --promote`)."""
+    found = sorted({p.with_suffix("") for suffix in ("npz", "json")
+                    for p in directory.glob(f"{prefix}*.{suffix}")})
+    stray = [p for p in found if not p.name.removeprefix(prefix).isdigit()]
+    if stray:
+        raise ValueError(f"{stray[0]}.npz/.json is not a stored run ({prefix}<N>, N the seed): "
+                         f"move it out of {directory} (e.g. into a backup folder)")
+    if not found:
+        raise FileNotFoundError(
+            f"no {prefix}*.npz in {directory.resolve()}: run `snnlib reproduce "
+            f"{experiment} --promote` or use quick parameters"
+        )
+    return sorted(found, key=lambda p: int(p.name.removeprefix(prefix)))
 
 
 def trials_of(stored: Results) -> int:
@@ -172,6 +191,11 @@ class Reproduction:
     name: str
     experiment: Experiment
     variants: tuple[str, ...]
+
+    @property
+    def takes_seeds(self) -> bool:
+        """Whether ``--seeds`` applies: some variant it runs has seeds."""
+        return any(self.experiment.variants[v].seeds is not None for v in self.variants)
 
     def run(self, options: RunOptions) -> dict[str, ExperimentResults]:
         return dict(self.experiment.reproduce(self.variants, options))

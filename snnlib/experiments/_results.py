@@ -9,6 +9,7 @@ its type (see `ExperimentResults`).
 """
 
 import dataclasses
+import io
 import json
 import os
 import platform
@@ -20,7 +21,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from ..checkpoint import atomic_write
+from ..checkpoint import atomic_write_pair, verify_pair
 from ..provenance import git_state, machine_metadata
 
 # the layout of PATH.json: {"format_version", "config" (nested dicts of the config
@@ -48,14 +49,14 @@ class Results:
         return self
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write PATH.npz (arrays) and PATH.json (config, metadata), each atomically."""
-        path = Path(path).with_suffix("")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps({"format_version": FORMAT_VERSION, "config": self.config,
-                           "metadata": self.metadata}, indent=1, default=_json_default)
-        atomic_write(path.with_suffix(".npz"), lambda f: _write_npz(f, self.arrays))
-        atomic_write(path.with_suffix(".json"), lambda f: _write_text(f, text))
-        return path
+        """Write PATH.npz (arrays) and PATH.json (format version, config, metadata) as one
+        transaction (`snnlib.checkpoint.atomic_write_pair`: a failure leaves the old pair
+        intact; the .json records the .npz checksum, verified by `load`)."""
+        return atomic_write_pair(
+            path, lambda f: _write_npz(f, self.arrays),
+            {"format_version": FORMAT_VERSION, "config": self.config,
+             "metadata": self.metadata},
+            lambda document: json.dumps(document, indent=1, default=_json_default))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Results":
@@ -68,8 +69,15 @@ class Results:
                     "(see the book's Reproducing page) or pass quick=True to recompute."
                 )
         meta = _read_json(path.with_suffix(".json"))
-        with np.load(path.with_suffix(".npz")) as data:
-            arrays = {name: data[name] for name in data.files}
+        raw = path.with_suffix(".npz").read_bytes()
+        verify_pair(path, meta, raw)
+        try:
+            with np.load(io.BytesIO(raw), allow_pickle=False) as data:
+                arrays = {name: data[name] for name in data.files}
+        except Exception as error:  # zip, CRC, EOF, pickle-refusal errors: all mean unreadable
+            raise ValueError(f"cannot read {path.with_suffix('.npz')} ({type(error).__name__}: "
+                             f"{error}): it is truncated, corrupt or not an snnlib results "
+                             "file; restore it (e.g. git checkout) or move it away") from None
         return cls(arrays=arrays, config=meta["config"], metadata=meta["metadata"])
 
 
@@ -85,9 +93,10 @@ def _read_json(path: Path) -> dict[str, Any]:
     """The JSON of a results file of this `FORMAT_VERSION` (else ResultsFormatError)."""
     try:
         meta = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise ResultsFormatError(f"{path} is not valid JSON ({error}): not a results file "
-                                 "of snnlib, or a truncated one") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ResultsFormatError(f"{path} is not valid JSON ({error}): it is truncated, "
+                                 "corrupt or not an snnlib results file; restore it (e.g. "
+                                 "git checkout) or move it away") from None
     version = meta.get("format_version") if isinstance(meta, dict) else None
     if version != FORMAT_VERSION:
         raise ResultsFormatError(

@@ -313,7 +313,8 @@ EXPERIMENT = Experiment(
     name="concept", description="QIF vs LIF spike times, Fig. 1", expected_time="~1 min",
     config=ConceptConfig, results=ConceptResults, run=run, paper=PAPER, compare=compare,
     variants={"paper": Variant("concept")}, configure=configure, size=_inhibition_times,
-    size_label="inhibition times", checkpointed=False, float64=True)
+    size_label="inhibition times", checkpointed=False, float64=True,
+    takes_length=False)
 
 
 # Details for the book's Fig. 1 panels (computed on demand, not part of ConceptResults).

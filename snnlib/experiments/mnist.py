@@ -244,5 +244,6 @@ EXPERIMENT = Experiment(
     name="mnist", description="784-100-100-10 theta network on MNIST, Fig. 4",
     expected_time="~30 min/seed on 2 CPUs", config=MnistConfig, results=MnistResults,
     run=run, paper=PAPER, compare=compare, variants={"full": Variant("mnist", seeds=(0,))},
-    configure=configure, size=epochs_of, size_label="epochs", multi_process=True)
+    configure=configure, size=epochs_of, size_label="epochs", multi_process=True,
+    batch_size=lambda quick: 200 if quick else 1000)
 

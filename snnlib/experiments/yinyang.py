@@ -104,6 +104,27 @@ class YinYangNetwork(SpikingClassifier):
             raise ValueError(f"YinYangNetwork: t_max and t_bias must lie in [0, duration="
                              f"{self.duration}], got {self.t_max} and {self.t_bias}")
 
+    input_name = "features"
+    input_columns = N_FEATURES  # the bias input is added by input_times
+
+    def check_inputs(self, features: np.ndarray, caller: str) -> None:
+        """ValueError unless every feature is a number in [0, 1] (NaN refused)."""
+        bad = self.invalid_inputs(features)
+        if np.any(bad):
+            sample, column = np.argwhere(np.asarray(bad))[0]
+            raise ValueError(f"{caller}: features[{sample}, {column}] is "
+                             f"{features[sample, column].item()!r}, but features must lie in "
+                             "[0, 1] (x, y, 1 - x, 1 - y of a point in the unit square)")
+
+    def invalid_inputs(self, features: ArrayLike) -> Array:
+        """Features outside [0, 1] or NaN, traceable."""
+        features = jnp.asarray(features)
+        return ~((features >= 0) & (features <= 1))
+
+    def label_values(self, evaluation: bool = False) -> range | list[int]:
+        """0..2; for evaluation also TEST_OFFSET..TEST_OFFSET+2 (test samples)."""
+        return [*range(3), *range(TEST_OFFSET, TEST_OFFSET + 3)] if evaluation else range(3)
+
     def init(self, key: Array, dtype=jnp.float32) -> Params:
         """Weights uniform in w_mean/fan_in +- w_scale/sqrt(fan_in); phases phase_init Theta."""
         params = super().init(key, dtype)
@@ -140,6 +161,7 @@ class YinYangNetwork(SpikingClassifier):
     def batch_metrics(self, params: Params, features: Array, labels: Array
                       ) -> dict[str, Array]:
         """Sums over a batch, separately for validation (label < 3) and test samples."""
+        self.check_data(features, labels, evaluation=True, caller="batch_metrics")
         is_test = labels >= TEST_OFFSET
         labels = jnp.where(is_test, labels - TEST_OFFSET, labels)
         first, layers = self.forward(params, features)
@@ -359,8 +381,10 @@ def variant_config(variant: str, seed: int, epochs: int | None = None) -> YinYan
 
 
 def configure(variant: str, seed: int | None, options: RunOptions) -> YinYangConfig:
-    """`snnlib reproduce yinyang`: 100 epochs (--quick: QUICK_EPOCHS)."""
-    return variant_config(variant, seed or 0, QUICK_EPOCHS if options.quick else options.length)
+    """`snnlib reproduce yinyang`: 100 epochs (--quick: QUICK_EPOCHS, unless
+    options.length says otherwise)."""
+    quick = options.quick and options.length is None
+    return variant_config(variant, seed or 0, QUICK_EPOCHS if quick else options.length)
 
 
 def compare(groups: dict[str, Sequence[YinYangResults]]) -> list[tuple[str, str, str, str]]:
