@@ -61,7 +61,10 @@ def trained_params(net, widen: int = 1, input_scale: float = 1.0):
 
 
 def network(hidden: int = 100, simulator: str = "layered"):
-    from snnlib.classifier import SpikingClassifier
+    try:  # since the classification package (issue 17); the baseline tree has the old module
+        from snnlib.classification import SpikingClassifier
+    except ImportError:
+        from snnlib.classifier import SpikingClassifier
 
     return SpikingClassifier(sizes=(784, hidden, hidden, 10), simulator=simulator)
 

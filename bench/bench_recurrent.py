@@ -81,7 +81,9 @@ def worker(n: int, trials: int) -> None:
     task_spec = recurrent.RecurrentTask() if n == 10 else recurrent.RecurrentTask(
         seed=0, n_neurons=n)
     config = recurrent.RecurrentConfig(task=task_spec, max_events=EVENTS_PER_NEURON * n)
-    task = recurrent.make_task(config)
+    # make_instance since issue 17 (the baseline tree calls it make_task)
+    task = getattr(recurrent, "make_instance", None) or recurrent.make_task
+    task = task(config)
     run_chunk, optimizer = recurrent.make_chunk_runner(config, task)
     simulate_trial = jax.jit(recurrent.make_trial_functions(config, task)[0])
     params = recurrent.initial_parameters(config)
