@@ -27,8 +27,9 @@ DEFAULT_AGAINST = "4bb5d1f"  # the commit issue 19 starts from
 
 
 def git(*args: str, cwd: Path = ROOT) -> str:
-    return subprocess.run(["git", *args], capture_output=True, text=True, cwd=cwd,
-                          check=True).stdout.strip()
+    return subprocess.run(
+        ["git", *args], capture_output=True, text=True, cwd=cwd, check=True
+    ).stdout.strip()
 
 
 def machine() -> dict[str, Any]:
@@ -41,9 +42,14 @@ def machine() -> dict[str, Any]:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    return {"cpu": model, "cores": len(os.sched_getaffinity(0)),
-            "platform": platform.platform(), "devices": [str(d) for d in jax.devices()],
-            "jax": jax.__version__, "python": platform.python_version()}
+    return {
+        "cpu": model,
+        "cores": len(os.sched_getaffinity(0)),
+        "platform": platform.platform(),
+        "devices": [str(d) for d in jax.devices()],
+        "jax": jax.__version__,
+        "python": platform.python_version(),
+    }
 
 
 def _cpu_seconds() -> tuple[float, float]:
@@ -68,8 +74,12 @@ class Load:
         start, loadavg, busy, own = self.start
         now_busy, now_own = _cpu_seconds()
         wall = time.time() - start
-        return {"loadavg_before": loadavg, "loadavg_after": os.getloadavg(), "wall_s": wall,
-                "other_processes_cpus": ((now_busy - busy) - (now_own - own)) / wall}
+        return {
+            "loadavg_before": loadavg,
+            "loadavg_after": os.getloadavg(),
+            "wall_s": wall,
+            "other_processes_cpus": ((now_busy - busy) - (now_own - own)) / wall,
+        }
 
 
 @contextlib.contextmanager
@@ -90,8 +100,13 @@ class Worker:
     def __init__(self, tree: Path, script: Path, args: list[str]) -> None:
         env = os.environ | {"PYTHONPATH": str(tree)}
         self.process = subprocess.Popen(
-            [sys.executable, str(script), "--worker", *args], cwd=tree, env=env, text=True,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            [sys.executable, str(script), "--worker", *args],
+            cwd=tree,
+            env=env,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
         self.setup: dict[str, Any] = {}  # {"commit", "workloads": {name: {compile_s, ...}}}
 
     def wait_ready(self) -> None:
@@ -132,10 +147,18 @@ def serve(workloads: dict[str, tuple[Callable, tuple]], extra: dict[str, Any]) -
         else:  # a Python function of jitted parts: the first call (compile + run)
             compiled[name], memory = function, None
             jax.block_until_ready(function(*args))
-        setup[name] = {"compile_s": time.perf_counter() - start,
-                       "compile_cpu_s": time.process_time() - start_cpu, "xla_memory_mb": (
-            memory.temp_size_in_bytes + memory.argument_size_in_bytes
-            + memory.output_size_in_bytes) / 2**20 if memory else None}
+        setup[name] = {
+            "compile_s": time.perf_counter() - start,
+            "compile_cpu_s": time.process_time() - start_cpu,
+            "xla_memory_mb": (
+                memory.temp_size_in_bytes
+                + memory.argument_size_in_bytes
+                + memory.output_size_in_bytes
+            )
+            / 2**20
+            if memory
+            else None,
+        }
     import snnlib
 
     commit = git("rev-parse", "HEAD", cwd=Path(snnlib.__file__).parent)
@@ -145,8 +168,12 @@ def serve(workloads: dict[str, tuple[Callable, tuple]], extra: dict[str, Any]) -
         jax.block_until_ready(function(*args))
         start, start_cpu = time.perf_counter(), time.process_time()
         jax.block_until_ready(function(*args))
-        print(json.dumps({"s": time.perf_counter() - start,
-                          "cpu_s": time.process_time() - start_cpu}), flush=True)
+        print(
+            json.dumps(
+                {"s": time.perf_counter() - start, "cpu_s": time.process_time() - start_cpu}
+            ),
+            flush=True,
+        )
 
 
 def _median(values: list[float]) -> float:
@@ -160,8 +187,14 @@ def stats(values: list[tuple[float, float]]) -> dict[str, Any]:
     loaded machine a long call is preempted more often than a short one, so that wall
     times overstate long calls; CPU times do not (spinning threads count, in both trees)."""
     wall, cpu = [v[0] for v in values], [v[1] for v in values]
-    return {"min_s": min(wall), "median_s": _median(wall), "cpu_min_s": min(cpu),
-            "cpu_median_s": _median(cpu), "all_s": wall, "all_cpu_s": cpu}
+    return {
+        "min_s": min(wall),
+        "median_s": _median(wall),
+        "cpu_min_s": min(cpu),
+        "cpu_median_s": _median(cpu),
+        "all_s": wall,
+        "all_cpu_s": cpu,
+    }
 
 
 def compare(workers: dict[str, Worker], rounds: int) -> dict[str, Any]:
@@ -176,8 +209,10 @@ def compare(workers: dict[str, Worker], rounds: int) -> dict[str, Any]:
                     times[name].setdefault(variant, []).append(worker.time(name))
     report = {}
     for name in names:
-        row = {variant: {**workers[variant].setup["workloads"][name], **stats(values)}
-               for variant, values in times[name].items()}
+        row = {
+            variant: {**workers[variant].setup["workloads"][name], **stats(values)}
+            for variant, values in times[name].items()
+        }
         if {"baseline", "this"} <= set(row):
             base, this = row["baseline"], row["this"]
             row["ratio_min"] = base["min_s"] / this["min_s"]
@@ -192,15 +227,23 @@ def compare(workers: dict[str, Worker], rounds: int) -> dict[str, Any]:
     return report
 
 
-def run_ab(script: Path, worker_args: list[str], against: str, rounds: int,
-           out: Path, settings: dict[str, Any]) -> dict[str, Any]:
+def run_ab(
+    script: Path,
+    worker_args: list[str],
+    against: str,
+    rounds: int,
+    out: Path,
+    settings: dict[str, Any],
+) -> dict[str, Any]:
     """Start both workers, compare, write the JSON report, print a table; return it."""
     load = Load()
     baseline_commit = git("rev-parse", against)
     with baseline_tree(baseline_commit) as tree:
         # both compile at once, under the same load
-        workers = {"this": Worker(ROOT, script, worker_args),
-                   "baseline": Worker(tree, script, worker_args)}
+        workers = {
+            "this": Worker(ROOT, script, worker_args),
+            "baseline": Worker(tree, script, worker_args),
+        }
         try:
             for worker in workers.values():
                 worker.wait_ready()
@@ -209,28 +252,41 @@ def run_ab(script: Path, worker_args: list[str], against: str, rounds: int,
             for worker in workers.values():
                 worker.close()
     dirty = bool(git("status", "--porcelain", "--untracked-files=no", "--", "snnlib"))
-    report = {"settings": settings, "rounds": rounds,
-              "this": {"commit": git("rev-parse", "HEAD"), "snnlib_modified": dirty},
-              "baseline": {"commit": baseline_commit}, "machine": machine(),
-              "load": load.report(), "workloads": workloads,
-              "worker_info": {v: {k: x for k, x in w.setup.items() if k != "workloads"}
-                              for v, w in workers.items()}}
+    report = {
+        "settings": settings,
+        "rounds": rounds,
+        "this": {"commit": git("rev-parse", "HEAD"), "snnlib_modified": dirty},
+        "baseline": {"commit": baseline_commit},
+        "machine": machine(),
+        "load": load.report(),
+        "workloads": workloads,
+        "worker_info": {
+            v: {k: x for k, x in w.setup.items() if k != "workloads"} for v, w in workers.items()
+        },
+    }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"{script.name}: this tree ({report['this']['commit'][:7]}) against "
-          f"{baseline_commit[:7]}, {rounds} rounds alternated; load average "
-          f"{report['load']['loadavg_before'][0]:.1f} -> {report['load']['loadavg_after'][0]:.1f}"
-          f"; written to {out}")
-    print(f"{'workload':34} {'baseline min/med s':>20} {'this min/med s':>20} "
-          f"{'ratio min/med':>14} {'CPU ratio':>10} {'compile':>8}")
+    print(
+        f"{script.name}: this tree ({report['this']['commit'][:7]}) against "
+        f"{baseline_commit[:7]}, {rounds} rounds alternated; load average "
+        f"{report['load']['loadavg_before'][0]:.1f} -> {report['load']['loadavg_after'][0]:.1f}"
+        f"; written to {out}"
+    )
+    print(
+        f"{'workload':34} {'baseline min/med s':>20} {'this min/med s':>20} "
+        f"{'ratio min/med':>14} {'CPU ratio':>10} {'compile':>8}"
+    )
     for name, row in workloads.items():
-        cells = [f"{row[v]['min_s']:.4f}/{row[v]['median_s']:.4f}" if v in row else "-"
-                 for v in ("baseline", "this")]
-        ratio = (f"{row['ratio_min']:.2f}/{row['ratio_median']:.2f}"
-                 if "ratio_min" in row else "-")
+        cells = [
+            f"{row[v]['min_s']:.4f}/{row[v]['median_s']:.4f}" if v in row else "-"
+            for v in ("baseline", "this")
+        ]
+        ratio = f"{row['ratio_min']:.2f}/{row['ratio_median']:.2f}" if "ratio_min" in row else "-"
         compile_ratio = f"{row['compile_ratio']:.2f}" if "compile_ratio" in row else "-"
-        cpu = (f"{row['cpu_ratio_min']:.2f}/{row['cpu_ratio_median']:.2f}"
-               if "cpu_ratio_min" in row else "-")
-        print(f"{name:34} {cells[0]:>20} {cells[1]:>20} {ratio:>14} {cpu:>10} "
-              f"{compile_ratio:>8}")
+        cpu = (
+            f"{row['cpu_ratio_min']:.2f}/{row['cpu_ratio_median']:.2f}"
+            if "cpu_ratio_min" in row
+            else "-"
+        )
+        print(f"{name:34} {cells[0]:>20} {cells[1]:>20} {ratio:>14} {cpu:>10} {compile_ratio:>8}")
     return report

@@ -32,12 +32,17 @@ def worker(points: int) -> None:
         weights = np.linspace(0.0, 2 * model.min_spiking_input, points)
         times = np.full((points, 1), config.input_time)
         workloads[f"{name}_weight_sweep"] = (
-            lambda w, t, m=model, d=duration, k=max_events:
-            concept.first_spike_sweep(m, d, k, w, t), (weights[:, None], times))
+            lambda w, t, m=model, d=duration, k=max_events: concept.first_spike_sweep(
+                m, d, k, w, t
+            ),
+            (weights[:, None], times),
+        )
         workloads[f"{name}_derivative"] = (
-            lambda w, m=model, d=duration, k=max_events:
-            concept.spike_time_derivative(m, d, k, w, config.input_time),
-            (weights[:: 10],))
+            lambda w, m=model, d=duration, k=max_events: concept.spike_time_derivative(
+                m, d, k, w, config.input_time
+            ),
+            (weights[::10],),
+        )
     serve(workloads, {})
 
 
@@ -52,8 +57,14 @@ def main() -> None:
     if args.worker:
         worker(args.points)
         return
-    run_ab(Path(__file__).resolve(), ["--points", str(args.points)], args.against,
-           args.rounds, args.out, {"points": args.points, "dtype": "float64"})
+    run_ab(
+        Path(__file__).resolve(),
+        ["--points", str(args.points)],
+        args.against,
+        args.rounds,
+        args.out,
+        {"points": args.points, "dtype": "float64"},
+    )
 
 
 if __name__ == "__main__":

@@ -56,8 +56,10 @@ def trained_params(net, widen: int = 1, input_scale: float = 1.0):
             phases[index] = np.repeat(phases[index], widen)
         if index > 0:  # columns: the hidden neurons below
             weights[index] = np.repeat(weights[index], widen, axis=1) / widen
-    return {"weights": [jnp.asarray(w) for w in weights],
-            "initial_phases": [jnp.asarray(p) for p in phases]}
+    return {
+        "weights": [jnp.asarray(w) for w in weights],
+        "initial_phases": [jnp.asarray(p) for p in phases],
+    }
 
 
 def network(hidden: int = 100, simulator: str = "layered"):
@@ -79,8 +81,12 @@ def data(batch: int):
     out = []
     for split in ("train", "test"):
         images, labels = load_mnist(split, MNIST)
-        out.append((jnp.asarray(pixel_bins(images[:batch], 1)),
-                    jnp.asarray(labels[:batch].astype(np.int32))))
+        out.append(
+            (
+                jnp.asarray(pixel_bins(images[:batch], 1)),
+                jnp.asarray(labels[:batch].astype(np.int32)),
+            )
+        )
     return out
 
 
@@ -90,8 +96,13 @@ def train_step(net, params, bins, labels):
     from snnlib.training import make_optimizer, make_train_step
 
     optimizer = make_optimizer(4e-3, decay_steps=100 * 60)  # the paper's MNIST schedule
-    return make_train_step(net, optimizer), (params, optimizer.init(params), bins, labels,
-                                             jax.random.PRNGKey(1))
+    return make_train_step(net, optimizer), (
+        params,
+        optimizer.init(params),
+        bins,
+        labels,
+        jax.random.PRNGKey(1),
+    )
 
 
 def profile_workloads(net, params, bins) -> dict:
@@ -111,21 +122,25 @@ def profile_workloads(net, params, bins) -> dict:
     sources = jnp.zeros((1,), jnp.int32)
 
     def scalar(layers):
-        return sum(jnp.sum(jnp.where(jnp.isfinite(x.times), x.times, 0.0))
-                   + jnp.sum(x.final_state) for x in layers)
+        return sum(
+            jnp.sum(jnp.where(jnp.isfinite(x.times), x.times, 0.0)) + jnp.sum(x.final_state)
+            for x in layers
+        )
 
     for index, layer in enumerate(layers):
         weights = first if index == 0 else params["weights"][index]
         state = params["initial_phases"][index][None]
 
         def forward(w, t, sources=sources, state=state):
-            return simulate_feedforward_batch(model, [w], t, sources, [state], duration,
-                                              budget, throw=False)
+            return simulate_feedforward_batch(
+                model, [w], t, sources, [state], duration, budget, throw=False
+            )
 
         workloads[f"profile_layer{index + 1}_forward"] = (jax.jit(forward), (weights, times))
         workloads[f"profile_layer{index + 1}_forward_backward"] = (
             jax.jit(jax.grad(lambda w, t, f=forward: scalar(f(w, t)), argnums=(0, 1))),
-            (weights, times))
+            (weights, times),
+        )
         n = layer.times.shape[-2]
         times = layer.times.reshape(bins.shape[0], -1)
         sources = jnp.repeat(jnp.arange(n), budget)
@@ -136,14 +151,30 @@ def profile_workloads(net, params, bins) -> dict:
 
     def network_grad(steps):
         extra = {} if steps is None else {"steps": steps}
-        return jax.jit(jax.grad(lambda w: scalar(simulate_feedforward_batch(
-            model, w, inputs, jnp.zeros((1,), jnp.int32), states, duration, budget,
-            throw=False, **extra))))
+        return jax.jit(
+            jax.grad(
+                lambda w: scalar(
+                    simulate_feedforward_batch(
+                        model,
+                        w,
+                        inputs,
+                        jnp.zeros((1,), jnp.int32),
+                        states,
+                        duration,
+                        budget,
+                        throw=False,
+                        **extra,
+                    )
+                )
+            )
+        )
 
     workloads["profile_layers_forward_backward"] = (network_grad(None), (weights,))
     if hasattr(_layer_steps, "ThetaAutodiffSteps"):
         workloads["profile_layers_forward_backward_autodiff"] = (
-            network_grad(_layer_steps.ThetaAutodiffSteps), (weights,))
+            network_grad(_layer_steps.ThetaAutodiffSteps),
+            (weights,),
+        )
     return workloads
 
 
@@ -165,10 +196,14 @@ def worker(batch: int, scaling: bool, only: list[str] | None) -> None:
     if not scaling:
         for name, params in (("trained", trained), ("initial", net.init(jax.random.PRNGKey(0)))):
             workloads[f"train_step_{name}"] = train_step(net, params, train_bins, train_labels)
-        workloads["forward_trained"] = (jax.jit(lambda p, x: net._batch(p, x)[0]),
-                                        (trained, test_bins))
-        workloads["test_probe_trained"] = (jax.jit(net.batch_metrics),
-                                           (trained, test_bins, test_labels))
+        workloads["forward_trained"] = (
+            jax.jit(lambda p, x: net._batch(p, x)[0]),
+            (trained, test_bins),
+        )
+        workloads["test_probe_trained"] = (
+            jax.jit(net.batch_metrics),
+            (trained, test_bins, test_labels),
+        )
         if not only or any(o.startswith("profile") for o in only):
             workloads |= profile_workloads(net, trained, train_bins)
     else:
@@ -182,8 +217,12 @@ def worker(batch: int, scaling: bool, only: list[str] | None) -> None:
             bins, labels = train_bins[:size], train_labels[:size]
             workloads[f"train_step_{name}"] = train_step(net, params, bins, labels)
             activities[f"train_step_{name}"] = {
-                "hidden": hidden, "batch": size, "input_scale": scale, "simulator": simulator,
-                "activity": activity(network(hidden), params, bins, labels)}
+                "hidden": hidden,
+                "batch": size,
+                "input_scale": scale,
+                "simulator": simulator,
+                "activity": activity(network(hidden), params, bins, labels),
+            }
     if only:
         workloads = {k: v for k, v in workloads.items() if any(k.startswith(o) for o in only)}
     serve(workloads, {"cases": activities})
@@ -203,11 +242,16 @@ def main() -> None:
         worker(args.batch, args.scaling, args.only)
         return
     name = "feedforward_scaling.json" if args.scaling else "feedforward.json"
-    run_ab(Path(__file__).resolve(), ["--batch", str(args.batch)]
-           + (["--scaling"] if args.scaling else []) + (["--only", *args.only] if args.only
-                                                        else []), args.against, args.rounds,
-           args.out or ROOT / "bench" / "results" / name,
-           {"batch": args.batch, "dtype": "float32", "scaling": args.scaling})
+    run_ab(
+        Path(__file__).resolve(),
+        ["--batch", str(args.batch)]
+        + (["--scaling"] if args.scaling else [])
+        + (["--only", *args.only] if args.only else []),
+        args.against,
+        args.rounds,
+        args.out or ROOT / "bench" / "results" / name,
+        {"batch": args.batch, "dtype": "float32", "scaling": args.scaling},
+    )
 
 
 if __name__ == "__main__":

@@ -37,9 +37,11 @@ EVENTS_PER_NEURON = 60  # K = 60 N: the paper's K = 600 at N = 10
 
 # --- helpers (machine, commit, load) ---------------------------------------------------
 
+
 def git(*args: str, cwd: Path = ROOT) -> str:
-    return subprocess.run(["git", *args], capture_output=True, text=True, cwd=cwd,
-                          check=True).stdout.strip()
+    return subprocess.run(
+        ["git", *args], capture_output=True, text=True, cwd=cwd, check=True
+    ).stdout.strip()
 
 
 def machine() -> dict:
@@ -50,8 +52,12 @@ def machine() -> dict:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    return {"cpu": model, "cores": len(os.sched_getaffinity(0)),
-            "platform": platform.platform(), "python": platform.python_version()}
+    return {
+        "cpu": model,
+        "cores": len(os.sched_getaffinity(0)),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+    }
 
 
 def busy_cpu_seconds() -> float:
@@ -69,6 +75,7 @@ def own_cpu_seconds() -> float:
 
 # --- the worker: one variant, one size -------------------------------------------------
 
+
 def worker(n: int, trials: int) -> None:
     """Compile, then answer each line "time" on stdin with one timing on stdout."""
     import jax
@@ -78,8 +85,9 @@ def worker(n: int, trials: int) -> None:
 
     from snnlib.experiments import recurrent
 
-    task_spec = recurrent.RecurrentTask() if n == 10 else recurrent.RecurrentTask(
-        seed=0, n_neurons=n)
+    task_spec = (
+        recurrent.RecurrentTask() if n == 10 else recurrent.RecurrentTask(seed=0, n_neurons=n)
+    )
     config = recurrent.RecurrentConfig(task=task_spec, max_events=EVENTS_PER_NEURON * n)
     # make_instance since issue 17 (the baseline tree calls it make_task)
     task = getattr(recurrent, "make_instance", None) or recurrent.make_task
@@ -95,10 +103,19 @@ def worker(n: int, trials: int) -> None:
     start = time.perf_counter()
     _, events = jax.block_until_ready(simulate_trial(params))
     compile_forward = time.perf_counter() - start
-    print(json.dumps({"ready": True, "compile_s": compile_trial, "compile_forward_s":
-                      compile_forward, "n_events": int(events.n_events),
-                      "max_events": config.max_events, "inputs": len(task.input_times)}),
-          flush=True)
+    print(
+        json.dumps(
+            {
+                "ready": True,
+                "compile_s": compile_trial,
+                "compile_forward_s": compile_forward,
+                "n_events": int(events.n_events),
+                "max_events": config.max_events,
+                "inputs": len(task.input_times),
+            }
+        ),
+        flush=True,
+    )
     for line in sys.stdin:
         if line.strip() != "time":
             break
@@ -117,14 +134,28 @@ class Worker:
     """A worker subprocess of one variant (a source tree) and size."""
 
     def __init__(self, tree: Path, n: int, trials: int):
-        env = {**os.environ, "PYTHONPATH": str(tree), "JAX_PLATFORMS": os.environ.get(
-            "JAX_PLATFORMS", "")}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(tree),
+            "JAX_PLATFORMS": os.environ.get("JAX_PLATFORMS", ""),
+        }
         if not env["JAX_PLATFORMS"]:
             del env["JAX_PLATFORMS"]
         self.process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--worker", str(n), "--trials",
-             str(trials)], cwd=tree, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            text=True)
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--worker",
+                str(n),
+                "--trials",
+                str(trials),
+            ],
+            cwd=tree,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         self.info = self._read()
 
     def _read(self) -> dict:
@@ -163,11 +194,15 @@ def compare(trees: dict[str, Path], n: int, trials: int, rounds: int) -> dict:
             process.close()
     result = {"n_neurons": n, "trials_per_timing": trials, "rounds": rounds, "variants": {}}
     for name in trees:
-        result["variants"][name] = {**workers[name].info, **{
-            key: stats(values) for key, values in timings[name].items()}}
+        result["variants"][name] = {
+            **workers[name].info,
+            **{key: stats(values) for key, values in timings[name].items()},
+        }
     base, this = result["variants"]["baseline"], result["variants"]["this"]
-    result["speedup"] = {key: {kind: base[key][kind] / this[key][kind] for kind in
-                               ("min", "median")} for key in ("trial_s", "forward_s")}
+    result["speedup"] = {
+        key: {kind: base[key][kind] / this[key][kind] for kind in ("min", "median")}
+        for key in ("trial_s", "forward_s")
+    }
     return result
 
 
@@ -176,8 +211,12 @@ def main() -> None:
     parser.add_argument("--against", default=DEFAULT_AGAINST, help="baseline commit")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100])
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--trials", type=int, default=0,
-                        help="trials per timing (default: 200 at N = 10, fewer for larger N)")
+    parser.add_argument(
+        "--trials",
+        type=int,
+        default=0,
+        help="trials per timing (default: 200 at N = 10, fewer for larger N)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "recurrent.json")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -186,12 +225,16 @@ def main() -> None:
         return
 
     baseline_commit = git("rev-parse", args.against)
-    record = {"benchmark": "one recurrent training trial (forward + backward + Adabelief)",
-              "command": " ".join(["bench/bench_recurrent.py", *sys.argv[1:]]),
-              "commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain",
-                                                                     "--untracked-files=no")),
-              "against": baseline_commit, "machine": machine(),
-              "load_before": os.getloadavg(), "sizes": []}
+    record = {
+        "benchmark": "one recurrent training trial (forward + backward + Adabelief)",
+        "command": " ".join(["bench/bench_recurrent.py", *sys.argv[1:]]),
+        "commit": git("rev-parse", "HEAD"),
+        "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "against": baseline_commit,
+        "machine": machine(),
+        "load_before": os.getloadavg(),
+        "sizes": [],
+    }
     with tempfile.TemporaryDirectory(prefix="bench_recurrent_") as tmp:
         baseline_tree = Path(tmp) / "baseline"
         git("worktree", "add", "--detach", str(baseline_tree), baseline_commit)
@@ -199,16 +242,17 @@ def main() -> None:
             wall, busy, own = time.perf_counter(), busy_cpu_seconds(), own_cpu_seconds()
             for n in args.sizes:
                 trials = args.trials or max(2, 2000 // n)
-                result = compare({"baseline": baseline_tree, "this": ROOT}, n, trials,
-                                 args.rounds)
+                result = compare({"baseline": baseline_tree, "this": ROOT}, n, trials, args.rounds)
                 record["sizes"].append(result)
                 speed = result["speedup"]["trial_s"]
-                print(f"N={n:4d} K={result['variants']['this']['max_events']:5d} "
-                      f"events={result['variants']['this']['n_events']:5d}: trial "
-                      f"{result['variants']['baseline']['trial_s']['min'] * 1e3:8.3f} -> "
-                      f"{result['variants']['this']['trial_s']['min'] * 1e3:8.3f} ms (min), "
-                      f"speed-up {speed['min']:.2f}x min, {speed['median']:.2f}x median",
-                      flush=True)
+                print(
+                    f"N={n:4d} K={result['variants']['this']['max_events']:5d} "
+                    f"events={result['variants']['this']['n_events']:5d}: trial "
+                    f"{result['variants']['baseline']['trial_s']['min'] * 1e3:8.3f} -> "
+                    f"{result['variants']['this']['trial_s']['min'] * 1e3:8.3f} ms (min), "
+                    f"speed-up {speed['min']:.2f}x min, {speed['median']:.2f}x median",
+                    flush=True,
+                )
             wall = time.perf_counter() - wall
             others = busy_cpu_seconds() - busy - (own_cpu_seconds() - own)
         finally:

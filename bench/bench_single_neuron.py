@@ -41,8 +41,13 @@ def worker(trials: int) -> None:
 
     chunk = jax.jit(lambda p, s: jax.lax.scan(trial, (p, s), None, length=trials))
     _, simulate_trial = single_neuron.make_trial_function(config, task)
-    serve({f"train_{trials}_trials": (chunk, (params, optimizer.init(params))),
-           "simulate_one_trial": (jax.jit(simulate_trial), (params,))}, {})
+    serve(
+        {
+            f"train_{trials}_trials": (chunk, (params, optimizer.init(params))),
+            "simulate_one_trial": (jax.jit(simulate_trial), (params,)),
+        },
+        {},
+    )
 
 
 def main() -> None:
@@ -50,15 +55,22 @@ def main() -> None:
     parser.add_argument("--against", default=DEFAULT_AGAINST, help="baseline commit")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--trials", type=int, default=100)
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" /
-                        "single_neuron.json")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "bench" / "results" / "single_neuron.json"
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args.trials)
         return
-    run_ab(Path(__file__).resolve(), ["--trials", str(args.trials)], args.against,
-           args.rounds, args.out, {"trials": args.trials, "dtype": "float64"})
+    run_ab(
+        Path(__file__).resolve(),
+        ["--trials", str(args.trials)],
+        args.against,
+        args.rounds,
+        args.out,
+        {"trials": args.trials, "dtype": "float64"},
+    )
 
 
 if __name__ == "__main__":

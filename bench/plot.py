@@ -34,8 +34,7 @@ def ratios(ax, reports: dict[str, dict]) -> None:
     labels, values, lows = [], [], []
     for bench, report in reports.items():
         for name, row in report.get("workloads", {}).items():  # other layouts: skipped
-            if isinstance(row, dict) and "ratio_median" in row and not name.startswith(
-                    "profile"):
+            if isinstance(row, dict) and "ratio_median" in row and not name.startswith("profile"):
                 labels.append(f"{bench}: {name}")
                 values.append(row.get("cpu_ratio_median", row["ratio_median"]))
                 lows.append(row["ratio_median"])
@@ -56,13 +55,19 @@ def _time(row: dict) -> float:
 
 
 def profile(ax, report: dict) -> None:
-    parts = [n for n in report["workloads"] if n.startswith("profile_")
-             and "autodiff" not in n and n != "profile_layers_forward_backward"]
+    parts = [
+        n
+        for n in report["workloads"]
+        if n.startswith("profile_")
+        and "autodiff" not in n
+        and n != "profile_layers_forward_backward"
+    ]
     y = np.arange(len(parts))
     for offset, variant in ((-0.2, "baseline"), (0.2, "this")):
         times = [_time(report["workloads"][n].get(variant, {})) * 1e3 for n in parts]
-        ax.barh(y + offset, times, height=0.4, color=VARIANTS[variant][0],
-                label=VARIANTS[variant][1])
+        ax.barh(
+            y + offset, times, height=0.4, color=VARIANTS[variant][0], label=VARIANTS[variant][1]
+        )
     ax.set_yticks(y, [n.removeprefix("profile_").replace("_", " ") for n in parts], fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel("ms (CPU time, min), one micro-batch of 100 trials")
@@ -70,8 +75,9 @@ def profile(ax, report: dict) -> None:
     ax.legend(fontsize=7)
 
 
-def scaling(ax, report: dict, cases: list[str], x_key: str, xlabel: str, title: str,
-            fits: dict) -> None:
+def scaling(
+    ax, report: dict, cases: list[str], x_key: str, xlabel: str, title: str, fits: dict
+) -> None:
     info = report["worker_info"]["this"]["cases"]
     for variant in ("baseline", "this"):
         x = np.array([info[c][x_key] for c in cases], float)
@@ -80,8 +86,13 @@ def scaling(ax, report: dict, cases: list[str], x_key: str, xlabel: str, title: 
         x, t = x[order], t[order]
         exponent = float(np.polyfit(np.log(x), np.log(t), 1)[0]) if len(x) > 1 else np.nan
         fits.setdefault(title, {})[variant] = exponent
-        ax.loglog(x, t, "o-", color=VARIANTS[variant][0],
-                  label=f"{VARIANTS[variant][1]}: time ~ x^{exponent:.2f}")
+        ax.loglog(
+            x,
+            t,
+            "o-",
+            color=VARIANTS[variant][0],
+            label=f"{VARIANTS[variant][1]}: time ~ x^{exponent:.2f}",
+        )
     ax.set_xlabel(xlabel)
     ax.set_ylabel("s per training step (CPU time, min)")
     ax.set_title(title)
@@ -90,40 +101,75 @@ def scaling(ax, report: dict, cases: list[str], x_key: str, xlabel: str, title: 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "book" / "performance" /
-                        "performance.png")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "book" / "performance" / "performance.png"
+    )
     args = parser.parse_args()
-    reports = {name: report for name in ("feedforward", "recurrent", "single_neuron", "concept")
-               if (report := load(name))}
+    reports = {
+        name: report
+        for name in ("feedforward", "recurrent", "single_neuron", "concept")
+        if (report := load(name))
+    }
     scaled = load("feedforward_scaling")
     rows = 3 if scaled else 1
-    fig, axes = plt.subplots(rows, 2, figsize=(11, 4 * rows), layout="constrained",
-                             squeeze=False)
+    fig, axes = plt.subplots(rows, 2, figsize=(11, 4 * rows), layout="constrained", squeeze=False)
     ratios(axes[0, 0], reports)
     profile(axes[0, 1], reports["feedforward"])
     fits: dict = {}
     if scaled:
         cases = scaled["worker_info"]["this"]["cases"]
-        hundred = [c for c in cases if cases[c]["hidden"] == 100
-                   and cases[c]["simulator"] == "layered"]
+        hundred = [
+            c for c in cases if cases[c]["hidden"] == 100 and cases[c]["simulator"] == "layered"
+        ]
         batch = max(cases[c]["batch"] for c in cases)
-        scaling(axes[1, 0], scaled, [c for c in hundred if cases[c]["input_scale"] == 1.0],
-                "batch", "batch size", "(c) against batch size", fits)
-        scaling(axes[1, 1], scaled, [c for c in cases if cases[c]["batch"] == batch
-                                     and cases[c]["input_scale"] == 1.0
-                                     and cases[c]["simulator"] == "layered"],
-                "hidden", "hidden width (neurons per layer)", "(d) against hidden width", fits)
-        scaling(axes[2, 0], scaled, [c for c in hundred if cases[c]["batch"] == batch],
-                "activity", "hidden activity (spikes per neuron and image)",
-                "(e) against spike activity", fits)
+        scaling(
+            axes[1, 0],
+            scaled,
+            [c for c in hundred if cases[c]["input_scale"] == 1.0],
+            "batch",
+            "batch size",
+            "(c) against batch size",
+            fits,
+        )
+        scaling(
+            axes[1, 1],
+            scaled,
+            [
+                c
+                for c in cases
+                if cases[c]["batch"] == batch
+                and cases[c]["input_scale"] == 1.0
+                and cases[c]["simulator"] == "layered"
+            ],
+            "hidden",
+            "hidden width (neurons per layer)",
+            "(d) against hidden width",
+            fits,
+        )
+        scaling(
+            axes[2, 0],
+            scaled,
+            [c for c in hundred if cases[c]["batch"] == batch],
+            "activity",
+            "hidden activity (spikes per neuron and image)",
+            "(e) against spike activity",
+            fits,
+        )
         generic = [c for c in cases if cases[c]["simulator"] == "generic"]
-        pair = [c for c in hundred if cases[c]["batch"] == cases[generic[0]]["batch"]
-                and cases[c]["input_scale"] == 1.0] + generic
+        pair = [
+            c
+            for c in hundred
+            if cases[c]["batch"] == cases[generic[0]]["batch"] and cases[c]["input_scale"] == 1.0
+        ] + generic
         ax = axes[2, 1]
         for offset, variant in ((-0.2, "baseline"), (0.2, "this")):
-            ax.bar(np.arange(2) + offset, [_time(scaled["workloads"][c][variant])
-                                           for c in pair], width=0.4,
-                   color=VARIANTS[variant][0], label=VARIANTS[variant][1])
+            ax.bar(
+                np.arange(2) + offset,
+                [_time(scaled["workloads"][c][variant]) for c in pair],
+                width=0.4,
+                color=VARIANTS[variant][0],
+                label=VARIANTS[variant][1],
+            )
         ax.set_xticks(np.arange(2), ["layered", "generic"])
         ax.set_yscale("log")
         ax.set_ylabel(f"s per step, batch {cases[generic[0]]['batch']} (CPU time, min)")
@@ -131,9 +177,12 @@ def main() -> None:
         ax.legend(fontsize=7)
     machine = reports["feedforward"]["machine"]
     load_avg = reports["feedforward"]["load"]["loadavg_before"][0]
-    fig.suptitle(f"{machine['cpu']}, {machine['cores']} cores, load average {load_avg:.1f}; "
-                 f"this tree {reports['feedforward']['this']['commit'][:7]} against "
-                 f"{reports['feedforward']['baseline']['commit'][:7]}", fontsize=9)
+    fig.suptitle(
+        f"{machine['cpu']}, {machine['cores']} cores, load average {load_avg:.1f}; "
+        f"this tree {reports['feedforward']['this']['commit'][:7]} against "
+        f"{reports['feedforward']['baseline']['commit'][:7]}",
+        fontsize=9,
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=90)
     args.out.with_suffix(".json").write_text(json.dumps({"exponents": fits}, indent=1) + "\n")

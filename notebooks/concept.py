@@ -58,15 +58,19 @@ quick = False  # True: coarser inhibition-time grid, fewer derivative and trace 
 
 # %% tags=["remove-input"]
 check_parameters(quick=(quick, bool))
-show_run_notice(quick, "$10^4$ instead of $10^5$ inhibition times, $\\mathrm{d}t_\\mathrm{sp}/"
-                "\\mathrm{d}w$ at 200 instead of 1000 weights and traces on 500 instead of "
-                "2000 time points (the weight grid is the paper's)")
+show_run_notice(
+    quick,
+    "$10^4$ instead of $10^5$ inhibition times, $\\mathrm{d}t_\\mathrm{sp}/"
+    "\\mathrm{d}w$ at 200 instead of 1000 weights and traces on 500 instead of "
+    "2000 time points (the weight grid is the paper's)",
+)
 
 # %%
 # the paper's protocol: the excitatory input of the weight sweep arrives at t = 0.5
 if quick:
-    config = concept.ConceptConfig(input_time=0.5, n_inhibition_times=10_000,
-                                   n_gradient_points=200, n_trace_points=500)
+    config = concept.ConceptConfig(
+        input_time=0.5, n_inhibition_times=10_000, n_gradient_points=200, n_trace_points=500
+    )
 else:
     config = concept.ConceptConfig(input_time=0.5)
 results = concept.run(config)
@@ -122,16 +126,26 @@ glue_figure("fig-concept", fig)
 # %% tags=["hide-input"]
 qif_near, lif_near = details["qif"]["threshold"], details["lif"]["threshold"]
 # the plateau: first spike time when the inhibition comes at the trial end
-plateau = {name: float(results.sweeps(name).first_spike_vs_inhibition[-1])
-           for name in ("qif", "lif")}
+plateau = {
+    name: float(results.sweeps(name).first_spike_vs_inhibition[-1]) for name in ("qif", "lif")
+}
 near = [
-    ("largest LIF $|\\mathrm{d}t_\\mathrm{sp}/\\mathrm{d}w|$ just above $w_{\\min}$ "
-     f"($w/w_{{\\min}} - 1$ = {lif_near['distance'][0]:.0e})", "diverges",
-     f"{np.abs(lif_near['dt_dw'][0]):.0f} τ"),
-    ("largest QIF $|\\mathrm{d}t_\\mathrm{sp}/\\mathrm{d}w|$ there", "finite",
-     f"{np.abs(qif_near['dt_dw'][0]):.2f} τ"),
-    ("spike time with late inhibition (QIF, LIF)", "unaffected",
-     f"{plateau['qif']:.3f} τ, {plateau['lif']:.3f} τ"),
+    (
+        "largest LIF $|\\mathrm{d}t_\\mathrm{sp}/\\mathrm{d}w|$ just above $w_{\\min}$ "
+        f"($w/w_{{\\min}} - 1$ = {lif_near['distance'][0]:.0e})",
+        "diverges",
+        f"{np.abs(lif_near['dt_dw'][0]):.0f} τ",
+    ),
+    (
+        "largest QIF $|\\mathrm{d}t_\\mathrm{sp}/\\mathrm{d}w|$ there",
+        "finite",
+        f"{np.abs(qif_near['dt_dw'][0]):.2f} τ",
+    ),
+    (
+        "spike time with late inhibition (QIF, LIF)",
+        "unaffected",
+        f"{plateau['qif']:.3f} τ, {plateau['lif']:.3f} τ",
+    ),
 ]
 display(Markdown(markdown_table(["", "paper", "this run"], [*concept.compare(results), *near])))
 
@@ -145,16 +159,21 @@ numbers = {
     "quick": quick,
     "n_weights": config.n_weights,
     "n_inhibition_times": config.n_inhibition_times,
-    **{f"{name}_{key}": value for name in ("qif", "lif")
-       for key, value in asdict(results.summary(name)).items()},
+    **{
+        f"{name}_{key}": value
+        for name in ("qif", "lif")
+        for key, value in asdict(results.summary(name)).items()
+    },
     "input_time": config.input_time,
     "plateau": plateau,
     "near_threshold_distance": {n: details[n]["threshold"]["distance"].tolist() for n in details},
     "near_threshold_dt_dw": {n: details[n]["threshold"]["dt_dw"].tolist() for n in details},
-    "inhibition_examples": {n: details[n]["inhibition"]["inhibition_times"].tolist()
-                            for n in details},
+    "inhibition_examples": {
+        n: details[n]["inhibition"]["inhibition_times"].tolist() for n in details
+    },
     "inhibition_example_first_spikes": {
-        n: [float(s[0]) for s in details[n]["inhibition"]["spikes"]] for n in details},
+        n: [float(s[0]) for s in details[n]["inhibition"]["spikes"]] for n in details
+    },
     "wall_time_s": results.metadata["wall_time_s"],
     "figure_fonts": glued_figures(),
 }

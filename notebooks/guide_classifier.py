@@ -47,8 +47,10 @@ quick = False  # True: fewer samples and epochs
 
 # %% tags=["remove-input"]
 check_parameters(quick=(quick, bool))
-show_run_notice(quick, "600 instead of 3000 training and 300 instead of 1000 test images, "
-                "4 instead of 12 epochs")
+show_run_notice(
+    quick,
+    "600 instead of 3000 training and 300 instead of 1000 test images, 4 instead of 12 epochs",
+)
 numbers = {"quick": quick}
 
 # %% [markdown]
@@ -112,8 +114,14 @@ plt.show()
 # weights and the initial phases of every layer.
 
 # %%
-net = SpikingClassifier(sizes=(SIDE * SIDE, 30, 3), duration=2.0, n_bins=1, max_spikes=2,
-                        flip_probability=0.0, micro_batch=None)
+net = SpikingClassifier(
+    sizes=(SIDE * SIDE, 30, 3),
+    duration=2.0,
+    n_bins=1,
+    max_spikes=2,
+    flip_probability=0.0,
+    micro_batch=None,
+)
 params = net.init(jax.random.PRNGKey(0))
 print({name: [a.shape for a in arrays] for name, arrays in params.items()})
 before = evaluate(net, params, test_bins, test_labels, batch_size=n_test)
@@ -132,8 +140,14 @@ print("all metrics:", ", ".join(f.name for f in dataclasses.fields(before)))
 
 # %%
 epochs = 4 if quick else 12
-config = TrainConfig(epochs=epochs, batch_size=50, learning_rate=0.01, decay_epochs=50.0,
-                     eval_batch_size=n_test, seed=0)
+config = TrainConfig(
+    epochs=epochs,
+    batch_size=50,
+    learning_rate=0.01,
+    decay_epochs=50.0,
+    eval_batch_size=n_test,
+    seed=0,
+)
 half = dataclasses.replace(config, epochs=epochs // 2)
 folder = Path(tempfile.mkdtemp(prefix="guide-classifier-"))
 data = ((train_bins, train_labels), (test_bins, test_labels))
@@ -151,11 +165,17 @@ def timed_train(settings, **options):
 first_part = timed_train(half, checkpoint=folder / "run")
 resumed = timed_train(config, checkpoint=folder / "run")
 straight = timed_train(config)
-identical = all(bool(jnp.array_equal(a, b)) for a, b in zip(
-    jax.tree.leaves(resumed.params), jax.tree.leaves(straight.params), strict=True))
+identical = all(
+    bool(jnp.array_equal(a, b))
+    for a, b in zip(jax.tree.leaves(resumed.params), jax.tree.leaves(straight.params), strict=True)
+)
 print("checkpoint files:", sorted(p.name for p in folder.iterdir()))
-print("epochs in the first call:", len(first_part.metrics) - 1,
-      "| after resuming:", len(resumed.metrics) - 1)
+print(
+    "epochs in the first call:",
+    len(first_part.metrics) - 1,
+    "| after resuming:",
+    len(resumed.metrics) - 1,
+)
 print("resumed parameters identical to the uninterrupted run:", identical)
 print("seconds per call (the first compiles the step):", np.round(call_seconds, 1))
 
@@ -174,16 +194,25 @@ ax.plot(np.arange(epochs + 1), 100 * resumed.metrics.accuracy, "o-", color=COLOR
 ax.set(xlabel="epoch", ylabel="test accuracy (%)", ylim=(0, 100))
 plt.show()
 
-numbers |= {"n_train": n_train, "n_test": n_test, "epochs": epochs,
-            "accuracy_before": before.accuracy, "accuracy_after": after.accuracy,
-            "resumed_identical": identical,
-            "wall_seconds": straight.wall_time,
-            "call_seconds": call_seconds}
-display(Markdown(
-    f"Test accuracy: {100 * before.accuracy:.1f} % before training (chance: 33 %), "
-    f"{100 * after.accuracy:.1f} % after {epochs} epochs on {n_train} images "
-    f"(the uninterrupted run: {numbers['wall_seconds']:.0f} s on this machine). The resumed run "
-    f"{'equals' if identical else 'differs from'} the uninterrupted one."))
+numbers |= {
+    "n_train": n_train,
+    "n_test": n_test,
+    "epochs": epochs,
+    "accuracy_before": before.accuracy,
+    "accuracy_after": after.accuracy,
+    "resumed_identical": identical,
+    "wall_seconds": straight.wall_time,
+    "call_seconds": call_seconds,
+}
+display(
+    Markdown(
+        f"Test accuracy: {100 * before.accuracy:.1f} % before training (chance: 33 %), "
+        f"{100 * after.accuracy:.1f} % after {epochs} epochs on {n_train} images "
+        f"(the uninterrupted run: {numbers['wall_seconds']:.0f} s on this machine). "
+        "The resumed run "
+        f"{'equals' if identical else 'differs from'} the uninterrupted one."
+    )
+)
 
 # %% tags=["remove-cell"]
 record_numbers(numbers)

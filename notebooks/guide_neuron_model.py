@@ -69,6 +69,7 @@ numbers = {"quick": quick}
 # selects the branch, and each branch not taken gets a harmless argument (`safe`), so that
 # reverse-mode gradients never meet a NaN from the logarithm of a negative number.
 
+
 # %%
 @dataclass(frozen=True)
 class PerfectIF(snnlib.NeuronModel):
@@ -132,8 +133,16 @@ duration = 4.0
 
 
 def simulate_one(weights, times, max_events=16):
-    return snnlib.simulate(model, jnp.zeros((1, 1)), weights[None, :], times,
-                           jnp.arange(times.shape[0]), model.rest_state(1), duration, max_events)
+    return snnlib.simulate(
+        model,
+        jnp.zeros((1, 1)),
+        weights[None, :],
+        times,
+        jnp.arange(times.shape[0]),
+        model.rest_state(1),
+        duration,
+        max_events,
+    )
 
 
 events = simulate_one(input_weights, input_times)
@@ -145,6 +154,7 @@ print("spike times:", np.asarray(spikes))
 #
 # The same trial integrated numerically: `solve_ivp` (tolerance $10^{-12}$) from input to
 # input, stopping at $V = 1$ to reset. Then the same for random trials.
+
 
 # %%
 def ode_spike_times(weights, times, tau=model.tau, tau_s=model.tau_s, T=duration):
@@ -161,8 +171,7 @@ def ode_spike_times(weights, times, tau=model.tau, tau_s=model.tau_s, T=duration
     boundaries = [a for a, _ in arrivals] + [T]
     for index, stop in enumerate(boundaries):
         while t < stop:
-            solution = solve_ivp(rhs, (t, stop), state, events=threshold, rtol=1e-12,
-                                 atol=1e-12)
+            solution = solve_ivp(rhs, (t, stop), state, events=threshold, rtol=1e-12, atol=1e-12)
             state, t = solution.y[:, -1].copy(), solution.t[-1]
             if solution.status == 1:  # reached V = 1
                 spikes.append(t)
@@ -177,6 +186,7 @@ def ode_spike_times(weights, times, tau=model.tau, tau_s=model.tau_s, T=duration
 reference = ode_spike_times(input_weights, input_times)
 first_difference = float(np.max(np.abs(reference - np.asarray(spikes)[: len(reference)])))
 print("ODE spike times:", reference)
+
 
 @jax.jit  # one compilation for all random trials (same shapes)
 def trial_spike_times(weights, times):
@@ -202,18 +212,26 @@ for _ in range(n_trials):
         exact, ode = exact[:k], ode[:k]
     worst = max(worst, float(np.max(np.abs(exact - ode), initial=0.0)))
     counted += len(ode)
-numbers["ode"] = {"first_trial": first_difference, "trials": n_trials, "spikes": counted,
-                  "max_difference": worst}
-display(Markdown(
-    f"The event-based spike times agree with the ODE solution to {first_difference:.1e} in "
-    f"the trial above, and to {worst:.1e} over {counted} spikes of {n_trials} random "
-    "trials."))
+numbers["ode"] = {
+    "first_trial": first_difference,
+    "trials": n_trials,
+    "spikes": counted,
+    "max_difference": worst,
+}
+display(
+    Markdown(
+        f"The event-based spike times agree with the ODE solution to {first_difference:.1e} in "
+        f"the trial above, and to {worst:.1e} over {counted} spikes of {n_trials} random "
+        "trials."
+    )
+)
 
 # %% [markdown]
 # ## Gradients
 #
 # Reverse-mode gradients of the spike times with respect to the input weights and times,
 # against central differences:
+
 
 # %%
 def spike_time_sum(weights, times):
@@ -225,19 +243,36 @@ grad_weights, grad_times = gradient(input_weights, input_times)
 value = jax.jit(spike_time_sum)  # compiled once for the 12 evaluations below
 h = 1e-6
 basis = np.eye(3)
-fd_weights = np.array([(value(input_weights + h * b, input_times)
-                        - value(input_weights - h * b, input_times)) / (2 * h)
-                       for b in basis])
-fd_times = np.array([(value(input_weights, input_times + h * b)
-                      - value(input_weights, input_times - h * b)) / (2 * h)
-                     for b in basis])
-gradient_error = float(max(np.max(np.abs(grad_weights - fd_weights)),
-                           np.max(np.abs(grad_times - fd_times))))
+fd_weights = np.array(
+    [
+        (value(input_weights + h * b, input_times) - value(input_weights - h * b, input_times))
+        / (2 * h)
+        for b in basis
+    ]
+)
+fd_times = np.array(
+    [
+        (value(input_weights, input_times + h * b) - value(input_weights, input_times - h * b))
+        / (2 * h)
+        for b in basis
+    ]
+)
+gradient_error = float(
+    max(np.max(np.abs(grad_weights - fd_weights)), np.max(np.abs(grad_times - fd_times)))
+)
 numbers["gradient_error"] = gradient_error
-print("d(t_1 + t_2)/dw   autodiff:", np.round(grad_weights, 6), " finite differences:",
-      np.round(fd_weights, 6))
-print("d(t_1 + t_2)/dt_in autodiff:", np.round(grad_times, 6), " finite differences:",
-      np.round(fd_times, 6))
+print(
+    "d(t_1 + t_2)/dw   autodiff:",
+    np.round(grad_weights, 6),
+    " finite differences:",
+    np.round(fd_weights, 6),
+)
+print(
+    "d(t_1 + t_2)/dt_in autodiff:",
+    np.round(grad_times, 6),
+    " finite differences:",
+    np.round(fd_times, 6),
+)
 display(Markdown(f"The gradients agree with central differences to {gradient_error:.1e}."))
 
 # %% [markdown]

@@ -60,13 +60,23 @@ input_times = jnp.linspace(0.1, 4.5, 12)
 input_neurons = jnp.arange(12) % n_in
 
 key_net, key_in = jax.random.split(jax.random.PRNGKey(3))
-params = {"weights_net": 0.3 * jax.random.normal(key_net, (n, n)) * (1 - jnp.eye(n)),
-          "weights_in": 1.0 + 0.5 * jax.random.normal(key_in, (n, n_in))}
+params = {
+    "weights_net": 0.3 * jax.random.normal(key_net, (n, n)) * (1 - jnp.eye(n)),
+    "weights_in": 1.0 + 0.5 * jax.random.normal(key_in, (n, n_in)),
+}
 
 
 def trial(params):
-    return snnlib.simulate(model, params["weights_net"], params["weights_in"], input_times,
-                           input_neurons, model.rest_state(n), duration, max_events)
+    return snnlib.simulate(
+        model,
+        params["weights_net"],
+        params["weights_in"],
+        input_times,
+        input_neurons,
+        model.rest_state(n),
+        duration,
+        max_events,
+    )
 
 
 def output_times(params, events):
@@ -84,12 +94,14 @@ def output_times(params, events):
 # Inside `jax.jit` an exhausted event budget cannot raise: the step returns the trial's
 # `exhausted` flag, which the loop checks (a trial that ran out would have NaN spike times).
 
+
 # %%
 def loss(params):
     events = trial(params)
     times = output_times(params, events)
-    error = mean_squared_spike_time_error(jnp.where(is_target, times, 0.0),
-                                          jnp.where(is_target, targets, 0.0))
+    error = mean_squared_spike_time_error(
+        jnp.where(is_target, times, 0.0), jnp.where(is_target, targets, 0.0)
+    )
     return error * is_target.size / jnp.sum(is_target), events.exhausted
 
 
@@ -116,6 +128,7 @@ for _ in range(n_trials):
 # %% [markdown]
 # ## Result
 
+
 # %%
 def raster(ax, params, title):
     events = trial(params)
@@ -124,10 +137,15 @@ def raster(ax, params, title):
         color = COLORS["neurons"][neuron] if neuron < len(outputs) else COLORS["other"]
         ax.plot(times[neuron], np.full(10, neuron), "|", color=color, ms=8)
     for neuron, row in enumerate(np.asarray(targets)):
-        ax.plot(row[np.isfinite(row)], [neuron] * int(np.isfinite(row).sum()), "o",
-                mfc="none", color=COLORS["target"], ms=9)
-    ax.set(xlim=(0, duration), ylim=(n - 0.5, -0.5), xlabel="time", ylabel="neuron",
-           title=title)
+        ax.plot(
+            row[np.isfinite(row)],
+            [neuron] * int(np.isfinite(row).sum()),
+            "o",
+            mfc="none",
+            color=COLORS["target"],
+            ms=9,
+        )
+    ax.set(xlim=(0, duration), ylim=(n - 0.5, -0.5), xlabel="time", ylabel="neuron", title=title)
 
 
 fig, axes = plt.subplots(1, 3, figsize=(10, 3))
@@ -139,15 +157,22 @@ plt.show()
 
 final = output_times(params, trial(params))
 error = float(jnp.max(jnp.abs(jnp.where(is_target, final - targets, 0.0))))
-numbers |= {"trials": n_trials, "loss_initial": history[0], "loss_final": history[-1],
-            "max_spike_time_error": error,
-            "spikes_before": np.asarray(snnlib.spike_counts(trial(initial_params), n)).tolist(),
-            "spikes_after": np.asarray(snnlib.spike_counts(trial(params), n)).tolist()}
-display(Markdown(
-    f"After {n_trials} training trials the loss fell from {history[0]:.3g} to "
-    f"{history[-1]:.3g}; the output spikes lie within {error:.3f} of their targets "
-    f"(output spike counts before: {numbers['spikes_before'][:2]}, after: "
-    f"{numbers['spikes_after'][:2]})."))
+numbers |= {
+    "trials": n_trials,
+    "loss_initial": history[0],
+    "loss_final": history[-1],
+    "max_spike_time_error": error,
+    "spikes_before": np.asarray(snnlib.spike_counts(trial(initial_params), n)).tolist(),
+    "spikes_after": np.asarray(snnlib.spike_counts(trial(params), n)).tolist(),
+}
+display(
+    Markdown(
+        f"After {n_trials} training trials the loss fell from {history[0]:.3g} to "
+        f"{history[-1]:.3g}; the output spikes lie within {error:.3f} of their targets "
+        f"(output spike counts before: {numbers['spikes_before'][:2]}, after: "
+        f"{numbers['spikes_after'][:2]})."
+    )
+)
 
 # %% tags=["remove-cell"]
 record_numbers(numbers)

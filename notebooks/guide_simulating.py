@@ -43,8 +43,11 @@ quick = False  # True: fewer repetitions in the timing
 
 # %% tags=["remove-input"]
 check_parameters(quick=(quick, bool))
-show_run_notice(quick, "30 instead of 300 timed calls of each simulator in the comparison "
-                "of the layered and the generic simulator")
+show_run_notice(
+    quick,
+    "30 instead of 300 timed calls of each simulator in the comparison "
+    "of the layered and the generic simulator",
+)
 numbers = {"quick": quick}
 
 # %% [markdown]
@@ -86,6 +89,7 @@ print("ordinary spikes:", n_ordinary, "| first three spike times:", np.round(tim
 # still has a gradient. A weight below $\pi^2/4$ gives no ordinary spike, and the first
 # "spike" is a pseudospike; its time still depends smoothly on $w$.
 
+
 # %%
 def first_spike(weight):
     return snnlib.output_spike_times(model, one_neuron(weight), neurons=[0], n_spikes=1)[0, 0]
@@ -97,8 +101,11 @@ slope = jax.jit(jax.grad(first_spike))  # jit: compiled once, instead of op by o
 check_w = 2.0  # below threshold: a pseudospike
 h = 1e-6
 finite_difference = (first_spike(check_w + h) - first_spike(check_w - h)) / (2 * h)
-numbers["gradient_check"] = {"w": check_w, "autodiff": float(slope(check_w)),
-                             "finite_difference": float(finite_difference)}
+numbers["gradient_check"] = {
+    "w": check_w,
+    "autodiff": float(slope(check_w)),
+    "finite_difference": float(finite_difference),
+}
 
 fig, ax = plt.subplots(figsize=(6, 3.2))
 spike_time_line(ax, np.asarray(weights), np.asarray(first), 4.0, COLORS["qif"])
@@ -109,11 +116,14 @@ ax.set(xlabel="input weight $w$", ylabel="first spike time", title="one QIF neur
 ax.text(1.05, 4.15, "pseudospikes (dotted) above $T$", fontsize=9)
 plt.show()
 
-display(Markdown(
-    f"At $w = {check_w}$ (no ordinary spike) the first spike is a pseudospike at "
-    f"$t = {float(first_spike(check_w)):.4f}$; its derivative by `jax.grad` is "
-    f"{numbers['gradient_check']['autodiff']:.6f}, by central differences "
-    f"{numbers['gradient_check']['finite_difference']:.6f}."))
+display(
+    Markdown(
+        f"At $w = {check_w}$ (no ordinary spike) the first spike is a pseudospike at "
+        f"$t = {float(first_spike(check_w)):.4f}$; its derivative by `jax.grad` is "
+        f"{numbers['gradient_check']['autodiff']:.6f}, by central differences "
+        f"{numbers['gradient_check']['finite_difference']:.6f}."
+    )
+)
 
 # %% [markdown]
 # ## A small recurrent network
@@ -134,14 +144,23 @@ input_neurons = jnp.arange(m) % n_in
 
 
 def network(weights_net, model=model, max_events=64, dtype=jnp.float64, throw=True):
-    return snnlib.simulate(model, weights_net.astype(dtype), weights_in.astype(dtype),
-                           input_times.astype(dtype), input_neurons,
-                           model.rest_state(n, dtype), duration, max_events, throw)
+    return snnlib.simulate(
+        model,
+        weights_net.astype(dtype),
+        weights_in.astype(dtype),
+        input_times.astype(dtype),
+        input_neurons,
+        model.rest_state(n, dtype),
+        duration,
+        max_events,
+        throw,
+    )
 
 
 def spike_times(weights_net, **options):
-    return snnlib.output_spike_times(model, network(weights_net, **options),
-                                     neurons=jnp.arange(n), n_spikes=3)
+    return snnlib.output_spike_times(
+        model, network(weights_net, **options), neurons=jnp.arange(n), n_spikes=3
+    )
 
 
 events = network(weights_net)
@@ -188,11 +207,19 @@ except snnlib.EventBudgetError as error:
     print(textwrap.fill(f"EventBudgetError: {message}", 80))
 small = network(weights_net, max_events=needed - 4, throw=False)
 readout = snnlib.output_spike_times(model, small, neurons=jnp.arange(n), n_spikes=3)
-numbers["budget"] = {"needed": needed, "exhausted": bool(small.exhausted),
-                     "nan_readouts": int(jnp.sum(jnp.isnan(readout)))}
-print("with throw=False: exhausted =", bool(small.exhausted),
-      "| NaN spike times (those the trial did not reach):",
-      numbers["budget"]["nan_readouts"], "of", readout.size)
+numbers["budget"] = {
+    "needed": needed,
+    "exhausted": bool(small.exhausted),
+    "nan_readouts": int(jnp.sum(jnp.isnan(readout))),
+}
+print(
+    "with throw=False: exhausted =",
+    bool(small.exhausted),
+    "| NaN spike times (those the trial did not reach):",
+    numbers["budget"]["nan_readouts"],
+    "of",
+    readout.size,
+)
 
 # %% [markdown]
 # ## The numerical infinity `eps`
@@ -214,15 +241,25 @@ for eps in (1e-3, 1e-6, 1e-9, 1e-12):
     t_eps = float(snnlib.output_spike_times(coarse, coarse_events, [0], 1)[0, 0])
     shifts[f"{eps:.0e}"] = t_eps - t_reference
 numbers["eps_shift"] = shifts
-display(Markdown(
-    "The first spike time changes by at most "
-    f"{max(abs(s) for s in shifts.values()):.1e} between $\\varepsilon = 10^{{-3}}$ and "
-    "$10^{-12}$. A too small $\\varepsilon$ for float32:"))
+display(
+    Markdown(
+        "The first spike time changes by at most "
+        f"{max(abs(s) for s in shifts.values()):.1e} between $\\varepsilon = 10^{{-3}}$ and "
+        "$10^{-12}$. A too small $\\varepsilon$ for float32:"
+    )
+)
 try:
     tiny = snnlib.QIF(eps=1e-40)
-    snnlib.simulate(tiny, jnp.zeros((1, 1), jnp.float32), jnp.ones((1, 1), jnp.float32),
-                    jnp.zeros(1, jnp.float32), jnp.zeros(1, int),
-                    tiny.rest_state(1, jnp.float32), 1.0, 4)
+    snnlib.simulate(
+        tiny,
+        jnp.zeros((1, 1), jnp.float32),
+        jnp.ones((1, 1), jnp.float32),
+        jnp.zeros(1, jnp.float32),
+        jnp.zeros(1, int),
+        tiny.rest_state(1, jnp.float32),
+        1.0,
+        4,
+    )
 except ValueError as error:
     print(textwrap.fill(f"ValueError: {error}", 80))
 
@@ -239,13 +276,21 @@ except ValueError as error:
 # independent of its input: its gradient, the learning signal that brings the spike back
 # into the trial, becomes small.
 
+
 # %%
 @jax.jit
 def inhibited_final_state(weight):
     """State (V, I) at T of a neuron with an excitatory (weight) and an inhibitory input."""
-    events = snnlib.simulate(model, jnp.zeros((1, 1)), jnp.array([[weight, -2.0]]),
-                             jnp.array([0.5, 3.5]), jnp.array([0, 1]), model.rest_state(1),
-                             4.0, 8)
+    events = snnlib.simulate(
+        model,
+        jnp.zeros((1, 1)),
+        jnp.array([[weight, -2.0]]),
+        jnp.array([0.5, 3.5]),
+        jnp.array([0, 1]),
+        model.rest_state(1),
+        4.0,
+        8,
+    )
     return events.final_state
 
 
@@ -261,10 +306,15 @@ for alpha in (0.1, 1.0, 10.0, 100.0):
     t_alpha, g_alpha = jax.value_and_grad(first_pseudospike)(2.0)
     by_alpha[str(alpha)] = {"time": float(t_alpha), "gradient": float(g_alpha)}
 numbers["alpha"] = by_alpha
-display(Markdown("\n".join(
-    f"- $\\alpha = {alpha}$: first pseudospike at $t = {values['time']:.4g}$ ($T = 4$), "
-    f"$\\mathrm{{d}}t/\\mathrm{{d}}w = {values['gradient']:.3g}$"
-    for alpha, values in by_alpha.items())))
+display(
+    Markdown(
+        "\n".join(
+            f"- $\\alpha = {alpha}$: first pseudospike at $t = {values['time']:.4g}$ ($T = 4$), "
+            f"$\\mathrm{{d}}t/\\mathrm{{d}}w = {values['gradient']:.3g}$"
+            for alpha, values in by_alpha.items()
+        )
+    )
+)
 
 # %% [markdown]
 # ## float32 or float64
@@ -283,12 +333,16 @@ display(Markdown("\n".join(
 numbers["float32"] = {
     "max_time_difference": float(jnp.max(jnp.abs(times64 - times32))),
     "max_relative_gradient_difference": float(
-        jnp.max(jnp.abs(gradient64 - gradient32)) / jnp.max(jnp.abs(gradient64))),
+        jnp.max(jnp.abs(gradient64 - gradient32)) / jnp.max(jnp.abs(gradient64))
+    ),
 }
-display(Markdown(
-    f"float32 spike times differ from float64 by at most "
-    f"{numbers['float32']['max_time_difference']:.1e}; the gradients by at most "
-    f"{numbers['float32']['max_relative_gradient_difference']:.1e} of the largest one."))
+display(
+    Markdown(
+        f"float32 spike times differ from float64 by at most "
+        f"{numbers['float32']['max_time_difference']:.1e}; the gradients by at most "
+        f"{numbers['float32']['max_relative_gradient_difference']:.1e} of the largest one."
+    )
+)
 
 # %% [markdown]
 # ## Layered or generic simulator
@@ -305,8 +359,10 @@ display(Markdown(
 theta = snnlib.Theta()
 sizes = (8, 20, 20, 4)
 keys = jax.random.split(jax.random.PRNGKey(1), len(sizes))
-layer_weights = [0.8 * jax.random.normal(k, (after, before)) + 0.6
-                 for k, before, after in zip(keys[1:], sizes[:-1], sizes[1:], strict=True)]
+layer_weights = [
+    0.8 * jax.random.normal(k, (after, before)) + 0.6
+    for k, before, after in zip(keys[1:], sizes[:-1], sizes[1:], strict=True)
+]
 ff_times = jax.random.uniform(keys[0], (sizes[0],), maxval=2.0)
 ff_channels = jnp.arange(sizes[0])
 states = [theta.rest_state(size) for size in sizes[1:]]
@@ -315,15 +371,23 @@ budget, ff_duration = 6, 4.0
 
 @jax.jit
 def layered(weights):
-    return snnlib.simulate_feedforward(theta, weights, ff_times, ff_channels, states,
-                                       ff_duration, budget)
+    return snnlib.simulate_feedforward(
+        theta, weights, ff_times, ff_channels, states, ff_duration, budget
+    )
 
 
 @jax.jit
 def generic(weights):
     return snnlib.feedforward.simulate_feedforward_generic(
-        theta, weights, ff_times, ff_channels, states, ff_duration, budget,
-        max_events=sizes[0] + budget * sum(sizes[1:]))
+        theta,
+        weights,
+        ff_times,
+        ff_channels,
+        states,
+        ff_duration,
+        budget,
+        max_events=sizes[0] + budget * sum(sizes[1:]),
+    )
 
 
 def fastest_seconds(functions, repeats):
@@ -344,19 +408,26 @@ out_layered, out_generic = layered(layer_weights), generic(layer_weights)
 snnlib.check_spike_budget(out_layered)
 difference = max(
     float(jnp.max(jnp.abs(jnp.where(jnp.isfinite(a.times), a.times - b.times, 0.0))))
-    for a, b in zip(out_layered, out_generic, strict=True))
+    for a, b in zip(out_layered, out_generic, strict=True)
+)
 repeats = 30 if quick else 300
 seconds_layered, seconds_generic = fastest_seconds((layered, generic), repeats)
-numbers["layered"] = {"max_difference": difference, "seconds_layered": seconds_layered,
-                      "seconds_generic": seconds_generic}
+numbers["layered"] = {
+    "max_difference": difference,
+    "seconds_layered": seconds_layered,
+    "seconds_generic": seconds_generic,
+}
 layered_ms = 1e3 * numbers["layered"]["seconds_layered"]
 generic_ms = 1e3 * numbers["layered"]["seconds_generic"]
-display(Markdown(
-    f"A {'-'.join(map(str, sizes))} theta network: the spike times of the two simulators "
-    f"differ by at most {difference:.1e}; one trial takes {layered_ms:.2f} ms layered and "
-    f"{generic_ms:.2f} ms generic on this machine ({jax.devices()[0].platform}, fastest of "
-    f"{repeats} calls after compiling): the generic simulator takes "
-    f"{generic_ms / layered_ms:.1f} times as long."))
+display(
+    Markdown(
+        f"A {'-'.join(map(str, sizes))} theta network: the spike times of the two simulators "
+        f"differ by at most {difference:.1e}; one trial takes {layered_ms:.2f} ms layered and "
+        f"{generic_ms:.2f} ms generic on this machine ({jax.devices()[0].platform}, fastest of "
+        f"{repeats} calls after compiling): the generic simulator takes "
+        f"{generic_ms / layered_ms:.1f} times as long."
+    )
+)
 
 # %% tags=["remove-cell"]
 record_numbers(numbers)

@@ -60,18 +60,25 @@ batch_size_quick = 200
 results_dir = None  # the stored full-scale runs (None: results/ of the snnlib clone)
 
 # %% tags=["remove-input"]
-check_parameters(quick=(quick, bool), n_train_quick=(n_train_quick, int, (1, 60_000)),
-                 n_test_quick=(n_test_quick, int, (1, 10_000)),
-                 batch_size_quick=(batch_size_quick, int, (1, n_train_quick)),
-                 results_dir=(results_dir, (str, type(None))))
-show_run_notice(quick, f"one epoch on the first {n_train_quick} training images (tested on "
-                f"{n_test_quick}), one seed, instead of the stored runs of 100 epochs on all "
-                "60 000")
+check_parameters(
+    quick=(quick, bool),
+    n_train_quick=(n_train_quick, int, (1, 60_000)),
+    n_test_quick=(n_test_quick, int, (1, 10_000)),
+    batch_size_quick=(batch_size_quick, int, (1, n_train_quick)),
+    results_dir=(results_dir, (str, type(None))),
+)
+show_run_notice(
+    quick,
+    f"one epoch on the first {n_train_quick} training images (tested on "
+    f"{n_test_quick}), one seed, instead of the stored runs of 100 epochs on all "
+    "60 000",
+)
 
 # %%
 if quick:
-    config = mnist.quick_config(epochs=1, n_train=n_train_quick, n_test=n_test_quick,
-                                batch_size=batch_size_quick)
+    config = mnist.quick_config(
+        epochs=1, n_train=n_train_quick, n_test=n_test_quick, batch_size=batch_size_quick
+    )
     runs = [mnist.run(config, progress=False)]
 else:
     runs = mnist.EXPERIMENT.load_runs("full", stored_results(results_dir, "mnist_seed*.npz"))
@@ -108,16 +115,30 @@ glue_figure("fig-mnist", fig)
 # %% tags=["hide-input"]
 display(Markdown(markdown_table(["", "paper", "this run"], mnist.compare(runs))))
 label, first = int(runs[0].example_label), int(runs[0].example("after").prediction)
-display(Markdown(
-    f"In (c), after training, output neuron {first} spikes first: "
-    + ("the label's neuron, so the digit is classified correctly." if first == label else
-       f"the digit is misclassified (its label is {label}).")))
-display(Markdown(mnist.accuracy_verdict(runs) + (
-    " Nothing was tuned on the test set: the network, the training and the number of "
-    "epochs are the paper's." if not quick else
-    " This quick run trains the paper's network with the paper's training, but for one "
-    f"epoch on {runs[0].config.data.n_train} images: its accuracy is not the paper-scale "
-    "one.")))
+display(
+    Markdown(
+        f"In (c), after training, output neuron {first} spikes first: "
+        + (
+            "the label's neuron, so the digit is classified correctly."
+            if first == label
+            else f"the digit is misclassified (its label is {label})."
+        )
+    )
+)
+display(
+    Markdown(
+        mnist.accuracy_verdict(runs)
+        + (
+            " Nothing was tuned on the test set: the network, the training and the number of "
+            "epochs are the paper's."
+            if not quick
+            else " This quick run trains the paper's network with the paper's training, "
+            "but for one "
+            f"epoch on {runs[0].config.data.n_train} images: its accuracy is not the paper-scale "
+            "one."
+        )
+    )
+)
 
 
 # %% tags=["remove-cell"]

@@ -56,17 +56,27 @@ n_trials_quick = 300
 results_dir = None  # the stored full-scale runs (None: results/ of the snnlib clone)
 
 # %% tags=["remove-input"]
-check_parameters(quick=(quick, bool), n_trials_quick=(n_trials_quick, int, (3, None)),
-                 results_dir=(results_dir, (str, type(None))))
-show_run_notice(quick, f"{n_trials_quick} trials with AdaBelief and {n_trials_quick // 3} with "
-                "the grid search, instead of the stored runs of 10 000 and 20 000 trials")
+check_parameters(
+    quick=(quick, bool),
+    n_trials_quick=(n_trials_quick, int, (3, None)),
+    results_dir=(results_dir, (str, type(None))),
+)
+show_run_notice(
+    quick,
+    f"{n_trials_quick} trials with AdaBelief and {n_trials_quick // 3} with "
+    "the grid search, instead of the stored runs of 10 000 and 20 000 trials",
+)
 
 # %%
 if quick:  # the paper's settings (AdabeliefTraining, GridSearchTraining), fewer trials
-    normal = recurrent.run(recurrent.RecurrentConfig(
-        training=recurrent.AdabeliefTraining(n_trials=n_trials_quick)))
-    grid = recurrent.run(recurrent.RecurrentConfig(
-        training=recurrent.GridSearchTraining(n_trials=n_trials_quick // 3)))
+    normal = recurrent.run(
+        recurrent.RecurrentConfig(training=recurrent.AdabeliefTraining(n_trials=n_trials_quick))
+    )
+    grid = recurrent.run(
+        recurrent.RecurrentConfig(
+            training=recurrent.GridSearchTraining(n_trials=n_trials_quick // 3)
+        )
+    )
 else:
     stored = stored_results(results_dir, "recurrent_normal.npz", "recurrent_grid.npz")
     normal = RecurrentResults.load(stored / "recurrent_normal")
@@ -82,9 +92,13 @@ def summary(results: RecurrentResults) -> dict:
     inner = np.isfinite(targets) & ~results.is_extra
     duration = results.config.task.duration
     by_pseudospike = [
-        {"neuron": int(i), "target_ms": float(targets[i, k] * MS),
-         "spike_ms": float(after[i, k] * MS)}
-        for i, k in zip(*np.nonzero(inner & (after > duration)), strict=True)]
+        {
+            "neuron": int(i),
+            "target_ms": float(targets[i, k] * MS),
+            "spike_ms": float(after[i, k] * MS),
+        }
+        for i, k in zip(*np.nonzero(inner & (after > duration)), strict=True)
+    ]
     return {
         "trials": len(results.loss) - 1,
         "final_loss": float(results.loss[-1]),
@@ -102,13 +116,20 @@ def spike_table(results: RecurrentResults) -> str:
     rows = []
     duration = results.config.task.duration
     for i in range(results.targets.shape[0]):
-        for target, spike, extra in zip(results.targets[i], results.after.t_out[i],
-                                        results.is_extra[i], strict=True):
+        for target, spike, extra in zip(
+            results.targets[i], results.after.t_out[i], results.is_extra[i], strict=True
+        ):
             if not np.isfinite(target):
                 continue
             kind = "pseudospike" if spike > duration else "spike"
-            rows.append([i, f"{target * MS:.1f} ms" + (" (extra)" if extra else ""),
-                         f"{spike * MS:.2f} ms ({kind})", f"{abs(spike - target) * MS:.2f} ms"])
+            rows.append(
+                [
+                    i,
+                    f"{target * MS:.1f} ms" + (" (extra)" if extra else ""),
+                    f"{spike * MS:.2f} ms ({kind})",
+                    f"{abs(spike - target) * MS:.2f} ms",
+                ]
+            )
     return markdown_table(["neuron", "target", "after training", "error"], rows)
 
 
@@ -120,7 +141,9 @@ def candid(results: RecurrentResults) -> str:
     return " ".join(
         f"Neuron {m['neuron']}'s target at {m['target_ms']:.1f} ms is met only by a "
         f"pseudospike at {m['spike_ms']:.1f} ms, after the trial end (100 ms): the network "
-        "does not emit this spike." for m in missed)
+        "does not emit this spike."
+        for m in missed
+    )
 
 
 # %% [markdown]
@@ -205,6 +228,10 @@ display(Markdown(spike_table(grid)))
 display(Markdown(f"**With the grid search:** {candid(grid)}"))
 
 # %% tags=["remove-cell"]
-record = {"quick": quick, "normal": normal_summary, "grid": grid_summary,
-          "figure_fonts": glued_figures()}
+record = {
+    "quick": quick,
+    "normal": normal_summary,
+    "grid": grid_summary,
+    "figure_fonts": glued_figures(),
+}
 record_numbers(record)

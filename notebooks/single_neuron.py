@@ -55,10 +55,15 @@ seed = None  # None: the paper's task instance; an integer: a fresh random insta
 
 # %% tags=["remove-input"]
 check_parameters(quick=(quick, bool), seed=(seed, (int, type(None)), (0, None)))
-show_run_notice(quick, "the traces are sampled at 500 instead of 2000 time points (the "
-                "training is the paper's)",
-                *([f"`seed = {seed}`: a fresh random task instance, not the paper's"]
-                  if seed is not None else []))
+show_run_notice(
+    quick,
+    "the traces are sampled at 500 instead of 2000 time points (the training is the paper's)",
+    *(
+        [f"`seed = {seed}`: a fresh random task instance, not the paper's"]
+        if seed is not None
+        else []
+    ),
+)
 
 # %%
 config = single_neuron.SingleNeuronConfig(seed=seed, n_trace_points=500 if quick else 2000)
@@ -99,21 +104,31 @@ glue_figure("fig-single-neuron", fig)
 # %% tags=["hide-input"]
 spikes = np.asarray(results.final_spike_times)
 targets = results.target_times
-inputs = ("trainable input spike times after training", "—",
-          f"{trajectories.times[-1][0] * 10:.2f} ms, "
-          f"{trajectories.times[-1][1] * 10:.2f} ms (from 10 ms and 90 ms)")
-display(Markdown(markdown_table(["", "paper", "this run"],
-                                [*single_neuron.compare(results), inputs])))
+inputs = (
+    "trainable input spike times after training",
+    "—",
+    f"{trajectories.times[-1][0] * 10:.2f} ms, "
+    f"{trajectories.times[-1][1] * 10:.2f} ms (from 10 ms and 90 ms)",
+)
+display(
+    Markdown(markdown_table(["", "paper", "this run"], [*single_neuron.compare(results), inputs]))
+)
 error_ms = 10 * float(np.max(np.abs(spikes - targets))) if len(spikes) == len(targets) else None
-start = ("The initially silent neuron" if results.initial_spike_count == 0 else
-         f"The neuron, which starts with {results.initial_spike_count} spike(s),")
+start = (
+    "The initially silent neuron"
+    if results.initial_spike_count == 0
+    else f"The neuron, which starts with {results.initial_spike_count} spike(s),"
+)
 if results.final_spike_count == len(targets) and error_ms is not None and error_ms < 0.1:
-    verdict = (f"{start} acquires both spikes at the target times (within {error_ms:.2g} ms)"
-               + (", as in the paper." if seed is None else "."))
+    verdict = f"{start} acquires both spikes at the target times (within {error_ms:.2g} ms)" + (
+        ", as in the paper." if seed is None else "."
+    )
 else:
-    verdict = (f"{start} ends with {results.final_spike_count} spike(s) at "
-               f"{', '.join(f'{10 * t:.1f} ms' for t in spikes)}: it does not meet both "
-               "targets within 0.1 ms.")
+    verdict = (
+        f"{start} ends with {results.final_spike_count} spike(s) at "
+        f"{', '.join(f'{10 * t:.1f} ms' for t in spikes)}: it does not meet both "
+        "targets within 0.1 ms."
+    )
 display(Markdown(verdict))
 
 # %% tags=["remove-cell"]
@@ -130,8 +145,9 @@ numbers = {
     "trials_to_converge": results.trials_to_converge,
     "all_finite": results.all_finite,
     "trainable_times_final": trajectories.times[-1].tolist(),
-    "trainable_times_replay_error": float(np.max(np.abs(
-        trajectories.times[-1] - results.after.trainable_times))),
+    "trainable_times_replay_error": float(
+        np.max(np.abs(trajectories.times[-1] - results.after.trainable_times))
+    ),
     "wall_time_s": results.metadata["wall_time_s"],
     "figure_fonts": glued_figures(),
 }

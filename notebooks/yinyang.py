@@ -65,21 +65,30 @@ epochs_quick = 3  # epochs of the quick runs
 results_dir = None  # the stored full-scale runs (None: results/ of the snnlib clone)
 
 # %% tags=["remove-input"]
-check_parameters(quick=(quick, bool), epochs_quick=(epochs_quick, int, (1, None)),
-                 results_dir=(results_dir, (str, type(None))))
-show_run_notice(quick, f"one seed of each network trained for {epochs_quick} epochs, instead "
-                "of the stored runs of 100 epochs over 10 seeds")
+check_parameters(
+    quick=(quick, bool),
+    epochs_quick=(epochs_quick, int, (1, None)),
+    results_dir=(results_dir, (str, type(None))),
+)
+show_run_notice(
+    quick,
+    f"one seed of each network trained for {epochs_quick} epochs, instead "
+    "of the stored runs of 100 epochs over 10 seeds",
+)
 
 # %%
 if quick:
-    groups = {variant: [yinyang.run(yinyang.variant_config(variant, 0, epochs_quick),
-                                    progress=False)]
-              for variant in yinyang.VARIANTS}
+    groups = {
+        variant: [yinyang.run(yinyang.variant_config(variant, 0, epochs_quick), progress=False)]
+        for variant in yinyang.VARIANTS
+    }
 else:
-    stored = stored_results(results_dir, "yinyang_seed*.npz", "yinyang_nopseudo_seed*.npz",
-                            "yinyang_shallow_seed*.npz")
-    groups = {variant: yinyang.EXPERIMENT.load_runs(variant, stored)
-              for variant in yinyang.VARIANTS}
+    stored = stored_results(
+        results_dir, "yinyang_seed*.npz", "yinyang_nopseudo_seed*.npz", "yinyang_shallow_seed*.npz"
+    )
+    groups = {
+        variant: yinyang.EXPERIMENT.load_runs(variant, stored) for variant in yinyang.VARIANTS
+    }
 runs = groups["full"]
 ablations = {"no pseudospikes": groups["nopseudo"], "no hidden layer": groups["shallow"]}
 train_features, train_labels = load_yinyang("train")
@@ -89,6 +98,7 @@ test_features, test_labels = load_yinyang("test")
 def test_accuracies(group):
     """The test accuracy after the last epoch, one value per seed."""
     return [run.final.test_accuracy for run in group]
+
 
 # %% tags=["remove-output"]
 fig = figure(runs, train_features, train_labels, test_features, test_labels, ablations)
@@ -177,29 +187,32 @@ shallow = np.mean(test_accuracies(ablations["no hidden layer"]))
 nopseudo = test_accuracies(ablations["no pseudospikes"])
 silent = [run.initial.output_activity == 0 for run in ablations["no pseudospikes"]]
 ordinary = [run.final.test_accuracy_ordinary for run in runs]
-display(Markdown(
-    f"- **Accuracy.** The theta network reaches {mean_std(test_accuracies(runs))} % on the "
-    f"test split ({len(runs)} seed{'s' if len(runs) > 1 else ''}, {runs[0].epochs} epochs; "
-    "validation "
-    f"{mean_std([run.final.accuracy for run in runs])} %).\n"
-    "- **Pseudospikes carry the decision.** An output neuron spikes within the trial in "
-    f"{100 * np.mean(output_before):.1f} % of (neuron, point) pairs before training and in "
-    f"{100 * np.mean(output_after):.0f} % after it, and the class read from ordinary "
-    f"spikes alone is right for {mean_std(ordinary)} % of the test points. In the stored "
-    "full-scale runs the correct output neuron fires first at about $T$ (just before "
-    "or after it) and the others are pushed towards $T + \\Theta$ (Fig. 6): the readout "
-    "counting pseudospikes is the one that is trained.\n"
-    "- **Without pseudospikes** an output neuron without a spike in the trial gives no "
-    f"gradient. Test accuracies {', '.join(f'{100 * a:.1f}' for a in nopseudo)} %: "
-    f"the {sum(silent)} run(s) whose output layer was entirely silent at the start stay at "
-    "the share of yin (the class predicted when no output neuron spikes); a run whose "
-    "output neurons spiked for a few points from the start learns, but only partly.\n"
-    f"- **Without a hidden layer**: "
-    f"{mean_std(test_accuracies(ablations['no hidden layer']))} %, "
-    f"{'above' if shallow > 0.64 else 'below'} the 64 % reported for shallow networks by "
-    "Kriener et al. (the first spike time of a theta neuron is a nonlinear function of its "
-    "input times, so that one layer is not a linear classifier) and far below the network "
-    "with a hidden layer."))
+display(
+    Markdown(
+        f"- **Accuracy.** The theta network reaches {mean_std(test_accuracies(runs))} % on the "
+        f"test split ({len(runs)} seed{'s' if len(runs) > 1 else ''}, {runs[0].epochs} epochs; "
+        "validation "
+        f"{mean_std([run.final.accuracy for run in runs])} %).\n"
+        "- **Pseudospikes carry the decision.** An output neuron spikes within the trial in "
+        f"{100 * np.mean(output_before):.1f} % of (neuron, point) pairs before training and in "
+        f"{100 * np.mean(output_after):.0f} % after it, and the class read from ordinary "
+        f"spikes alone is right for {mean_std(ordinary)} % of the test points. In the stored "
+        "full-scale runs the correct output neuron fires first at about $T$ (just before "
+        "or after it) and the others are pushed towards $T + \\Theta$ (Fig. 6): the readout "
+        "counting pseudospikes is the one that is trained.\n"
+        "- **Without pseudospikes** an output neuron without a spike in the trial gives no "
+        f"gradient. Test accuracies {', '.join(f'{100 * a:.1f}' for a in nopseudo)} %: "
+        f"the {sum(silent)} run(s) whose output layer was entirely silent at the start stay at "
+        "the share of yin (the class predicted when no output neuron spikes); a run whose "
+        "output neurons spiked for a few points from the start learns, but only partly.\n"
+        f"- **Without a hidden layer**: "
+        f"{mean_std(test_accuracies(ablations['no hidden layer']))} %, "
+        f"{'above' if shallow > 0.64 else 'below'} the 64 % reported for shallow networks by "
+        "Kriener et al. (the first spike time of a theta neuron is a nonlinear function of its "
+        "input times, so that one layer is not a linear classifier) and far below the network "
+        "with a hidden layer."
+    )
+)
 
 
 # %% tags=["remove-cell"]

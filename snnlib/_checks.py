@@ -47,11 +47,14 @@ __all__ = [
 
 # --- checks (Python, before tracing) ---------------------------------------------------
 
+
 def check_model(caller: str, model: object) -> None:
     """TypeError unless model is a snnlib NeuronModel."""
     if not isinstance(model, NeuronModel):
-        raise TypeError(f"{caller}: model must be a snnlib NeuronModel (QIF(), Theta(), ...), "
-                        f"got {type(model).__name__}")
+        raise TypeError(
+            f"{caller}: model must be a snnlib NeuronModel (QIF(), Theta(), ...), "
+            f"got {type(model).__name__}"
+        )
 
 
 def check_budget(caller: str, name: str, value: object, what: str) -> int:
@@ -66,18 +69,25 @@ def check_real(caller: str, name: str, value: Array) -> None:
     parts would be dropped silently, strings and objects are no numbers."""
     dtype = jnp.asarray(value).dtype if not hasattr(value, "dtype") else value.dtype
     if jnp.issubdtype(dtype, jnp.complexfloating):
-        raise ValueError(f"{caller}: {name} must be real, got the complex dtype {dtype}; pass "
-                         f"its real part (jnp.real({name})) if the imaginary part is 0")
-    if not (jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.integer)
-            or jnp.issubdtype(dtype, jnp.bool_)):
+        raise ValueError(
+            f"{caller}: {name} must be real, got the complex dtype {dtype}; pass "
+            f"its real part (jnp.real({name})) if the imaginary part is 0"
+        )
+    if not (
+        jnp.issubdtype(dtype, jnp.floating)
+        or jnp.issubdtype(dtype, jnp.integer)
+        or jnp.issubdtype(dtype, jnp.bool_)
+    ):
         raise ValueError(f"{caller}: {name} must be a real numeric array, got dtype {dtype}")
 
 
 def check_integer(caller: str, name: str, value: Array) -> None:
     """ValueError unless value holds integers (channel or neuron indices)."""
     if not jnp.issubdtype(value.dtype, jnp.integer):
-        raise ValueError(f"{caller}: {name} must be integers (channel indices), got dtype "
-                         f"{value.dtype}; pass e.g. jnp.asarray({name}, int)")
+        raise ValueError(
+            f"{caller}: {name} must be integers (channel indices), got dtype "
+            f"{value.dtype}; pass e.g. jnp.asarray({name}, int)"
+        )
 
 
 def check_initial_state(caller: str, name: str, model: NeuronModel, state: Array) -> None:
@@ -85,13 +95,16 @@ def check_initial_state(caller: str, name: str, model: NeuronModel, state: Array
     where concrete, the values (`NeuronModel.state_problem`) of a (D, N) state or of a
     batch (B, D, N)."""
     if jnp.issubdtype(state.dtype, jnp.complexfloating):
-        raise ValueError(f"{caller}: {name} must be real, got the complex dtype {state.dtype}; "
-                         "pass a real floating-point state (e.g. model.rest_state(n))")
+        raise ValueError(
+            f"{caller}: {name} must be real, got the complex dtype {state.dtype}; "
+            "pass a real floating-point state (e.g. model.rest_state(n))"
+        )
     if not jnp.issubdtype(state.dtype, jnp.floating):
         raise ValueError(
             f"{caller}: {name} must be floating-point (its dtype is the dtype of the "
             f"simulation), got {state.dtype}; pass e.g. jnp.asarray(state, jnp.float64) or "
-            "model.rest_state(n)")
+            "model.rest_state(n)"
+        )
     model.check_dtype(state.dtype)
     if not is_concrete(state):
         return
@@ -108,19 +121,21 @@ def check_initial_state(caller: str, name: str, model: NeuronModel, state: Array
 
 def check_duration(caller: str, duration: ArrayLike) -> None:
     """A real scalar; where concrete, finite and >= 0."""
-    check_real(caller, "duration", jnp.asarray(duration) if is_concrete(duration)
-               else duration)
+    check_real(caller, "duration", jnp.asarray(duration) if is_concrete(duration) else duration)
     if jnp.ndim(duration) != 0:
-        raise ValueError(f"{caller}: duration must be a scalar (the trial length T), got shape "
-                         f"{jnp.shape(duration)}; one trial per call, use jax.vmap for batches")
+        raise ValueError(
+            f"{caller}: duration must be a scalar (the trial length T), got shape "
+            f"{jnp.shape(duration)}; one trial per call, use jax.vmap for batches"
+        )
     if is_concrete(duration):
         value = float(duration)
         if not np.isfinite(value) or value < 0:
             raise ValueError(f"{caller}: duration must be a finite number >= 0, got {value}")
 
 
-def check_channels(caller: str, channels: Array, n_in: int, weights_name: str,
-                   weights_shape: tuple) -> None:
+def check_channels(
+    caller: str, channels: Array, n_in: int, weights_name: str, weights_shape: tuple
+) -> None:
     """Where concrete, every channel index in 0..n_in-1 (the columns of the weights)."""
     if not is_concrete(channels) or channels.size == 0:
         return
@@ -130,10 +145,12 @@ def check_channels(caller: str, channels: Array, n_in: int, weights_name: str,
         raise ValueError(
             f"{caller}: input_neurons holds channel {int(bad.flat[0])}, but {weights_name} has "
             f"{n_in} input channels (shape {tuple(weights_shape)}): channels must lie in "
-            f"0..{n_in - 1}")
+            f"0..{n_in - 1}"
+        )
 
 
 # --- the NaN policy (traced) -----------------------------------------------------------
+
 
 def mark_nan(values: Array, unknown: Bool[Array, "..."]) -> Array:
     """values with NaN where `unknown` (broadcast over the trailing axes).
@@ -170,15 +187,17 @@ def _unknown_gradient_backward(unknown, cotangent):
 unknown_gradient.defvjp(_unknown_gradient_forward, _unknown_gradient_backward)
 
 
-def channels_at_unknown_times(n_channels: int, input_times: Float[Array, " M"],
-                              channels: Int[Array, " M"]) -> Bool[Array, " C"]:
+def channels_at_unknown_times(
+    n_channels: int, input_times: Float[Array, " M"], channels: Int[Array, " M"]
+) -> Bool[Array, " C"]:
     """Channels (columns of the weights) that carry an input spike at a NaN time, (C,)."""
     unknown = jnp.zeros(n_channels, bool)
     return unknown.at[channels].max(jnp.isnan(input_times), mode="drop")
 
 
-def input_columns(weights: Float[Array, "N C"], channels: Int[Array, " M"], dtype
-                  ) -> Float[Array, "M N"]:
+def input_columns(
+    weights: Float[Array, "N C"], channels: Int[Array, " M"], dtype
+) -> Float[Array, "M N"]:
     """The weights of each input onto the N neurons, (M, N); a channel outside 0..C-1
     gets NaN weights (under tracing: its targets are unknown)."""
     valid = (channels >= 0) & (channels < weights.shape[1])
@@ -186,15 +205,21 @@ def input_columns(weights: Float[Array, "N C"], channels: Int[Array, " M"], dtyp
     return mark_nan(columns, ~valid[:, None])
 
 
-def poisoned_by_inputs(initial_state: Float[Array, "D N"], input_times: Float[Array, " M"],
-                       columns: Float[Array, "M N"], duration: Array) -> Bool[Array, " N"]:
+def poisoned_by_inputs(
+    initial_state: Float[Array, "D N"],
+    input_times: Float[Array, " M"],
+    columns: Float[Array, "M N"],
+    duration: Array,
+) -> Bool[Array, " N"]:
     """Neurons with a NaN initial state, a NaN weight of an input at or before T, or an
     input at a NaN time with a nonzero weight."""
     unknown_time = jnp.isnan(input_times)
     counted = ~(input_times > duration)  # inputs after T are ignored
-    return (jnp.any(jnp.isnan(initial_state), axis=0)
-            | jnp.any(unknown_time[:, None] & (columns != 0), axis=0)
-            | jnp.any(counted[:, None] & jnp.isnan(columns), axis=0))
+    return (
+        jnp.any(jnp.isnan(initial_state), axis=0)
+        | jnp.any(unknown_time[:, None] & (columns != 0), axis=0)
+        | jnp.any(counted[:, None] & jnp.isnan(columns), axis=0)
+    )
 
 
 def reached(poisoned: Bool[Array, " N"], weights_net: Float[Array, "N N"]) -> Bool[Array, " N"]:

@@ -73,8 +73,14 @@ class LayerSteps(Protocol):
 
     def finish(self, carry: Any) -> StepResult: ...
 
-    def run(self, initial_state: Array, arrival: Array, sources: Array, weights_t: Array,
-            n_active: Array | None) -> StepResult:
+    def run(
+        self,
+        initial_state: Array,
+        arrival: Array,
+        sources: Array,
+        weights_t: Array,
+        n_active: Array | None,
+    ) -> StepResult:
         """All steps: arrival (C, chunk) sorted input times in [0, T] (T: padding), sources
         (C, chunk) their rows of weights_t (N_src, N); chunks after the first n_active
         inputs are skipped; then the last step to T."""
@@ -95,8 +101,12 @@ class ModelSteps:
 
     def start(self, initial_state: Array) -> ModelCarry:
         n, dtype = initial_state.shape[-1], initial_state.dtype
-        return ModelCarry(jnp.zeros((), dtype), initial_state, jnp.zeros((n,), jnp.int32),
-                          jnp.full((self.max_spikes, n), jnp.inf, dtype))
+        return ModelCarry(
+            jnp.zeros((), dtype),
+            initial_state,
+            jnp.zeros((n,), jnp.int32),
+            jnp.full((self.max_spikes, n), jnp.inf, dtype),
+        )
 
     def step(self, carry: ModelCarry, event: tuple[Array, Array]) -> ModelCarry:
         model = self.model
@@ -115,8 +125,11 @@ class ModelSteps:
 
         t_local = jnp.broadcast_to(carry.t, carry.counts.shape)
         (t_local, state, counts, times), _ = jax.lax.scan(
-            spike_if_due, (t_local, carry.state, carry.counts, carry.times), None,
-            length=self.max_spikes)
+            spike_if_due,
+            (t_local, carry.state, carry.counts, carry.times),
+            None,
+            length=self.max_spikes,
+        )
         # a spike still due: more than max_spikes spikes (counted, so that counts > S)
         counts = counts + (t_local + model.time_to_next_spike(state) < t_input)
         state = model.flow(state, t_input - t_local)
@@ -126,8 +139,14 @@ class ModelSteps:
     def finish(self, carry: ModelCarry) -> StepResult:
         return StepResult(carry.times.T, carry.counts, carry.state)
 
-    def run(self, initial_state: Array, arrival: Array, sources: Array, weights_t: Array,
-            n_active: Array | None) -> StepResult:
+    def run(
+        self,
+        initial_state: Array,
+        arrival: Array,
+        sources: Array,
+        weights_t: Array,
+        n_active: Array | None,
+    ) -> StepResult:
         """All steps (`LayerSteps.run`), by autodiff through the scan."""
         return _scan_chunks(self, initial_state, arrival, sources, weights_t, n_active)
 
@@ -157,14 +176,22 @@ class ThetaSteps:
         n, dtype = phase.shape[-1], phase.dtype
         empty = jnp.full((self.max_spikes, n), jnp.inf, dtype)
         # x = cos a >= 0 exactly, also at the ends a = +-pi/2 (phases 0 and Theta)
-        return ThetaCarry(jnp.zeros((), dtype), jnp.maximum(jnp.cos(angle), 0.0),
-                          jnp.sin(angle), jnp.zeros((n,), jnp.int32), empty, empty, empty)
+        return ThetaCarry(
+            jnp.zeros((), dtype),
+            jnp.maximum(jnp.cos(angle), 0.0),
+            jnp.sin(angle),
+            jnp.zeros((n,), jnp.int32),
+            empty,
+            empty,
+            empty,
+        )
 
     def step(self, carry: ThetaCarry, event: tuple[Array, Array]) -> ThetaCarry:
         return self._advance(carry, event)[0]
 
-    def _advance(self, carry: ThetaCarry, event: tuple[Array, Array]
-                 ) -> tuple[ThetaCarry, tuple[Array, Array], Array]:
+    def _advance(
+        self, carry: ThetaCarry, event: tuple[Array, Array]
+    ) -> tuple[ThetaCarry, tuple[Array, Array], Array]:
         """One step; also what the backward pass needs: (1/n^2, cos^2 a) after the step
         (n: the norm after the shear) and the slots filled in this step."""
         t, x, y, counts, slot_x, slot_y, slot_t = carry
@@ -188,21 +215,29 @@ class ThetaSteps:
         carry = ThetaCarry(t_input, x, y, counts + new_spikes, slot_x, slot_y, slot_t)
         return carry, (inverse_norm_squared, x * x), recorded
 
-    def run(self, initial_state: Array, arrival: Array, sources: Array, weights_t: Array,
-            n_active: Array | None) -> StepResult:
+    def run(
+        self,
+        initial_state: Array,
+        arrival: Array,
+        sources: Array,
+        weights_t: Array,
+        n_active: Array | None,
+    ) -> StepResult:
         """All steps (`LayerSteps.run`), with the adjoint backward pass of `_theta_run`."""
         phase = jnp.clip(initial_state[0], 0.0, self.model.period)
         if n_active is None:
             n_active = jnp.asarray(arrival.size)
-        times, counts, final_phase = _theta_run(self.model, self.max_spikes, phase, arrival,
-                                                sources, weights_t, n_active, self.duration)
+        times, counts, final_phase = _theta_run(
+            self.model, self.max_spikes, phase, arrival, sources, weights_t, n_active, self.duration
+        )
         return StepResult(times, counts, final_phase[None])
 
     def finish(self, carry: ThetaCarry) -> StepResult:
         _, x, y, counts, slot_x, slot_y, slot_t = carry
         filled = jnp.isfinite(slot_t)
-        to_spike = (jnp.pi / 2 - jnp.arctan2(jnp.where(filled, slot_y, 1.0),
-                                             jnp.where(filled, slot_x, 0.0))) / self.omega
+        to_spike = (
+            jnp.pi / 2 - jnp.arctan2(jnp.where(filled, slot_y, 1.0), jnp.where(filled, slot_x, 0.0))
+        ) / self.omega
         times = jnp.where(filled, slot_t + to_spike, jnp.inf)
         phase = (jnp.arctan2(y, x) + jnp.pi / 2) / self.omega
         return StepResult(times.T, counts, phase[None])
@@ -212,8 +247,14 @@ class ThetaAutodiffSteps(ThetaSteps):
     """`ThetaSteps` differentiated by autodiff through the scan (the reference of the
     adjoint backward pass)."""
 
-    def run(self, initial_state: Array, arrival: Array, sources: Array, weights_t: Array,
-            n_active: Array | None) -> StepResult:
+    def run(
+        self,
+        initial_state: Array,
+        arrival: Array,
+        sources: Array,
+        weights_t: Array,
+        n_active: Array | None,
+    ) -> StepResult:
         return _scan_chunks(self, initial_state, arrival, sources, weights_t, n_active)
 
 
@@ -236,13 +277,21 @@ def _sheared_unit_vector(x: Array, y: Array) -> tuple[Array, Array, Array]:
     scaled_norm = jax.lax.rsqrt(scaled_squared)
     # 1/n^2 = (1/largest)^2 / |scaled|^2 (0 where n overflows)
     robust_inverse = jnp.where(infinite, 0.0, (1 / largest) ** 2 / scaled_squared)
-    return (jnp.where(plain, x * norm, x_scaled * scaled_norm),
-            jnp.where(plain, y * norm, y_scaled * scaled_norm),
-            jnp.where(plain, 1 / norm_squared, robust_inverse))
+    return (
+        jnp.where(plain, x * norm, x_scaled * scaled_norm),
+        jnp.where(plain, y * norm, y_scaled * scaled_norm),
+        jnp.where(plain, 1 / norm_squared, robust_inverse),
+    )
 
 
-def _scan_chunks(steps: LayerSteps, initial_state: Array, arrival: Array, sources: Array,
-                 weights_t: Array, n_active: Array | None) -> StepResult:
+def _scan_chunks(
+    steps: LayerSteps,
+    initial_state: Array,
+    arrival: Array,
+    sources: Array,
+    weights_t: Array,
+    n_active: Array | None,
+) -> StepResult:
     """`steps.step` over the chunks (autodiff, each chunk recomputed in the backward pass)."""
     chunk_size = arrival.shape[1]
 
@@ -256,17 +305,20 @@ def _scan_chunks(steps: LayerSteps, initial_state: Array, arrival: Array, source
         if n_active is None:
             return run_chunk(carry, times, chunk_sources, weights_t), None
         needed = index * chunk_size < n_active
-        return jax.lax.cond(needed, run_chunk, lambda c, *_: c, carry, times, chunk_sources,
-                            weights_t), None
+        return jax.lax.cond(
+            needed, run_chunk, lambda c, *_: c, carry, times, chunk_sources, weights_t
+        ), None
 
-    carry, _ = jax.lax.scan(chunk_step, steps.start(initial_state),
-                            (jnp.arange(arrival.shape[0]), arrival, sources))
+    carry, _ = jax.lax.scan(
+        chunk_step, steps.start(initial_state), (jnp.arange(arrival.shape[0]), arrival, sources)
+    )
     n = initial_state.shape[-1]
     return steps.finish(steps.step(carry, (steps.duration, jnp.zeros((n,), initial_state.dtype))))
 
 
-def _theta_forward(model: Theta, max_spikes: int, phase, arrival, sources, weights_t,
-                   n_active, duration):
+def _theta_forward(
+    model: Theta, max_spikes: int, phase, arrival, sources, weights_t, n_active, duration
+):
     """The steps of `ThetaSteps` over the needed chunks (a loop of ceil(n_active / chunk)
     chunks, so that the skipped ones cost nothing), recording per step and neuron the two
     residuals of `_advance` and, per slot, the index of the step that filled it."""
@@ -283,16 +335,24 @@ def _theta_forward(model: Theta, max_spikes: int, phase, arrival, sources, weigh
         state, slot_step, (inverse_norms, cos_squares) = carry
         start = (state, slot_step, (chunk * chunk_size).astype(jnp.int32))
         events = (arrival[chunk], weights_t[sources[chunk]])
-        (state, slot_step, _), (inverse_norm, cos_squared) = jax.lax.scan(one_step, start,
-                                                                          events)
-        return (state, slot_step, (inverse_norms.at[chunk].set(inverse_norm),
-                                   cos_squares.at[chunk].set(cos_squared)))
+        (state, slot_step, _), (inverse_norm, cos_squared) = jax.lax.scan(one_step, start, events)
+        return (
+            state,
+            slot_step,
+            (inverse_norms.at[chunk].set(inverse_norm), cos_squares.at[chunk].set(cos_squared)),
+        )
 
     unvisited = jnp.zeros((n_chunks, chunk_size, n), dtype)  # never read by the backward pass
     state, slot_step, residuals = jax.lax.fori_loop(
-        0, _needed_chunks(n_active, chunk_size, n_chunks), run_chunk,
-        (steps.start(phase[None]), jnp.full((max_spikes, n), -1, jnp.int32),
-         (unvisited, unvisited)))
+        0,
+        _needed_chunks(n_active, chunk_size, n_chunks),
+        run_chunk,
+        (
+            steps.start(phase[None]),
+            jnp.full((max_spikes, n), -1, jnp.int32),
+            (unvisited, unvisited),
+        ),
+    )
     last = n_chunks * chunk_size  # the index of the last step, the flow to T
     state, last_residuals, recorded = steps._advance(state, (duration, jnp.zeros((n,), dtype)))
     slot_step = jnp.where(recorded, last, slot_step)
@@ -306,8 +366,9 @@ def _needed_chunks(n_active, chunk_size: int, n_chunks: int) -> Array:
 
 
 @partial(jax.custom_vjp, nondiff_argnums=(0, 1))
-def _theta_run(model: Theta, max_spikes: int, phase, arrival, sources, weights_t, n_active,
-               duration):
+def _theta_run(
+    model: Theta, max_spikes: int, phase, arrival, sources, weights_t, n_active, duration
+):
     """Spike times (N, S), counts (N,) and final phases (N,) of a theta layer.
 
     The backward pass is the adjoint of the phase angle a (x, y) = (cos a, sin a): a
@@ -318,21 +379,41 @@ def _theta_run(model: Theta, max_spikes: int, phase, arrival, sources, weights_t
     that of the time of the last input; it skips the chunks that the forward pass skipped,
     and adds each step's weight adjoint to the row of weights_t it came from.
     """
-    return _theta_forward(model, max_spikes, phase, arrival, sources, weights_t, n_active,
-                          duration)[0]
+    return _theta_forward(
+        model, max_spikes, phase, arrival, sources, weights_t, n_active, duration
+    )[0]
 
 
 def _theta_run_fwd(model, max_spikes, phase, arrival, sources, weights_t, n_active, duration):
     outputs, (residuals, last_residuals, slot_step) = _theta_forward(
-        model, max_spikes, phase, arrival, sources, weights_t, n_active, duration)
+        model, max_spikes, phase, arrival, sources, weights_t, n_active, duration
+    )
     finite = jnp.isfinite(outputs[0])
-    return outputs, (residuals, last_residuals, slot_step, finite, arrival, sources, weights_t,
-                     n_active, duration)
+    return outputs, (
+        residuals,
+        last_residuals,
+        slot_step,
+        finite,
+        arrival,
+        sources,
+        weights_t,
+        n_active,
+        duration,
+    )
 
 
 def _theta_run_bwd(model, max_spikes, saved, cotangents):
-    (residuals, last_residuals, slot_step, finite, arrival, sources, weights_t, n_active,
-     duration) = saved
+    (
+        residuals,
+        last_residuals,
+        slot_step,
+        finite,
+        arrival,
+        sources,
+        weights_t,
+        n_active,
+        duration,
+    ) = saved
     times_bar, _, phase_bar = cotangents
     omega = model.c / model.tau
     n_chunks, chunk_size = arrival.shape
@@ -350,7 +431,8 @@ def _theta_run_bwd(model, max_spikes, saved, cotangents):
 
     last = n_chunks * chunk_size
     carry, (duration_bar, _) = back_step(
-        (phase_bar / omega, jnp.zeros((), phase_bar.dtype)), (last, duration, last_residuals))
+        (phase_bar / omega, jnp.zeros((), phase_bar.dtype)), (last, duration, last_residuals)
+    )
 
     def back_chunk(step, carry):
         adjoints, weights_bar, arrival_bar = carry
@@ -358,13 +440,18 @@ def _theta_run_bwd(model, max_spikes, saved, cotangents):
         indices = chunk * chunk_size + jnp.arange(chunk_size)
         chunk_residuals = (residuals[0][chunk], residuals[1][chunk])
         adjoints, (chunk_arrival_bar, shear_bar) = jax.lax.scan(
-            back_step, adjoints, (indices, arrival[chunk], chunk_residuals), reverse=True)
-        return (adjoints, weights_bar.at[sources[chunk]].add(shear_bar),
-                arrival_bar.at[chunk].set(chunk_arrival_bar))
+            back_step, adjoints, (indices, arrival[chunk], chunk_residuals), reverse=True
+        )
+        return (
+            adjoints,
+            weights_bar.at[sources[chunk]].add(shear_bar),
+            arrival_bar.at[chunk].set(chunk_arrival_bar),
+        )
 
     n_needed = _needed_chunks(n_active, chunk_size, n_chunks)
     (angle_bar, _), weights_bar, arrival_bar = jax.lax.fori_loop(
-        0, n_needed, back_chunk, (carry, jnp.zeros_like(weights_t), jnp.zeros_like(arrival)))
+        0, n_needed, back_chunk, (carry, jnp.zeros_like(weights_t), jnp.zeros_like(arrival))
+    )
     return angle_bar * omega, arrival_bar, None, weights_bar, None, duration_bar
 
 

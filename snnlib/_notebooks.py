@@ -76,8 +76,12 @@ def _hide_injected_parameters(path: Path) -> None:
 
 
 def execute_notebook(
-    source: Path, output: Path, parameters: dict, kernel: str = "python3",
-    cwd: Path | str = ".", numbers_json: Path | str | None = None,
+    source: Path,
+    output: Path,
+    parameters: dict,
+    kernel: str = "python3",
+    cwd: Path | str = ".",
+    numbers_json: Path | str | None = None,
 ) -> float:
     """Execute the jupytext notebook ``source`` with papermill into ``output``; return seconds.
 
@@ -108,8 +112,13 @@ def execute_notebook(
     start = time.perf_counter()
     try:
         papermill.execute_notebook(
-            notebook, str(temporary), parameters=dict(parameters), kernel_name=kernel,
-            language="python", cwd=str(cwd), progress_bar=sys.stderr.isatty(),
+            notebook,
+            str(temporary),
+            parameters=dict(parameters),
+            kernel_name=kernel,
+            language="python",
+            cwd=str(cwd),
+            progress_bar=sys.stderr.isatty(),
         )
     except BaseException:
         if temporary.exists():
@@ -126,8 +135,9 @@ def execute_notebook(
     if written is not None:
         if not written.exists():
             temporary.unlink()
-            raise FileNotFoundError(f"{source} recorded no numbers (its last cell calls "
-                                    "snnlib.notebook.record_numbers)")
+            raise FileNotFoundError(
+                f"{source} recorded no numbers (its last cell calls snnlib.notebook.record_numbers)"
+            )
         os.replace(written, numbers_json)
     os.replace(temporary, output)
     failed.unlink(missing_ok=True)
@@ -161,8 +171,13 @@ def figures(quick: bool, only: Sequence[str] | None, kernel: str) -> int:
         output = OUTPUT / f"{name}.ipynb"
         start = time.perf_counter()
         try:
-            seconds = execute_notebook(NOTEBOOKS / f"{name}.py", output, {"quick": quick},
-                                       kernel, numbers_json=OUTPUT / f"{name}.json")
+            seconds = execute_notebook(
+                NOTEBOOKS / f"{name}.py",
+                output,
+                {"quick": quick},
+                kernel,
+                numbers_json=OUTPUT / f"{name}.json",
+            )
         except Exception as error:  # report every failing notebook, then fail
             print(f"{name:24s} FAILED after {time.perf_counter() - start:8.1f} s: {error}")
             failed.append(name)
@@ -171,8 +186,10 @@ def figures(quick: bool, only: Sequence[str] | None, kernel: str) -> int:
         timings[name] = {"seconds": round(seconds, 2), "quick": quick}
         timings_path.write_text(json.dumps(timings, indent=2, sort_keys=True) + "\n")
     if failed:
-        print(f"failed: {', '.join(failed)}; the previous executed notebooks stay in {OUTPUT}, "
-              "the failed executions are NAME.failed.ipynb there")
+        print(
+            f"failed: {', '.join(failed)}; the previous executed notebooks stay in {OUTPUT}, "
+            "the failed executions are NAME.failed.ipynb there"
+        )
         return 1
     return 0
 
@@ -188,7 +205,8 @@ def _refuse_error_outputs(app, docname: str, source: list[str]) -> None:
     if errors:
         raise ExtensionError(
             f"{path} holds error outputs ({'; '.join(errors)}): fix the notebook and rerun "
-            "`snnlib figures` before building the book")
+            "`snnlib figures` before building the book"
+        )
 
 
 def _drop_injected_parameters(app, docname: str, source: list[str]) -> None:
@@ -212,6 +230,7 @@ def _drop_thebe_scripts(app, pagename, templatename, context, doctree) -> None:
     sphinx-thebe, which declares ``const THEBE_JS_URL`` twice per page (a JavaScript error)
     and points at a CDN.
     """
+
     def is_thebe(script) -> bool:
         body = getattr(script, "attributes", {}).get("body", "")
         return "thebe" in f"{getattr(script, 'filename', script)} {body}".lower()

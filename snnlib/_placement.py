@@ -50,7 +50,8 @@ class Placement:
                 raise ValueError(
                     f"a batch of {size} samples cannot be split over the {len(self.devices)} "
                     f"devices of {jax.process_count()} processes: choose batch sizes "
-                    "(training and evaluation) divisible by the number of devices")
+                    "(training and evaluation) divisible by the number of devices"
+                )
             return [jax.device_put(a, self.devices[0]) for a in arrays]
         return [_global_array(np.asarray(a), self.batch) for a in arrays]
 

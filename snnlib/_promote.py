@@ -36,12 +36,21 @@ class RunDirError(ValueError):
 def check_result_name(name: Any, where: str) -> str:
     """name if it is a plain file name (no folder, not absolute, no '..'), else RunDirError:
     results must never be written outside the results directory."""
-    if not isinstance(name, str) or not name or name in (".", "..") \
-            or PurePath(name).name != name or "/" in name or "\\" in name \
-            or PurePath(name).is_absolute() or name.startswith("."):
-        raise RunDirError(f"{where}: result name {name!r} is not a plain file name (it would "
-                          "be written outside the results directory); names are like "
-                          "'mnist_seed0'")
+    if (
+        not isinstance(name, str)
+        or not name
+        or name in (".", "..")
+        or PurePath(name).name != name
+        or "/" in name
+        or "\\" in name
+        or PurePath(name).is_absolute()
+        or name.startswith(".")
+    ):
+        raise RunDirError(
+            f"{where}: result name {name!r} is not a plain file name (it would "
+            "be written outside the results directory); names are like "
+            "'mnist_seed0'"
+        )
     return name
 
 
@@ -50,8 +59,9 @@ def _parse_run(path: Path) -> dict[str, Any]:
     try:
         info = json.loads(path.read_text())
     except ValueError as error:
-        raise RunDirError(f"{path} is unreadable ({error}): restore it, or rerun with "
-                          "--run-dir to rewrite it") from None
+        raise RunDirError(
+            f"{path} is unreadable ({error}): restore it, or rerun with --run-dir to rewrite it"
+        ) from None
     if not isinstance(info, dict) or not {"reproduction", "results"} <= set(info):
         raise RunDirError(f"{path} must hold the keys 'reproduction' and 'results'")
     names = info["results"]
@@ -67,18 +77,23 @@ def read_run(run_dir: Path, known: dict[str, Any] | None = None) -> dict[str, An
     unknown reproduction (known: the registry), or lists a bad or missing result."""
     path = Path(run_dir) / RUN_FILE
     if not path.is_file():
-        raise RunDirError(f"{path} does not exist: {run_dir} is not a finished run directory "
-                          "(a run writes run.json when it ends; rerun it with --run-dir "
-                          f"{run_dir} to finish it)")
+        raise RunDirError(
+            f"{path} does not exist: {run_dir} is not a finished run directory "
+            "(a run writes run.json when it ends; rerun it with --run-dir "
+            f"{run_dir} to finish it)"
+        )
     info = _parse_run(path)
     if known is not None and info["reproduction"] not in known:
-        raise RunDirError(f"{path} names the reproduction {info['reproduction']!r}, which "
-                          f"this snnlib does not have (available: {', '.join(sorted(known))})")
+        raise RunDirError(
+            f"{path} names the reproduction {info['reproduction']!r}, which "
+            f"this snnlib does not have (available: {', '.join(sorted(known))})"
+        )
     for name in info["results"]:
         for suffix in (".npz", ".json"):
             if not (Path(run_dir) / f"{name}{suffix}").is_file():
-                raise RunDirError(f"{path} lists {name!r}, but {Path(run_dir) / name}{suffix} "
-                                  "is missing")
+                raise RunDirError(
+                    f"{path} lists {name!r}, but {Path(run_dir) / name}{suffix} is missing"
+                )
     return info
 
 
@@ -93,19 +108,26 @@ def check_rerun(run_dir: Path, reproduction: str, quick: bool) -> None:
         raise RunDirError(
             f"{run_dir} holds a {'--quick ' if info.get('quick') else ''}run of "
             f"{info['reproduction']!r}; this is a {'--quick ' if quick else ''}run of "
-            f"{reproduction!r}: use another --run-dir")
+            f"{reproduction!r}: use another --run-dir"
+        )
 
 
-def write_run(run_dir: Path, reproduction: str, names: list[str], quick: bool,
-              argv: list[str]) -> list[str]:
+def write_run(
+    run_dir: Path, reproduction: str, names: list[str], quick: bool, argv: list[str]
+) -> list[str]:
     """Write run.json, merging the result names with those of an earlier run in the same
     directory (a rerun with other --seeds adds them; none is dropped). Returns the names."""
     path = Path(run_dir) / RUN_FILE
     earlier = _parse_run(path) if path.exists() else {"results": [], "argv": []}
     merged = sorted(set(earlier["results"]) | set(names))
     calls = earlier.get("invocations") or ([earlier["argv"]] if earlier.get("argv") else [])
-    document = {"reproduction": reproduction, "results": merged, "quick": quick,
-                "argv": argv, "invocations": [*calls, argv]}
+    document = {
+        "reproduction": reproduction,
+        "results": merged,
+        "quick": quick,
+        "argv": argv,
+        "invocations": [*calls, argv],
+    }
     from .checkpoint import atomic_write
 
     atomic_write(path, lambda f: f.write((json.dumps(document, indent=1) + "\n").encode()))
@@ -130,7 +152,8 @@ def results_lock(results_dir: Path, timeout_s: float = 600.0) -> Iterator[None]:
                     holder = os.pread(descriptor, 200, 0).decode(errors="replace").strip()
                     raise PromotionRefused(
                         f"{results_dir} is locked by another promote ({holder or 'unknown'}) "
-                        f"for more than {timeout_s:g} s: wait for it to finish") from None
+                        f"for more than {timeout_s:g} s: wait for it to finish"
+                    ) from None
                 time.sleep(0.05)
         os.ftruncate(descriptor, 0)
         os.pwrite(descriptor, f"pid {os.getpid()}".encode(), 0)
@@ -157,15 +180,17 @@ def config_changes(stored: dict[str, Any], new: dict[str, Any]) -> list[str]:
     name is unique on both sides.
     """
     old, now = _leaves(stored), _leaves(new)
-    if set(old) != set(now) and {k.split(".")[0] for k in old} != {
-            k.split(".")[0] for k in now}:
+    if set(old) != set(now) and {k.split(".")[0] for k in old} != {k.split(".")[0] for k in now}:
         old, now = (_by_name(tree) for tree in (old, now))
         keys = sorted(set(old) & set(now))
     else:
         keys = sorted(set(old) | set(now))
-    return [f"{key}: stored {old.get(key, '(absent)')!r}, new {now.get(key, '(absent)')!r}"
-            for key in keys if key.split(".")[-1] not in SIZE_KEYS
-            and old.get(key, "(absent)") != now.get(key, "(absent)")]
+    return [
+        f"{key}: stored {old.get(key, '(absent)')!r}, new {now.get(key, '(absent)')!r}"
+        for key in keys
+        if key.split(".")[-1] not in SIZE_KEYS
+        and old.get(key, "(absent)") != now.get(key, "(absent)")
+    ]
 
 
 def _by_name(leaves: dict[str, Any]) -> dict[str, Any]:
@@ -205,10 +230,12 @@ def promote(run_dir: Path, results_dir: Path, force: bool = False) -> list[Path]
                 if new < old:
                     raise PromotionRefused(
                         f"{run_dir / name} has {new} {experiment.size_label}, the stored "
-                        f"{stored_path} has {old}: not replaced (pass --force to replace it)")
+                        f"{stored_path} has {old}: not replaced (pass --force to replace it)"
+                    )
                 changes = config_changes(stored.config, results.config)
                 if changes:
                     raise PromotionRefused(
                         f"{run_dir / name} was run with another config than the stored "
-                        f"{stored_path}: {'; '.join(changes)} (pass --force to replace it)")
+                        f"{stored_path}: {'; '.join(changes)} (pass --force to replace it)"
+                    )
         return [results.save(results_dir / name) for name, results in runs.items()]

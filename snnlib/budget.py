@@ -44,8 +44,9 @@ class Budget:
         return f"{self.argument}={self.value}"
 
 
-def exhausted_message(budget: Budget | str, n_exhausted: int | None = None,
-                      n_trials: int | None = None) -> str:
+def exhausted_message(
+    budget: Budget | str, n_exhausted: int | None = None, n_trials: int | None = None
+) -> str:
     """The one wording of an exhausted budget: "BUDGET ran out before the trial end T"
     (with "in N of M trials" when the counts are given)."""
     counts = f" in {n_exhausted} of {n_trials} trials" if n_exhausted is not None else ""
@@ -74,8 +75,7 @@ def raise_if_exhausted(exhausted: ArrayLike, budget: Budget | str, advice: str) 
     )
 
 
-def report_exhausted(n_exhausted: int, n_trials: int, where: str, budget: Budget | str
-                     ) -> None:
+def report_exhausted(n_exhausted: int, n_trials: int, where: str, budget: Budget | str) -> None:
     """Warn (EventBudgetWarning) that n_exhausted of n_trials trials ran out of budget.
 
     For training loops, which cannot raise inside compiled steps: call it with the

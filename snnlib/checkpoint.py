@@ -57,8 +57,9 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], object]) 
     temporary file and re-raises."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(dir=path.parent, delete=False,
-                                         prefix=f".{path.name}.", suffix=".tmp")
+    handle = tempfile.NamedTemporaryFile(
+        dir=path.parent, delete=False, prefix=f".{path.name}.", suffix=".tmp"
+    )
     try:
         with handle as f:
             write(f)
@@ -84,8 +85,9 @@ def file_sha256(path: str | os.PathLike) -> str:
 
 
 def _temporary(path: Path) -> Path:
-    handle = tempfile.NamedTemporaryFile(dir=path.parent, delete=False,
-                                         prefix=f".{path.name}.", suffix=".tmp")
+    handle = tempfile.NamedTemporaryFile(
+        dir=path.parent, delete=False, prefix=f".{path.name}.", suffix=".tmp"
+    )
     handle.close()
     return Path(handle.name)
 
@@ -97,8 +99,12 @@ def _write_synced(path: Path, write: Callable[[IO[bytes]], object]) -> None:
         os.fsync(f.fileno())
 
 
-def atomic_write_pair(path: str | os.PathLike, write_npz: Callable[[IO[bytes]], None],
-                      document: dict[str, Any], dumps: Callable[[dict], str]) -> Path:
+def atomic_write_pair(
+    path: str | os.PathLike,
+    write_npz: Callable[[IO[bytes]], None],
+    document: dict[str, Any],
+    dumps: Callable[[dict], str],
+) -> Path:
     """Write PATH.npz and PATH.json as one transaction: both go to temporary files first
     (the JSON `document` gains PAIR_KEY, the SHA-256 of the new .npz, so that a reader can
     tell whether the two files belong together, `verify_pair`), then both are renamed into
@@ -148,7 +154,8 @@ def verify_pair(path: str | os.PathLike, document: dict[str, Any], npz: bytes) -
             f"{path.with_suffix('.npz')} and {path.with_suffix('.json')} do not belong "
             "together (the .json records another .npz checksum): they were written by "
             "different saves. Restore both from the same run (e.g. git checkout, or "
-            "`snnlib promote RUN_DIR` again)")
+            "`snnlib promote RUN_DIR` again)"
+        )
 
 
 def _checksum(arrays: dict[str, np.ndarray], header: dict[str, Any]) -> str:
@@ -166,16 +173,14 @@ def _paths(tree: Any) -> list[str]:
     return [jax.tree_util.keystr(path) for path, _ in jax.tree_util.tree_flatten_with_path(tree)[0]]
 
 
-def save_checkpoint(path: str | os.PathLike, tree: Any, meta: dict[str, Any] | None = None
-                    ) -> Path:
+def save_checkpoint(path: str | os.PathLike, tree: Any, meta: dict[str, Any] | None = None) -> Path:
     """Write the leaves of `tree` (as numpy arrays) and the JSON-serialisable `meta` to
     path atomically, with format version and checksum."""
     leaves = [np.asarray(leaf) for leaf in jax.tree.leaves(jax.device_get(tree))]
     if any(leaf.dtype == object for leaf in leaves):
         raise TypeError("checkpoint leaves must be numeric arrays (no Python objects)")
     arrays = {f"leaf_{i:05d}": leaf for i, leaf in enumerate(leaves)}
-    header = {"format": FORMAT, "version": VERSION, "paths": _paths(tree),
-              "meta": meta or {}}
+    header = {"format": FORMAT, "version": VERSION, "paths": _paths(tree), "meta": meta or {}}
     header["sha256"] = _checksum(arrays, header)
     arrays[_HEADER] = np.frombuffer(json.dumps(header).encode(), np.uint8)
     return atomic_write(path, lambda f: _write_npz(f, arrays))
@@ -184,7 +189,8 @@ def save_checkpoint(path: str | os.PathLike, tree: Any, meta: dict[str, Any] | N
 def _corrupt(path: Path, reason: str) -> CheckpointError:
     return CheckpointError(
         f"checkpoint {path} is unusable ({reason}). Delete it to start the run afresh, or "
-        "restore a good copy; it was not modified.")
+        "restore a good copy; it was not modified."
+    )
 
 
 def _read(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -197,13 +203,15 @@ def _read(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
             arrays = {name: data[name] for name in data.files}
         header = json.loads(arrays.pop(_HEADER).tobytes().decode())
     except Exception as error:  # zip, CRC, JSON, pickle-refusal errors: all mean corrupt
-        raise _corrupt(path, f"not a readable snnlib checkpoint: {type(error).__name__}: "
-                       f"{error}") from error
+        raise _corrupt(
+            path, f"not a readable snnlib checkpoint: {type(error).__name__}: {error}"
+        ) from error
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise _corrupt(path, "not an snnlib checkpoint")
     if header.get("version") != VERSION:
-        raise _corrupt(path, f"format version {header.get('version')}, this snnlib reads "
-                       f"version {VERSION}")
+        raise _corrupt(
+            path, f"format version {header.get('version')}, this snnlib reads version {VERSION}"
+        )
     stored = header.pop("sha256", None)
     if stored != _checksum(arrays, header):
         raise _corrupt(path, "SHA-256 checksum mismatch: the file was altered or damaged")
@@ -215,8 +223,9 @@ def checkpoint_meta(path: str | os.PathLike) -> dict[str, Any]:
     return _read(Path(path))[1]["meta"]
 
 
-def load_checkpoint(path: str | os.PathLike, like: Any | Callable[[dict], Any]
-                    ) -> Checkpoint | None:
+def load_checkpoint(
+    path: str | os.PathLike, like: Any | Callable[[dict], Any]
+) -> Checkpoint | None:
     """The checkpoint at path with its leaves put into the structure of `like` (a pytree
     with the same structure, e.g. the initial state, or a function of the stored metadata
     returning one); None if there is no file.
@@ -232,8 +241,11 @@ def load_checkpoint(path: str | os.PathLike, like: Any | Callable[[dict], Any]
         like = like(header["meta"])
     expected = _paths(like)
     if header["paths"] != expected:
-        raise _corrupt(path, f"it holds the pytree {header['paths'][:8]}..., the run expects "
-                       f"{expected[:8]}... (written by another experiment or version)")
+        raise _corrupt(
+            path,
+            f"it holds the pytree {header['paths'][:8]}..., the run expects "
+            f"{expected[:8]}... (written by another experiment or version)",
+        )
     leaves = [arrays[f"leaf_{i:05d}"] for i in range(len(expected))]
     return Checkpoint(jax.tree.unflatten(jax.tree.structure(like), leaves), header["meta"])
 
@@ -258,8 +270,9 @@ def checkpoint_lock(path: str | os.PathLike) -> Iterator[Path]:
     lock = Path(f"{path}.lock")
     lock.parent.mkdir(parents=True, exist_ok=True)
     host = socket.gethostname()
-    record = json.dumps({"pid": os.getpid(), "host": host,
-                         "since": time.strftime("%Y-%m-%d %H:%M:%S")})
+    record = json.dumps(
+        {"pid": os.getpid(), "host": host, "since": time.strftime("%Y-%m-%d %H:%M:%S")}
+    )
     for _ in range(3):
         try:
             descriptor = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -268,8 +281,11 @@ def checkpoint_lock(path: str | os.PathLike) -> Iterator[Path]:
                 other = json.loads(lock.read_text() or "{}")
             except (OSError, ValueError):
                 other = {}
-            if other.get("host") == host and isinstance(other.get("pid"), int) \
-                    and not _alive(other["pid"]):
+            if (
+                other.get("host") == host
+                and isinstance(other.get("pid"), int)
+                and not _alive(other["pid"])
+            ):
                 lock.unlink(missing_ok=True)  # stale: its process is gone
                 continue
             raise CheckpointLockedError(

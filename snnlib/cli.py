@@ -67,8 +67,10 @@ def reproduce(args: argparse.Namespace) -> int:
     """Run a registered reproduction into a run directory; optionally promote it."""
     entries = registry()
     if args.name not in entries:
-        print(f"unknown experiment {args.name!r}; available: {', '.join(sorted(entries))}",
-              file=sys.stderr)
+        print(
+            f"unknown experiment {args.name!r}; available: {', '.join(sorted(entries))}",
+            file=sys.stderr,
+        )
         return 2
     reproduction = entries[args.name]
     experiment = reproduction.experiment
@@ -89,10 +91,16 @@ def reproduce(args: argparse.Namespace) -> int:
         from .distributed import DEFAULT_TIMEOUT_S, CoordinatorError, initialize
 
         timeout = args.coordinator_timeout or DEFAULT_TIMEOUT_S
-        others = ("if the other processes do not join in that time, JAX's runtime aborts "
-                  "this process") if args.process_id == 0 else "then it gives up"
-        print(f"process {args.process_id} of {args.num_processes}: joining the coordinator "
-              f"{args.coordinator} (waiting at most {timeout:g} s; {others})", file=sys.stderr)
+        others = (
+            ("if the other processes do not join in that time, JAX's runtime aborts this process")
+            if args.process_id == 0
+            else "then it gives up"
+        )
+        print(
+            f"process {args.process_id} of {args.num_processes}: joining the coordinator "
+            f"{args.coordinator} (waiting at most {timeout:g} s; {others})",
+            file=sys.stderr,
+        )
         try:
             initialize(args.coordinator, args.num_processes, args.process_id, timeout)
         except CoordinatorError as error:
@@ -110,20 +118,26 @@ def reproduce(args: argparse.Namespace) -> int:
     if writer:
         run_dir.mkdir(parents=True, exist_ok=True)
         print(f"{args.name}: run directory {run_dir} (rerun with --run-dir {run_dir} to resume)")
-    options = RunOptions(run_dir=run_dir, seeds=tuple(args.seeds) if args.seeds else None,
-                         quick=args.quick, length=args.epochs, processes=args.num_processes,
-                         progress=writer and not args.no_progress)
+    options = RunOptions(
+        run_dir=run_dir,
+        seeds=tuple(args.seeds) if args.seeds else None,
+        quick=args.quick,
+        length=args.epochs,
+        processes=args.num_processes,
+        progress=writer and not args.no_progress,
+    )
     runs = reproduction.run(options)
     if not writer:
         return 0
     for name, results in runs.items():
         results.save(run_dir / name)
-        print(f"{name}: {experiment.size(results.to_stored())} {experiment.size_label} -> "
-              f"{run_dir / name}.npz/.json")
+        print(
+            f"{name}: {experiment.size(results.to_stored())} {experiment.size_label} -> "
+            f"{run_dir / name}.npz/.json"
+        )
     names = write_run(run_dir, args.name, sorted(runs), args.quick, sys.argv[1:])
     if len(names) > len(runs):
-        print(f"run.json lists {len(names)} results: these and those of earlier runs in "
-              f"{run_dir}")
+        print(f"run.json lists {len(names)} results: these and those of earlier runs in {run_dir}")
     if args.promote:
         return _promote(run_dir, results_dir, args.force)
     return 0
@@ -155,46 +169,76 @@ def _launch(args: argparse.Namespace) -> int:
     command += ["--results-dir", args.results_dir] if args.results_dir else []
     command += ["--seeds", *map(str, args.seeds)] if args.seeds else []
     command += ["--epochs", str(args.epochs)] if args.epochs is not None else []
-    command += [flag for flag, on in (("--quick", args.quick), ("--promote", args.promote),
-                                      ("--force", args.force),
-                                      ("--no-progress", args.no_progress)) if on]
+    command += [
+        flag
+        for flag, on in (
+            ("--quick", args.quick),
+            ("--promote", args.promote),
+            ("--force", args.force),
+            ("--no-progress", args.no_progress),
+        )
+        if on
+    ]
     return launch_local(args.processes, command)
 
 
 def _add_reproduce(commands, describe: bool) -> None:
     """The reproduce command; with describe, its help lists the registered experiments
     (importing them)."""
-    listing = "\n".join(
-        f"  {name:15s} {entry.experiment.expected_time:>22s}  {entry.experiment.description}"
-        for name, entry in sorted(registry().items())) if describe else ""
+    listing = (
+        "\n".join(
+            f"  {name:15s} {entry.experiment.expected_time:>22s}  {entry.experiment.description}"
+            for name, entry in sorted(registry().items())
+        )
+        if describe
+        else ""
+    )
     parser = commands.add_parser(
-        "reproduce", help="run an experiment at full scale into a run directory",
+        "reproduce",
+        help="run an experiment at full scale into a run directory",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run one of the paper's experiments (expected times at full scale):\n"
-                    + listing)
+        + listing,
+    )
     parser.add_argument("name", metavar="NAME", help="the experiment (listed above)")
     parser.add_argument("--seeds", type=int, nargs="+", help="seeds (default: the paper's)")
     parser.add_argument("--quick", action="store_true", help="small CI-sized run")
     parser.add_argument("--epochs", type=int, help="epochs (or trials), default: the paper's")
-    parser.add_argument("--run-dir", help="run directory (default: runs/NAME-TIMESTAMP); "
-                        "an existing one is resumed")
-    parser.add_argument("--promote", action="store_true",
-                        help="copy the results into --results-dir, replacing stored ones")
-    parser.add_argument("--force", action="store_true",
-                        help="with --promote: replace a stored run even with more epochs")
+    parser.add_argument(
+        "--run-dir", help="run directory (default: runs/NAME-TIMESTAMP); an existing one is resumed"
+    )
+    parser.add_argument(
+        "--promote",
+        action="store_true",
+        help="copy the results into --results-dir, replacing stored ones",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="with --promote: replace a stored run even with more epochs",
+    )
     parser.add_argument("--results-dir", help="with --promote: where to (default: results)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
-    parser.add_argument("--processes", type=int, default=1,
-                        help="start P local processes as one data-parallel run (mnist; P "
-                        "must divide the batch size)")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="start P local processes as one data-parallel run (mnist; P "
+        "must divide the batch size)",
+    )
     parser.add_argument("--coordinator", help="HOST:PORT of process 0 (multi-host runs)")
-    parser.add_argument("--num-processes", type=int, default=1,
-                        help="with --coordinator: processes in the run")
-    parser.add_argument("--process-id", type=int, default=0,
-                        help="with --coordinator: this process, 0..P-1")
-    parser.add_argument("--coordinator-timeout", type=float,
-                        help="with --coordinator: seconds to wait for the coordinator and the "
-                        "other processes (default: 60)")
+    parser.add_argument(
+        "--num-processes", type=int, default=1, help="with --coordinator: processes in the run"
+    )
+    parser.add_argument(
+        "--process-id", type=int, default=0, help="with --coordinator: this process, 0..P-1"
+    )
+    parser.add_argument(
+        "--coordinator-timeout",
+        type=float,
+        help="with --coordinator: seconds to wait for the coordinator and the "
+        "other processes (default: 60)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -205,8 +249,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _add_reproduce(commands, "reproduce" in arguments and bool({"-h", "--help"} & set(arguments)))
     promoting = commands.add_parser("promote", help="copy a finished run into results/")
     promoting.add_argument("run_dir", help="the run directory (runs/NAME-TIMESTAMP)")
-    promoting.add_argument("--force", action="store_true",
-                           help="replace a stored run even with more epochs or trials")
+    promoting.add_argument(
+        "--force", action="store_true", help="replace a stored run even with more epochs or trials"
+    )
     promoting.add_argument("--results-dir", default="results", help="(default: results)")
     run = commands.add_parser(
         "figures", help="execute notebooks/*.py with papermill into book/notebooks/"

@@ -37,8 +37,10 @@ def parse_coordinator(coordinator: str) -> tuple[str, int]:
     host, sep, port = str(coordinator).rpartition(":")
     host = host.removeprefix("[").removesuffix("]")
     if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
-        raise ValueError(f"--coordinator must be HOST:PORT with a port in 1..65535 (e.g. "
-                         f"127.0.0.1:1234), got {coordinator!r}")
+        raise ValueError(
+            f"--coordinator must be HOST:PORT with a port in 1..65535 (e.g. "
+            f"127.0.0.1:1234), got {coordinator!r}"
+        )
     return host, int(port)
 
 
@@ -55,12 +57,14 @@ def _wait_for(host: str, port: int, timeout_s: float) -> None:
                 raise CoordinatorError(
                     f"could not reach the coordinator {host}:{port} within {timeout_s:g} s "
                     f"({error}): start process 0 (--process-id 0) first on that host, check "
-                    "the address and the firewall, or raise --coordinator-timeout") from None
+                    "the address and the firewall, or raise --coordinator-timeout"
+                ) from None
             time.sleep(0.5)
 
 
-def initialize(coordinator: str, num_processes: int, process_id: int,
-               timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+def initialize(
+    coordinator: str, num_processes: int, process_id: int, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> None:
     """Join the distributed runtime as process `process_id` of `num_processes`, waiting at
     most timeout_s seconds for the coordinator and the other processes (else
     CoordinatorError with the reason; ValueError for a malformed address or id).
@@ -69,8 +73,10 @@ def initialize(coordinator: str, num_processes: int, process_id: int,
     setting is ignored on GPUs, so the same call serves both.
     """
     if not 0 <= process_id < num_processes:
-        raise ValueError(f"process_id (--process-id) must lie in 0..{num_processes - 1} ("
-                         f"num_processes={num_processes}), got {process_id}")
+        raise ValueError(
+            f"process_id (--process-id) must lie in 0..{num_processes - 1} ("
+            f"num_processes={num_processes}), got {process_id}"
+        )
     if not timeout_s > 0:
         raise ValueError(f"--coordinator-timeout must be > 0 seconds, got {timeout_s}")
     host, port = parse_coordinator(coordinator)
@@ -78,9 +84,12 @@ def initialize(coordinator: str, num_processes: int, process_id: int,
         _wait_for(host, port, timeout_s)
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     try:
-        jax.distributed.initialize(coordinator_address=f"{host}:{port}",
-                                   num_processes=num_processes, process_id=process_id,
-                                   initialization_timeout=max(1, math.ceil(timeout_s)))
+        jax.distributed.initialize(
+            coordinator_address=f"{host}:{port}",
+            num_processes=num_processes,
+            process_id=process_id,
+            initialization_timeout=max(1, math.ceil(timeout_s)),
+        )
     except Exception as error:  # JAX's RPC errors (DEADLINE_EXCEEDED, UNAVAILABLE, ...)
         raise CoordinatorError(
             f"process {process_id} of {num_processes} could not join the distributed runtime "
@@ -96,8 +105,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def launch_local(num_processes: int, command: Sequence[str], env: dict | None = None,
-                 timeout_s: float | None = None) -> int:
+def launch_local(
+    num_processes: int,
+    command: Sequence[str],
+    env: dict | None = None,
+    timeout_s: float | None = None,
+) -> int:
     """Run `command` (argv after the interpreter, e.g. ["-m", "snnlib.cli", ...]) as
     `num_processes` local processes on 127.0.0.1, appending --coordinator, --num-processes
     and --process-id; return the first non-zero exit status, else 0.
@@ -108,9 +121,19 @@ def launch_local(num_processes: int, command: Sequence[str], env: dict | None = 
         raise ValueError(f"num_processes must be >= 1, got {num_processes}")
     coordinator = f"127.0.0.1:{free_port()}"
     processes = [
-        subprocess.Popen([sys.executable, *command, "--coordinator", coordinator,
-                          "--num-processes", str(num_processes), "--process-id", str(rank)],
-                         env=env or os.environ.copy())
+        subprocess.Popen(
+            [
+                sys.executable,
+                *command,
+                "--coordinator",
+                coordinator,
+                "--num-processes",
+                str(num_processes),
+                "--process-id",
+                str(rank),
+            ],
+            env=env or os.environ.copy(),
+        )
         for rank in range(num_processes)
     ]
     deadline = None if timeout_s is None else time.monotonic() + timeout_s

@@ -102,14 +102,16 @@ def _simulate_layer(
     # NaN policy (`snnlib._checks`): poisoned neurons run as stand-ins (rest state, NaN
     # weights as 0) and their outputs are marked NaN below (double where)
     initial_state = model.canonical_state(initial_state)
-    weights = checks.unknown_gradient(weights, checks.channels_at_unknown_times(
-        weights.shape[1], input_times, input_sources))
+    weights = checks.unknown_gradient(
+        weights, checks.channels_at_unknown_times(weights.shape[1], input_times, input_sources)
+    )
     valid = (input_sources >= 0) & (input_sources < weights.shape[1])
     sources = jnp.where(valid, input_sources, 0)
     weights_t = weights.T.astype(dtype)  # (N_src, N): row j, the weights of source j
     unknown_time = jnp.isnan(input_times)
     poisoned = jnp.any(jnp.isnan(initial_state), axis=0) | _poisoned_by_inputs(
-        weights_t, sources, valid, unknown_time, ~(input_times > duration))
+        weights_t, sources, valid, unknown_time, ~(input_times > duration)
+    )
     marked_initial_state = checks.cut_nan(initial_state, poisoned)
     initial_state = checks.stand_in(initial_state, poisoned, model.rest_state(n, dtype))
     # NaN weights as 0 (not per trial: weights shared by a vmapped batch stay shared); a
@@ -123,10 +125,12 @@ def _simulate_layer(
         [jnp.clip(input_times[order], 0.0, duration), jnp.full((padding,), duration)]
     ).reshape(n_chunks, chunk_size)
     sorted_sources = jnp.concatenate(  # (n_chunks, chunk_size): their rows of weights_t
-        [sources[order], jnp.zeros((padding,), sources.dtype)]).reshape(n_chunks, chunk_size)
+        [sources[order], jnp.zeros((padding,), sources.dtype)]
+    ).reshape(n_chunks, chunk_size)
     layer = (steps or layer_steps)(model, duration, max_spikes)
-    times, counts, final_state = layer.run(initial_state, arrival, sorted_sources, weights_t,
-                                           n_active)
+    times, counts, final_state = layer.run(
+        initial_state, arrival, sorted_sources, weights_t, n_active
+    )
     return LayerSpikes(
         times=checks.cut_nan(times, poisoned[:, None]),
         counts=counts,
@@ -136,9 +140,13 @@ def _simulate_layer(
     )
 
 
-def _poisoned_by_inputs(weights_t: Float[Array, "N_src N"], sources: Int[Array, " M"],
-                        valid: Bool[Array, " M"], unknown_time: Bool[Array, " M"],
-                        before_end: Bool[Array, " M"]) -> Bool[Array, " N"]:
+def _poisoned_by_inputs(
+    weights_t: Float[Array, "N_src N"],
+    sources: Int[Array, " M"],
+    valid: Bool[Array, " M"],
+    unknown_time: Bool[Array, " M"],
+    before_end: Bool[Array, " M"],
+) -> Bool[Array, " N"]:
     """Neurons that receive an input of unknown (NaN) time with a nonzero weight, or an
     input not after T with a NaN weight or from an invalid source.
 
@@ -148,8 +156,9 @@ def _poisoned_by_inputs(weights_t: Float[Array, "N_src N"], sources: Int[Array, 
     columns = weights_t[sources]  # (M, N)
     nonzero = ((columns != 0) | ~valid[:, None]).astype(jnp.float32)
     unknown_weight = (jnp.isnan(columns) | ~valid[:, None]).astype(jnp.float32)
-    return ((unknown_time.astype(jnp.float32) @ nonzero > 0)
-            | (before_end.astype(jnp.float32) @ unknown_weight > 0))
+    return (unknown_time.astype(jnp.float32) @ nonzero > 0) | (
+        before_end.astype(jnp.float32) @ unknown_weight > 0
+    )
 
 
 def simulate_feedforward(
@@ -189,8 +198,18 @@ def simulate_feedforward(
         One `LayerSpikes` per layer. Bad input raises ValueError naming the layer and the
         array; NaN propagates as in `simulate` (NaN neurons, and those they reach).
     """
-    return _run_layers(model, weights, input_times, input_neurons, initial_states, duration,
-                       max_spikes, throw, batched=False, steps=steps)
+    return _run_layers(
+        model,
+        weights,
+        input_times,
+        input_neurons,
+        initial_states,
+        duration,
+        max_spikes,
+        throw,
+        batched=False,
+        steps=steps,
+    )
 
 
 def simulate_feedforward_batch(
@@ -211,41 +230,91 @@ def simulate_feedforward_batch(
     Every layer skips the input steps after the last input before T of all trials
     (`_simulate_layer`'s n_active), which the plain `jax.vmap` cannot.
     """
-    return _run_layers(model, weights, input_times, input_neurons, initial_states, duration,
-                       max_spikes, throw, batched=True, steps=steps)
+    return _run_layers(
+        model,
+        weights,
+        input_times,
+        input_neurons,
+        initial_states,
+        duration,
+        max_spikes,
+        throw,
+        batched=True,
+        steps=steps,
+    )
 
 
-def _run_layers(model, weights, input_times, input_neurons, initial_states, duration,
-                max_spikes, throw: bool, batched: bool,
-                steps: LayerStepsFactory | None = None) -> tuple[LayerSpikes, ...]:
+def _run_layers(
+    model,
+    weights,
+    input_times,
+    input_neurons,
+    initial_states,
+    duration,
+    max_spikes,
+    throw: bool,
+    batched: bool,
+    steps: LayerStepsFactory | None = None,
+) -> tuple[LayerSpikes, ...]:
     """Check the arguments, simulate, apply the budget policy."""
     weights = [jnp.asarray(w) for w in weights]
     initial_states = [jnp.asarray(s) for s in initial_states]
     input_times, input_neurons = jnp.asarray(input_times), jnp.asarray(input_neurons)
     name = "simulate_feedforward" + ("_batch" if batched else "")
-    budgets = _check_layers(name, model, weights, input_times, input_neurons, initial_states,
-                            duration, max_spikes, batched)
-    layers = _layers(model, weights, input_times, input_neurons, initial_states, duration,
-                     budgets, batched, steps)
+    budgets = _check_layers(
+        name,
+        model,
+        weights,
+        input_times,
+        input_neurons,
+        initial_states,
+        duration,
+        max_spikes,
+        batched,
+    )
+    layers = _layers(
+        model,
+        weights,
+        input_times,
+        input_neurons,
+        initial_states,
+        duration,
+        budgets,
+        batched,
+        steps,
+    )
     if throw and is_concrete(layers):
         check_spike_budget(layers)
     return layers
 
 
-def _check_layers(name: str, model, weights, input_times, input_neurons, initial_states,
-                  duration, max_spikes, batched: bool) -> tuple[int, ...]:
+def _check_layers(
+    name: str,
+    model,
+    weights,
+    input_times,
+    input_neurons,
+    initial_states,
+    duration,
+    max_spikes,
+    batched: bool,
+) -> tuple[int, ...]:
     """Raise ValueError naming the layer, the array and both shapes (`snnlib._checks`);
     returns the budgets."""
     checks.check_model(name, model)
     if len(weights) != len(initial_states):
-        raise ValueError(f"{name}: {len(weights)} weight matrices but {len(initial_states)} "
-                         "initial states (one of each per layer)")
+        raise ValueError(
+            f"{name}: {len(weights)} weight matrices but {len(initial_states)} "
+            "initial states (one of each per layer)"
+        )
     budgets = _per_layer(max_spikes, len(weights))
     times_ndim = 2 if batched else 1
     if input_times.ndim != times_ndim or input_neurons.shape[-1:] != input_times.shape[-1:]:
         expected = "(B, M) and (B, M) or (M,)" if batched else "(M,) and (M,)"
-        raise ValueError(f"{name}: input_times has shape {input_times.shape} and input_neurons "
-                         f"{input_neurons.shape}; expected {expected}")
+        raise ValueError(
+            f"{name}: input_times has shape {input_times.shape} and input_neurons "
+            f"{input_neurons.shape}; expected {expected}"
+        )
     checks.check_real(name, "input_times", input_times)
     checks.check_integer(name, "input_neurons", input_neurons)
     if batched:
@@ -254,18 +323,24 @@ def _check_layers(name: str, model, weights, input_times, input_neurons, initial
     for index, (w, state) in enumerate(zip(weights, initial_states, strict=True)):
         layer = f"layer {index + 1}"
         if w.ndim not in ((2, 3) if batched else (2,)) or 0 in w.shape[-2:]:
-            raise ValueError(f"{name}: {layer}: weights[{index}] has shape {w.shape}, expected a "
-                             f"non-empty matrix (N_{index + 1}, N_{index})")
+            raise ValueError(
+                f"{name}: {layer}: weights[{index}] has shape {w.shape}, expected a "
+                f"non-empty matrix (N_{index + 1}, N_{index})"
+            )
         checks.check_real(name, f"{layer}: weights[{index}]", w)
         n, n_src = w.shape[-2:]
         if below is not None and n_src != below:
-            raise ValueError(f"{name}: {layer}: weights[{index}] has shape {w.shape}, expected "
-                             f"({n}, {below}): the layer below has {below} neurons")
+            raise ValueError(
+                f"{name}: {layer}: weights[{index}] has shape {w.shape}, expected "
+                f"({n}, {below}): the layer below has {below} neurons"
+            )
         want = (model.state_dim, n)
         if state.ndim not in ((2, 3) if batched else (2,)) or state.shape[-2:] != want:
-            raise ValueError(f"{name}: {layer}: initial_states[{index}] has shape {state.shape}, "
-                             f"expected {want} (state_dim={model.state_dim} for "
-                             f"{type(model).__name__}, N_{index + 1}={n} rows of weights[{index}])")
+            raise ValueError(
+                f"{name}: {layer}: initial_states[{index}] has shape {state.shape}, "
+                f"expected {want} (state_dim={model.state_dim} for "
+                f"{type(model).__name__}, N_{index + 1}={n} rows of weights[{index}])"
+            )
         checks.check_initial_state(name, f"{layer}: initial_states[{index}]", model, state)
         if index == 0:
             checks.check_channels(name, input_neurons, n_src, "weights[0]", w.shape)
@@ -278,8 +353,10 @@ def _check_batch(name: str, weights, input_times, input_neurons, initial_states)
     """A batch of B >= 1 trials, and every per-trial argument with the same B."""
     size = input_times.shape[0]
     if size == 0:
-        raise ValueError(f"{name}: input_times has shape {input_times.shape}: the batch is empty; "
-                         "pass at least one trial (B >= 1)")
+        raise ValueError(
+            f"{name}: input_times has shape {input_times.shape}: the batch is empty; "
+            "pass at least one trial (B >= 1)"
+        )
     per_trial = [("input_neurons", input_neurons, 2)]
     per_trial += [(f"weights[{i}]", w, 3) for i, w in enumerate(weights)]
     per_trial += [(f"initial_states[{i}]", s, 3) for i, s in enumerate(initial_states)]
@@ -288,13 +365,22 @@ def _check_batch(name: str, weights, input_times, input_neurons, initial_states)
             raise ValueError(
                 f"{name}: {what} has shape {value.shape}, a batch of {value.shape[0]} trials, "
                 f"but input_times has {size} (shape {input_times.shape}); pass one entry per "
-                f"trial ({size}), or drop the leading axis to share it across trials")
+                f"trial ({size}), or drop the leading axis to share it across trials"
+            )
 
 
 @partial(jax.jit, static_argnames=("model", "budgets", "batched", "steps"))
-def _layers(model, weights, input_times, input_neurons, initial_states, duration,
-            budgets: tuple[int, ...], batched: bool,
-            steps: LayerStepsFactory | None = None) -> tuple[LayerSpikes, ...]:
+def _layers(
+    model,
+    weights,
+    input_times,
+    input_neurons,
+    initial_states,
+    duration,
+    budgets: tuple[int, ...],
+    batched: bool,
+    steps: LayerStepsFactory | None = None,
+) -> tuple[LayerSpikes, ...]:
     """Layer after layer: simulate one, pass its padded spike times to the next.
 
     The sources of a layer above the first are the same in every trial (neuron j's S
@@ -307,14 +393,17 @@ def _layers(model, weights, input_times, input_neurons, initial_states, duration
     for w, state, budget in zip(weights, initial_states, budgets, strict=True):
         if batched:
             n_active = jnp.max(jnp.sum(times < duration, axis=-1))
-            run = partial(_simulate_layer, model, max_spikes=budget, n_active=n_active,
-                          steps=steps)
-            axes = (0 if w.ndim == 3 else None, 0, 0 if sources.ndim == 2 else None,
-                    0 if state.ndim == 3 else None, None)
+            run = partial(_simulate_layer, model, max_spikes=budget, n_active=n_active, steps=steps)
+            axes = (
+                0 if w.ndim == 3 else None,
+                0,
+                0 if sources.ndim == 2 else None,
+                0 if state.ndim == 3 else None,
+                None,
+            )
             layer = jax.vmap(run, axes)(w, times, sources, state, duration)
         else:
-            layer = _simulate_layer(model, w, times, sources, state, duration, budget,
-                                    steps=steps)
+            layer = _simulate_layer(model, w, times, sources, state, duration, budget, steps=steps)
         below_exhausted = layer.exhausted | below_exhausted
         layers.append(layer._replace(exhausted=below_exhausted))
         n = layer.times.shape[-2]
@@ -327,7 +416,8 @@ def _per_layer(max_spikes: int | tuple[int, ...], n_layers: int) -> tuple[int, .
     """One positive integer spike budget per layer."""
     budgets = (max_spikes,) * n_layers if np.ndim(max_spikes) == 0 else tuple(max_spikes)
     if len(budgets) != n_layers or any(
-            isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 1 for b in budgets):
+        isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 1 for b in budgets
+    ):
         raise ValueError(
             f"max_spikes must be a positive int or one per layer ({n_layers}), got {max_spikes!r}"
         )
@@ -353,8 +443,10 @@ def check_spike_budget(layers: Sequence[LayerSpikes]) -> None:
     max_spikes = [layer.times.shape[-1] for layer in layers]
     counted = f" (a neuron spiked at least {max(worst)} times)" if worst else ""
     raise_if_exhausted(
-        flags, f"max_spikes={max_spikes} (per neuron and layer)",
-        f"{', '.join(problems) or 'a layer'} needed more spikes{counted}; pass a larger max_spikes")
+        flags,
+        f"max_spikes={max_spikes} (per neuron and layer)",
+        f"{', '.join(problems) or 'a layer'} needed more spikes{counted}; pass a larger max_spikes",
+    )
 
 
 def feedforward_pseudo_inputs(
@@ -377,7 +469,10 @@ def feedforward_pseudo_inputs(
 
 
 def layer_output_times(
-    model: NeuronModel, layer: LayerSpikes, duration: ArrayLike, n_spikes: int,
+    model: NeuronModel,
+    layer: LayerSpikes,
+    duration: ArrayLike,
+    n_spikes: int,
     pseudo_input: ArrayLike = 0.0,
 ) -> Float[Array, "N n_spikes"]:
     """n_spikes spike times of every neuron of a layer, (N, n_spikes): the ordinary spikes
@@ -394,8 +489,9 @@ def layer_output_times(
     # stand-in state, so that no NaN reaches the gradients of the others (double where)
     unknown = jnp.any(jnp.isnan(layer.final_state), axis=0)
     final_state = checks.stand_in(layer.final_state, unknown, 0.0)
-    times = merge_pseudospikes(model, checks.mark_nan(ordinary, unknown[:, None]), final_state,
-                               duration, pseudo_input)
+    times = merge_pseudospikes(
+        model, checks.mark_nan(ordinary, unknown[:, None]), final_state, duration, pseudo_input
+    )
     return jnp.where(layer.exhausted, jnp.nan, times)
 
 
@@ -437,13 +533,15 @@ def layers_from_events(
     for size, budget in zip(sizes, budgets, strict=True):
         ids = jnp.arange(start, start + size)
         exhausted = exhausted | jnp.any(counts[ids] > budget)
-        layers.append(LayerSpikes(
-            times=ordinary_spike_times(events, ids, budget),
-            counts=counts[ids],
-            initial_state=events.initial_state[:, ids],
-            final_state=events.final_state[:, ids],
-            exhausted=exhausted,
-        ))
+        layers.append(
+            LayerSpikes(
+                times=ordinary_spike_times(events, ids, budget),
+                counts=counts[ids],
+                initial_state=events.initial_state[:, ids],
+                final_state=events.final_state[:, ids],
+                exhausted=exhausted,
+            )
+        )
         start += size
     return tuple(layers)
 
@@ -468,19 +566,45 @@ def simulate_feedforward_generic(
     weights = [jnp.asarray(w) for w in weights]
     initial_states = [jnp.asarray(s) for s in initial_states]
     input_times, input_neurons = jnp.asarray(input_times), jnp.asarray(input_neurons)
-    budgets = _check_layers("simulate_feedforward_generic", model, weights, input_times,
-                            input_neurons, initial_states, duration, max_spikes, batched=False)
-    layers = _generic(model, weights, input_times, input_neurons, initial_states, duration,
-                      budgets, max_events)
+    budgets = _check_layers(
+        "simulate_feedforward_generic",
+        model,
+        weights,
+        input_times,
+        input_neurons,
+        initial_states,
+        duration,
+        max_spikes,
+        batched=False,
+    )
+    layers = _generic(
+        model, weights, input_times, input_neurons, initial_states, duration, budgets, max_events
+    )
     if throw and is_concrete(layers):
         check_spike_budget(layers)
     return layers
 
 
 @partial(jax.jit, static_argnames=("model", "budgets", "max_events"))
-def _generic(model, weights, input_times, input_neurons, initial_states, duration,
-             budgets: tuple[int, ...], max_events: int) -> tuple[LayerSpikes, ...]:
+def _generic(
+    model,
+    weights,
+    input_times,
+    input_neurons,
+    initial_states,
+    duration,
+    budgets: tuple[int, ...],
+    max_events: int,
+) -> tuple[LayerSpikes, ...]:
     weights_net, weights_in, initial_state = as_recurrent(weights, initial_states)
-    events = simulate(model, weights_net, weights_in, input_times, input_neurons,
-                      initial_state, duration, max_events)
+    events = simulate(
+        model,
+        weights_net,
+        weights_in,
+        input_times,
+        input_neurons,
+        initial_state,
+        duration,
+        max_events,
+    )
     return layers_from_events(events, [w.shape[0] for w in weights], budgets)

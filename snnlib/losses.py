@@ -7,15 +7,18 @@ from jax.typing import ArrayLike
 from jaxtyping import Bool, Float
 
 
-def mean_squared_spike_time_error(times: Float[ArrayLike, "*S"], targets: Float[ArrayLike, "*S"]
-                                  ) -> Float[Array, ""]:
+def mean_squared_spike_time_error(
+    times: Float[ArrayLike, "*S"], targets: Float[ArrayLike, "*S"]
+) -> Float[Array, ""]:
     """L = mean_k (t_k - t_k^target)^2 (paper, single-neuron task)."""
     return jnp.mean((jnp.asarray(times) - jnp.asarray(targets)) ** 2)
 
 
 def normalised_spike_time_loss(
-    times: Float[ArrayLike, "*S"], targets: Float[ArrayLike, "*S"],
-    is_target: Bool[ArrayLike, "*S"], is_extra: Bool[ArrayLike, "*S"],
+    times: Float[ArrayLike, "*S"],
+    targets: Float[ArrayLike, "*S"],
+    is_target: Bool[ArrayLike, "*S"],
+    is_extra: Bool[ArrayLike, "*S"],
 ) -> Float[Array, ""]:
     """Recurrent-network loss of the paper, over padded target arrays of equal shape.
 
@@ -33,7 +36,9 @@ def normalised_spike_time_loss(
 
 
 def first_spike_cross_entropy(
-    first_times: Float[ArrayLike, " N_out"], label: ArrayLike, duration: ArrayLike,
+    first_times: Float[ArrayLike, " N_out"],
+    label: ArrayLike,
+    duration: ArrayLike,
     gamma: float = 1e-2,
 ) -> Float[Array, ""]:
     """Time-to-first-spike classification loss of one trial (paper Fig. 4).

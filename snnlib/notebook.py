@@ -65,23 +65,35 @@ def check_parameters(**declared: tuple) -> None:
     """
     for name, spec in declared.items():
         if len(spec) not in (2, 3):
-            raise TypeError(f"check_parameters: {name} needs (value, type) or "
-                            f"(value, type, (low, high)), got {spec!r}")
+            raise TypeError(
+                f"check_parameters: {name} needs (value, type) or "
+                f"(value, type, (low, high)), got {spec!r}"
+            )
         value, kind = spec[0], spec[1]
         kinds = kind if isinstance(kind, tuple) else (kind,)
         is_bool = isinstance(value, bool)
         if not any(isinstance(value, k) and (k is bool or not is_bool) for k in kinds):
-            hint = (f" (with papermill: -p {name} True or -p {name} False, capitalised)"
-                    if bool in kinds else "")
-            raise TypeError(f"notebook parameter {name!r} must be {_type_names(kinds)}, got "
-                            f"{value!r} ({type(value).__name__}){hint}")
+            hint = (
+                f" (with papermill: -p {name} True or -p {name} False, capitalised)"
+                if bool in kinds
+                else ""
+            )
+            raise TypeError(
+                f"notebook parameter {name!r} must be {_type_names(kinds)}, got "
+                f"{value!r} ({type(value).__name__}){hint}"
+            )
         if len(spec) == 3 and value is not None:
             low, high = spec[2]
-            if not ((low is None or value >= low) and (high is None or value <= high)
-                    and not (isinstance(value, float) and math.isnan(value))):
-                raise ValueError(f"notebook parameter {name!r} must be "
-                                 f"{_range_text(low, high)}, got {value!r} (set it in the "
-                                 f"parameters cell, or with papermill: -p {name} VALUE)")
+            if not (
+                (low is None or value >= low)
+                and (high is None or value <= high)
+                and not (isinstance(value, float) and math.isnan(value))
+            ):
+                raise ValueError(
+                    f"notebook parameter {name!r} must be "
+                    f"{_range_text(low, high)}, got {value!r} (set it in the "
+                    f"parameters cell, or with papermill: -p {name} VALUE)"
+                )
 
 
 def _repository_results() -> list[Path]:
@@ -110,28 +122,36 @@ def stored_results(results_dir: str | os.PathLike | None, *patterns: str) -> Pat
     for folder in candidates:
         if folder.is_dir() and all(any(folder.glob(pattern)) for pattern in patterns):
             return folder
-    where = (f"in results_dir={str(results_dir)!r}" if results_dir is not None else
-             "(results_dir is None and this notebook does not run inside a clone of the "
-             "snnlib repository)")
+    where = (
+        f"in results_dir={str(results_dir)!r}"
+        if results_dir is not None
+        else "(results_dir is None and this notebook does not run inside a clone of the "
+        "snnlib repository)"
+    )
     raise FileNotFoundError(
         f"No stored full-scale results ({', '.join(patterns)}) {where}: set the parameter "
         "results_dir to the results/ folder of a snnlib clone, or set quick = True to "
-        "compute a short run here.")
+        "compute a short run here."
+    )
 
 
 def show_run_notice(quick: bool, quick_run: str, *changes: str) -> None:
     """Display, as Markdown, that this page comes from a reduced run: ``quick_run`` says what
     the quick run does (shown only when ``quick``), each of ``changes`` another parameter that
     differs from the paper's. Displays nothing for a run with the full-scale parameters."""
-    parts = ([f"**Quick run** (`quick = True`): {quick_run}."] if quick else [])
+    parts = [f"**Quick run** (`quick = True`): {quick_run}."] if quick else []
     parts += [f"{change}." for change in changes]
     if not parts:
         return
     from IPython.display import Markdown, display
 
-    display(Markdown(" ".join(parts) + " The figures, tables and sentences on this page "
-                     "describe this run, not the paper-scale one (the Reproducing page says "
-                     "how to run it at full scale)."))
+    display(
+        Markdown(
+            " ".join(parts) + " The figures, tables and sentences on this page "
+            "describe this run, not the paper-scale one (the Reproducing page says "
+            "how to run it at full scale)."
+        )
+    )
 
 
 _GLUED_FIGURES: dict[str, dict[str, float]] = {}
@@ -142,8 +162,11 @@ def smallest_font_pt(fig) -> float:
     from matplotlib.text import Text
 
     fig.canvas.draw()
-    sizes = [text.get_fontsize() for text in fig.findobj(Text)
-             if text.get_visible() and text.get_text().strip()]
+    sizes = [
+        text.get_fontsize()
+        for text in fig.findobj(Text)
+        if text.get_visible() and text.get_text().strip()
+    ]
     return float(min(sizes))
 
 
@@ -174,6 +197,7 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
     The book renders notebook Markdown outputs with MyST, so this becomes an HTML table.
     """
+
     def line(cells: Sequence[Any]) -> str:
         return "| " + " | ".join(str(cell).replace("|", r"\|") for cell in cells) + " |"
 

@@ -47,8 +47,9 @@ def _shape_error(name: str, actual: tuple, expected: str, n: int, model: NeuronM
     )
 
 
-def _check_arguments(model, weights_net, weights_in, input_times, input_neurons,
-                     initial_state, duration, max_events) -> None:
+def _check_arguments(
+    model, weights_net, weights_in, input_times, input_neurons, initial_state, duration, max_events
+) -> None:
     """Raise ValueError (TypeError for a wrong model) naming the bad argument
     (`snnlib._checks`: shapes and dtypes always, values where concrete)."""
     checks.check_model(_CALLER, model)
@@ -67,10 +68,14 @@ def _check_arguments(model, weights_net, weights_in, input_times, input_neurons,
         if -1 in want or tuple(actual) != want:
             raise _shape_error(name, tuple(actual), shown, n, model)
     if n == 0:
-        raise ValueError("simulate: weights_net has shape (0, 0): the network needs at least "
-                         "one neuron (N >= 1)")
-    for name, value in (("weights_net", weights_net), ("weights_in", weights_in),
-                        ("input_times", input_times)):
+        raise ValueError(
+            "simulate: weights_net has shape (0, 0): the network needs at least one neuron (N >= 1)"
+        )
+    for name, value in (
+        ("weights_net", weights_net),
+        ("weights_in", weights_in),
+        ("input_times", input_times),
+    ):
         checks.check_real(_CALLER, name, value)
     checks.check_integer(_CALLER, "input_neurons", input_neurons)
     checks.check_initial_state(_CALLER, "initial_state", model, initial_state)
@@ -92,19 +97,23 @@ def _run_in_chunks(step, carry, length: int):
         def idle(carry):
             state = carry[1]
             times, neuron, is_input, states, active = record_shapes
-            records = (jnp.full((size,), jnp.inf, times.dtype),
-                       jnp.full((size,), -1, neuron.dtype),
-                       jnp.zeros((size,), is_input.dtype),
-                       jnp.broadcast_to(state, (size, *state.shape)),
-                       jnp.zeros((size,), active.dtype))
+            records = (
+                jnp.full((size,), jnp.inf, times.dtype),
+                jnp.full((size,), -1, neuron.dtype),
+                jnp.zeros((size,), is_input.dtype),
+                jnp.broadcast_to(state, (size, *state.shape)),
+                jnp.zeros((size,), active.dtype),
+            )
             return carry, records
 
-        return jax.lax.cond(carry[-1], idle,
-                            lambda carry: jax.lax.scan(step, carry, None, length=size), carry)
+        return jax.lax.cond(
+            carry[-1], idle, lambda carry: jax.lax.scan(step, carry, None, length=size), carry
+        )
 
     n_chunks, rest = divmod(length, _CHUNK)
-    carry, records = jax.lax.scan(lambda carry, _: chunk(carry, _CHUNK), carry, None,
-                                  length=n_chunks)
+    carry, records = jax.lax.scan(
+        lambda carry, _: chunk(carry, _CHUNK), carry, None, length=n_chunks
+    )
     records = jax.tree.map(lambda r: r.reshape(-1, *r.shape[2:]), records)
     if rest:
         carry, tail = chunk(carry, rest)
@@ -113,8 +122,9 @@ def _run_in_chunks(step, carry, length: int):
 
 
 @partial(jax.jit, static_argnames=("model", "max_events"))
-def _simulate(model, weights_net, weights_in, input_times, input_neurons, initial_state,
-              duration, max_events) -> Events:
+def _simulate(
+    model, weights_net, weights_in, input_times, input_neurons, initial_state, duration, max_events
+) -> Events:
     """The event loop of `simulate` (arguments checked)."""
     n, n_in = weights_in.shape
     dtype = initial_state.dtype
@@ -130,11 +140,14 @@ def _simulate(model, weights_net, weights_in, input_times, input_neurons, initia
     # spiking), and its records are marked NaN afterwards: no NaN reaches the others'
     # values or gradients
     # the weights of inputs at unknown (NaN) times have unknown effects: NaN gradients
-    weights_in = checks.unknown_gradient(weights_in, checks.channels_at_unknown_times(
-        weights_in.shape[1], input_times, input_neurons))
+    weights_in = checks.unknown_gradient(
+        weights_in,
+        checks.channels_at_unknown_times(weights_in.shape[1], input_times, input_neurons),
+    )
     columns = checks.input_columns(weights_in, input_neurons, dtype)
-    poisoned = (checks.poisoned_by_inputs(initial_state, input_times, columns, duration)
-                | jnp.any(jnp.isnan(weights_net), axis=1))
+    poisoned = checks.poisoned_by_inputs(initial_state, input_times, columns, duration) | jnp.any(
+        jnp.isnan(weights_net), axis=1
+    )
     unknown = checks.reached(poisoned, weights_net)
     marked_initial_state = checks.cut_nan(initial_state, unknown)
     initial_state = checks.stand_in(initial_state, unknown, model.rest_state(n, dtype))
@@ -143,10 +156,14 @@ def _simulate(model, weights_net, weights_in, input_times, input_neurons, initia
     order = jnp.argsort(input_times)  # NaN times last: never delivered (is_input is False)
     arrival = jnp.concatenate([jnp.maximum(input_times[order], 0.0).astype(dtype), inf[None]])
     channel = jnp.concatenate([input_neurons[order], jnp.array([-1])])
-    delivered = jnp.concatenate([
-        checks.stand_in(checks.input_columns(weights_in, input_neurons[order], dtype),
-                        unknown[None, :], 0.0),
-        jnp.zeros((1, n), dtype)])
+    delivered = jnp.concatenate(
+        [
+            checks.stand_in(
+                checks.input_columns(weights_in, input_neurons[order], dtype), unknown[None, :], 0.0
+            ),
+            jnp.zeros((1, n), dtype),
+        ]
+    )
     neuron_ids = jnp.arange(n)
 
     def next_event(t, state, pointer):
@@ -184,8 +201,9 @@ def _simulate(model, weights_net, weights_in, input_times, input_neurons, initia
         return new_carry, record
 
     start = (jnp.zeros((), dtype), initial_state, jnp.zeros((), jnp.int32), jnp.array(False))
-    (t_last, last_state, pointer, _), (times, neuron, is_input, states, active) = (
-        _run_in_chunks(step, start, max_events))
+    (t_last, last_state, pointer, _), (times, neuron, is_input, states, active) = _run_in_chunks(
+        step, start, max_events
+    )
     exhausted = next_event(t_last, last_state, pointer)[0] < duration
     final_state = model.flow(last_state, duration - t_last)
     return Events(
@@ -258,10 +276,18 @@ def simulate(
     (outside `jax.vmap`), so a trial costs the events that happen, not K.
     """
     weights_net, weights_in, input_times, input_neurons, initial_state = (
-        jnp.asarray(a) for a in (weights_net, weights_in, input_times, input_neurons,
-                                 initial_state))
-    _check_arguments(model, weights_net, weights_in, input_times, input_neurons,
-                     initial_state, duration, max_events)
+        jnp.asarray(a) for a in (weights_net, weights_in, input_times, input_neurons, initial_state)
+    )
+    _check_arguments(
+        model,
+        weights_net,
+        weights_in,
+        input_times,
+        input_neurons,
+        initial_state,
+        duration,
+        max_events,
+    )
     args = (weights_net, weights_in, input_times, input_neurons, initial_state, duration)
     events = _simulate(model, *args, int(max_events))
     if throw and is_concrete(events):
@@ -287,7 +313,8 @@ def _raise_if_exhausted(model: NeuronModel, args: tuple, events: Events, max_eve
             f"events (at t = {float(longer.times[-1]):.6g} of T = {float(events.duration):.6g}): "
             "the network spikes without bound (a runaway network, e.g. an infinite weight "
             "or neurons exciting each other at one time); check the weights, or pass a much "
-            "larger max_events")
+            "larger max_events"
+        )
     raise_if_exhausted(events.exhausted, f"max_events={max_events}", advice)
 
 
@@ -298,12 +325,16 @@ def check_event_budget(events: Events) -> None:
     Python; a plain `simulate` call raises by itself (throw=True).
     """
     max_events = events.times.shape[-1]
-    raise_if_exhausted(events.exhausted, f"max_events={max_events}",
-                       "the simulation needs more events; pass a larger max_events")
+    raise_if_exhausted(
+        events.exhausted,
+        f"max_events={max_events}",
+        "the simulation needs more events; pass a larger max_events",
+    )
 
 
-def state_trace(model: NeuronModel, events: Events, grid: Float[ArrayLike, " G"]
-                ) -> Float[Array, "G D N"]:
+def state_trace(
+    model: NeuronModel, events: Events, grid: Float[ArrayLike, " G"]
+) -> Float[Array, "G D N"]:
     """States on a time grid, (G, D, N), from the events of one trial (for plots).
 
     The state at time g is the state after the last event at or before g, flowed to g.

@@ -33,36 +33,44 @@ def _neuron_indices(neurons: ArrayLike, n: int, caller: str) -> Int[Array, " S"]
     0..n-1 (under tracing an out-of-range index gives NaN spike times)."""
     neurons = jnp.atleast_1d(jnp.asarray(neurons))
     if neurons.ndim != 1 or not jnp.issubdtype(neurons.dtype, jnp.integer):
-        raise ValueError(f"{caller}: neurons must be integer indices (a list or 1-D array), "
-                         f"got dtype {neurons.dtype} and shape {neurons.shape}")
+        raise ValueError(
+            f"{caller}: neurons must be integer indices (a list or 1-D array), "
+            f"got dtype {neurons.dtype} and shape {neurons.shape}"
+        )
     if is_concrete(neurons):
         values = np.asarray(neurons)
         bad = values[(values < 0) | (values >= n)]
         if bad.size:
-            raise ValueError(f"{caller}: neurons holds index {int(bad[0])}, but the network has "
-                             f"{n} neurons (indices 0..{n - 1})")
+            raise ValueError(
+                f"{caller}: neurons holds index {int(bad[0])}, but the network has "
+                f"{n} neurons (indices 0..{n - 1})"
+            )
     return neurons
 
 
 def _spike_count(n_spikes: int, caller: str) -> int:
     """n_spikes as a Python int; ValueError unless it is a non-negative integer (a static
     shape, so it must be concrete: 1.5, -1, True, "2" are refused)."""
-    if isinstance(n_spikes, bool) or not isinstance(n_spikes, int | np.integer) \
-            or n_spikes < 0:
-        raise ValueError(f"{caller}: n_spikes must be a non-negative integer (the number of "
-                         f"spike times per neuron, e.g. n_spikes=2), got {n_spikes!r}")
+    if isinstance(n_spikes, bool) or not isinstance(n_spikes, int | np.integer) or n_spikes < 0:
+        raise ValueError(
+            f"{caller}: n_spikes must be a non-negative integer (the number of "
+            f"spike times per neuron, e.g. n_spikes=2), got {n_spikes!r}"
+        )
     return int(n_spikes)
 
 
 def _require_pseudodynamics(model: NeuronModel, caller: str) -> PseudodynamicsModel:
     if not isinstance(model, PseudodynamicsModel):
-        raise TypeError(f"{caller}: {type(model).__name__} has no pseudodynamics (only models "
-                        "derived from PseudodynamicsModel, such as QIF and Theta, have them)")
+        raise TypeError(
+            f"{caller}: {type(model).__name__} has no pseudodynamics (only models "
+            "derived from PseudodynamicsModel, such as QIF and Theta, have them)"
+        )
     return model
 
 
-def ordinary_spike_times(events: Events, neurons: ArrayLike, n_spikes: int
-                         ) -> Float[Array, "S n_spikes"]:
+def ordinary_spike_times(
+    events: Events, neurons: ArrayLike, n_spikes: int
+) -> Float[Array, "S n_spikes"]:
     """The first n_spikes network spike times of each chosen neuron, (S, n_spikes).
 
     +inf where a neuron spiked fewer times before T; NaN where that is unknown (the event
@@ -98,8 +106,9 @@ def spike_counts(events: Events, n_neurons: int) -> Int[Array, " n_neurons"]:
     return jnp.sum(fired, axis=-1)
 
 
-def pseudo_rates(model: NeuronModel, state: Float[ArrayLike, "D ..."],
-                 pseudo_input: ArrayLike = 0.0) -> Float[Array, " ..."]:
+def pseudo_rates(
+    model: NeuronModel, state: Float[ArrayLike, "D ..."], pseudo_input: ArrayLike = 0.0
+) -> Float[Array, " ..."]:
     """Pseudo rate r = phi_pseudo / Theta_pseudo of neurons in `state` (D, ...) at T.
 
     TypeError for a model without pseudodynamics (LIF).
@@ -109,7 +118,10 @@ def pseudo_rates(model: NeuronModel, state: Float[ArrayLike, "D ..."],
 
 
 def pseudospike_times(
-    model: NeuronModel, state: Float[ArrayLike, "D ..."], duration: ArrayLike, n_spikes: int,
+    model: NeuronModel,
+    state: Float[ArrayLike, "D ..."],
+    duration: ArrayLike,
+    n_spikes: int,
     pseudo_input: ArrayLike = 0.0,
 ) -> Float[Array, "... n_spikes"]:
     """t_pseudo(k) = T + k Theta_pseudo - phi_pseudo for k = 1..n_spikes.
@@ -122,8 +134,11 @@ def pseudospike_times(
 
 
 def merge_pseudospikes(
-    model: NeuronModel, ordinary: Float[Array, "S n"], final_state: Float[Array, "D S"],
-    duration: ArrayLike, pseudo_input: ArrayLike = 0.0,
+    model: NeuronModel,
+    ordinary: Float[Array, "S n"],
+    final_state: Float[Array, "D S"],
+    duration: ArrayLike,
+    pseudo_input: ArrayLike = 0.0,
 ) -> Float[Array, "S n"]:
     """Fill the missing spikes (+inf) of each row of `ordinary` with the neuron's
     pseudospikes k = 1, 2, ...; final_state (D, S) is the neurons' state at T.
@@ -136,8 +151,7 @@ def merge_pseudospikes(
     n_spikes = ordinary.shape[-1]
     is_ordinary = ~jnp.isposinf(ordinary)
     count = jnp.sum(is_ordinary, axis=-1, keepdims=True)
-    pseudo_input = jnp.broadcast_to(jnp.asarray(pseudo_input, ordinary.dtype),
-                                    ordinary.shape[:1])
+    pseudo_input = jnp.broadcast_to(jnp.asarray(pseudo_input, ordinary.dtype), ordinary.shape[:1])
     pseudo = model.pseudospike_times(final_state, duration, n_spikes, pseudo_input)
     pseudo = mark_nan(pseudo, jnp.isnan(pseudo_input)[:, None])
     # the j-th spike is the (j - count)-th pseudospike: shift the pseudospike row by count
@@ -168,8 +182,9 @@ def output_spike_times(
     neurons = _neuron_indices(neurons, events.final_state.shape[-1], "output_spike_times")
     ordinary = ordinary_spike_times(events, neurons, n_spikes)
     safe = jnp.clip(neurons, 0, events.final_state.shape[-1] - 1)
-    return merge_pseudospikes(model, ordinary, events.final_state[:, safe], events.duration,
-                              pseudo_input)
+    return merge_pseudospikes(
+        model, ordinary, events.final_state[:, safe], events.duration, pseudo_input
+    )
 
 
 def first_spike_times(

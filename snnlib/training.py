@@ -30,9 +30,15 @@ class NonFiniteError(FloatingPointError):
     """Training produced a non-finite loss or parameter."""
 
 
-def make_optimizer(learning_rate: float, decay_steps: float | None = None, *,
-                   kind: str = "adabelief", b1: float = 0.9, b2: float = 0.999,
-                   gradient_clip: float | None = None) -> optax.GradientTransformation:
+def make_optimizer(
+    learning_rate: float,
+    decay_steps: float | None = None,
+    *,
+    kind: str = "adabelief",
+    b1: float = 0.9,
+    b2: float = 0.999,
+    gradient_clip: float | None = None,
+) -> optax.GradientTransformation:
     """The optimiser of every experiment: AdaBelief (b1, b2) or plain SGD, with learning
     rate lr exp(-step / decay_steps) (constant if decay_steps is None), after clipping
     each gradient component to [-gradient_clip, gradient_clip] if given."""
@@ -87,8 +93,18 @@ class LoopResult:
 
 def _jsonable(value: Any) -> Any:
     """value as it reads back from JSON (tuples become lists, numpy scalars numbers)."""
-    return json.loads(json.dumps(value, default=lambda v: v.item() if isinstance(
-        v, np.generic) else v.tolist() if isinstance(v, np.ndarray) else str(v)))
+    return json.loads(
+        json.dumps(
+            value,
+            default=lambda v: (
+                v.item()
+                if isinstance(v, np.generic)
+                else v.tolist()
+                if isinstance(v, np.ndarray)
+                else str(v)
+            ),
+        )
+    )
 
 
 def config_differences(stored: Any, current: Any, prefix: str = "") -> list[str]:
@@ -98,35 +114,51 @@ def config_differences(stored: Any, current: Any, prefix: str = "") -> list[str]
         for key in sorted(set(stored) | set(current), key=str):
             name = f"{prefix}.{key}" if prefix else str(key)
             if key not in stored or key not in current:
-                lines.append(f"{name}: stored {stored.get(key, '(absent)')!r}, now "
-                             f"{current.get(key, '(absent)')!r}")
+                lines.append(
+                    f"{name}: stored {stored.get(key, '(absent)')!r}, now "
+                    f"{current.get(key, '(absent)')!r}"
+                )
             else:
                 lines += config_differences(stored[key], current[key], name)
         return lines
     return [] if stored == current else [f"{prefix or 'value'}: stored {stored!r}, now {current!r}"]
 
 
-def _check_finite(carry: Any, records: dict[str, np.ndarray], finite: tuple[str, ...],
-                  where: str, checkpoint: str | Path | None, done: int,
-                  exhausted: str | None = None) -> None:
+def _check_finite(
+    carry: Any,
+    records: dict[str, np.ndarray],
+    finite: tuple[str, ...],
+    where: str,
+    checkpoint: str | Path | None,
+    done: int,
+    exhausted: str | None = None,
+) -> None:
     """Raise NonFiniteError if a record named in `finite` or a float leaf of carry is not
     finite; EventBudgetError instead if trials of this unit ran out of budget (`exhausted`
     says which budget in how many trials), since their NaN readouts are the cause."""
-    bad = [name for name in finite if name in records
-           and not np.all(np.isfinite(records[name]))]
+    bad = [name for name in finite if name in records and not np.all(np.isfinite(records[name]))]
     leaves = jax.tree_util.tree_flatten_with_path(jax.device_get(carry))[0]
-    bad += [f"parameter {jax.tree_util.keystr(path)}" for path, leaf in leaves
-            if np.issubdtype(np.asarray(leaf).dtype, np.inexact)
-            and not np.all(np.isfinite(leaf))]
+    bad += [
+        f"parameter {jax.tree_util.keystr(path)}"
+        for path, leaf in leaves
+        if np.issubdtype(np.asarray(leaf).dtype, np.inexact) and not np.all(np.isfinite(leaf))
+    ]
     if bad:
-        kept = (f"the last good checkpoint {checkpoint} (after {done} units) is kept"
-                if checkpoint else "no checkpoint was written")
+        kept = (
+            f"the last good checkpoint {checkpoint} (after {done} units) is kept"
+            if checkpoint
+            else "no checkpoint was written"
+        )
         if exhausted:
-            raise EventBudgetError(f"{where}: {exhausted}, so their spike times are NaN and "
-                                   f"so is the {', '.join(bad)}; training stopped, {kept}. "
-                                   "Increase the budget.")
-        raise NonFiniteError(f"{where}: non-finite {', '.join(bad)}; training stopped, "
-                             f"{kept}. Lower the learning rate or check the data.")
+            raise EventBudgetError(
+                f"{where}: {exhausted}, so their spike times are NaN and "
+                f"so is the {', '.join(bad)}; training stopped, {kept}. "
+                "Increase the budget."
+            )
+        raise NonFiniteError(
+            f"{where}: non-finite {', '.join(bad)}; training stopped, "
+            f"{kept}. Lower the learning rate or check the data."
+        )
 
 
 def run_loop(
@@ -165,21 +197,33 @@ def run_loop(
         carry, records = start()
         exhausted = np.zeros(0, np.int64)
         done = 0
-        saved = load_checkpoint(checkpoint, lambda meta: {
-            "carry": carry, "records": dict.fromkeys(meta["records"], 0),
-            "exhausted": 0}) if checkpoint else None
+        saved = (
+            load_checkpoint(
+                checkpoint,
+                lambda meta: {
+                    "carry": carry,
+                    "records": dict.fromkeys(meta["records"], 0),
+                    "exhausted": 0,
+                },
+            )
+            if checkpoint
+            else None
+        )
         if saved is not None:
             differences = config_differences(saved.meta["identity"], identity)
             if differences:
-                raise ValueError(f"checkpoint {checkpoint} was written by another "
-                                 f"configuration (or data, or initial parameters): "
-                                 f"{'; '.join(differences)} (resume with the same ones, "
-                                 "delete it to start afresh, or use another checkpoint path)")
+                raise ValueError(
+                    f"checkpoint {checkpoint} was written by another "
+                    f"configuration (or data, or initial parameters): "
+                    f"{'; '.join(differences)} (resume with the same ones, "
+                    "delete it to start afresh, or use another checkpoint path)"
+                )
             carry, records = saved.tree["carry"], saved.tree["records"]
             exhausted, done = saved.tree["exhausted"], saved.meta["done"]
             start_time -= saved.meta["elapsed"]
-        bar = tqdm(total=total, initial=min(done, total), desc=desc,
-                   disable=not (progress and writer))
+        bar = tqdm(
+            total=total, initial=min(done, total), desc=desc, disable=not (progress and writer)
+        )
         while done < total:
             length = min(unit, total - done)
             carry, unit_records = advance(carry, done, length)
@@ -187,24 +231,35 @@ def run_loop(
             counts = np.asarray(unit_records.exhausted)
             where = f"{desc}, units {done + 1}-{done + length}"
             n_exhausted, n_trials = int(np.sum(counts)), counts.size * trials_per_count
-            message = exhausted_message(budget, n_exhausted, n_trials) if (
-                budget is not None and n_exhausted) else None
+            message = (
+                exhausted_message(budget, n_exhausted, n_trials)
+                if (budget is not None and n_exhausted)
+                else None
+            )
             _check_finite(carry, new, finite, where, checkpoint, done, message)
             if budget is not None:
                 report_exhausted(n_exhausted, n_trials, where, budget)
-            records = records | {name: np.concatenate([records[name], value])
-                                 if name in records else value for name, value in new.items()}
+            records = records | {
+                name: np.concatenate([records[name], value]) if name in records else value
+                for name, value in new.items()
+            }
             exhausted = np.concatenate([exhausted, counts.astype(np.int64)])
             done += length
             if checkpoint and writer:
-                meta = {"done": done, "elapsed": time.perf_counter() - start_time,
-                        "identity": identity, "records": sorted(records)}
-                save_checkpoint(checkpoint, {"carry": carry, "records": records,
-                                             "exhausted": exhausted}, meta)
+                meta = {
+                    "done": done,
+                    "elapsed": time.perf_counter() - start_time,
+                    "identity": identity,
+                    "records": sorted(records),
+                }
+                save_checkpoint(
+                    checkpoint, {"carry": carry, "records": records, "exhausted": exhausted}, meta
+                )
             bar.update(length)
             if postfix is not None:
                 bar.set_postfix(postfix(new))
         bar.close()
     report = BudgetReport(budget, int(np.sum(exhausted)), exhausted.size * trials_per_count)
-    return LoopResult(carry, records, np.asarray(exhausted), report, done,
-                      time.perf_counter() - start_time)
+    return LoopResult(
+        carry, records, np.asarray(exhausted), report, done, time.perf_counter() - start_time
+    )

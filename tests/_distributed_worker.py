@@ -28,18 +28,32 @@ def main() -> None:
     args = parser.parse_args()
     if args.coordinator:
         distributed.initialize(args.coordinator, args.num_processes, args.process_id)
-    config = mnist.quick_config(epochs=args.epochs, n_train=200, n_test=100, batch_size=100,
-                                hidden=(10,))
+    config = mnist.quick_config(
+        epochs=args.epochs, n_train=200, n_test=100, batch_size=100, hidden=(10,)
+    )
     net = config.network
     train_data, test_data = mnist.load_data(config)
     params = net.init(jax.random.PRNGKey(config.training.seed))
-    result = classification.train(net, params, train_data, test_data, config.training,
-                            checkpoint=args.checkpoint, progress=False)
+    result = classification.train(
+        net,
+        params,
+        train_data,
+        test_data,
+        config.training,
+        checkpoint=args.checkpoint,
+        progress=False,
+    )
     if jax.process_index() == 0:
-        arrays = {f"param_{i}": np.asarray(leaf)
-                  for i, leaf in enumerate(jax.tree.leaves(result.params))}
-        np.savez(args.out, accuracy=np.asarray(result.metrics.accuracy),
-                 devices=len(jax.devices()), processes=jax.process_count(), **arrays)
+        arrays = {
+            f"param_{i}": np.asarray(leaf) for i, leaf in enumerate(jax.tree.leaves(result.params))
+        }
+        np.savez(
+            args.out,
+            accuracy=np.asarray(result.metrics.accuracy),
+            devices=len(jax.devices()),
+            processes=jax.process_count(),
+            **arrays,
+        )
 
 
 if __name__ == "__main__":

@@ -24,15 +24,29 @@ def run(checkpoint=None, devices=None):
     net = CONFIG.network
     train_data, test_data = load_data(CONFIG)
     params = net.init(jax.random.PRNGKey(CONFIG.training.seed))
-    return classification.train(net, params, train_data, test_data, CONFIG.training,
-                          checkpoint=checkpoint, progress=False, devices=devices)
+    return classification.train(
+        net,
+        params,
+        train_data,
+        test_data,
+        CONFIG.training,
+        checkpoint=checkpoint,
+        progress=False,
+        devices=devices,
+    )
 
 
 def save(result, path):
-    arrays = {f"param_{i}": np.asarray(leaf)
-              for i, leaf in enumerate(jax.tree.leaves(result.params))}
-    arrays.update({f"metric_{name}": np.asarray(values)
-                   for name, values in result.metrics.arrays.items() if name != "epoch_seconds"})
+    arrays = {
+        f"param_{i}": np.asarray(leaf) for i, leaf in enumerate(jax.tree.leaves(result.params))
+    }
+    arrays.update(
+        {
+            f"metric_{name}": np.asarray(values)
+            for name, values in result.metrics.arrays.items()
+            if name != "epoch_seconds"
+        }
+    )
     arrays.update(step_loss=result.step_loss, step_accuracy=result.step_accuracy)
     np.savez(path, **arrays)
 

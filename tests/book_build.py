@@ -28,8 +28,9 @@ def toc_notebooks(caption: str = "Figures") -> list[str]:
         return []
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     part = next((p for p in toc["parts"] if p["caption"] == caption), {"chapters": []})
-    entries = [entry for chapter in part["chapters"]
-               for entry in (chapter, *chapter.get("sections", []))]
+    entries = [
+        entry for chapter in part["chapters"] for entry in (chapter, *chapter.get("sections", []))
+    ]
     prefix = "book/notebooks/"
     return [e["file"].removeprefix(prefix) for e in entries if e["file"].startswith(prefix)]
 
@@ -88,8 +89,9 @@ def executed_book(tmp_path_factory):
         shutil.copy(ROOT / name, root / name)
     shutil.copytree(ROOT / "book", root / "book", ignore=shutil.ignore_patterns("notebooks"))
     shutil.copytree(ROOT / "notebooks", root / "notebooks")  # the pages' .py downloads
-    results = {name: run_notebook(name, out_dir=root / "book" / "notebooks")
-               for name in NOTEBOOKS + GUIDES}
+    results = {
+        name: run_notebook(name, out_dir=root / "book" / "notebooks") for name in NOTEBOOKS + GUIDES
+    }
     return root, results
 
 
@@ -100,6 +102,7 @@ def built_book(executed_book) -> BuiltBook:
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     build = subprocess.run(
         [str(jupyter_book), "build", "--all", "-W", "--keep-going", str(root)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     return BuiltBook(root, results, build, root / "_build" / "html")

@@ -39,8 +39,14 @@ class Network:
 
 
 def random_network(
-    rng: np.random.Generator, kind: str, n: int, n_in: int = 4, rate: float = 1.0,
-    duration: float = 5.0, w_net: float = 1.0, w_in: float = 3.0,
+    rng: np.random.Generator,
+    kind: str,
+    n: int,
+    n_in: int = 4,
+    rate: float = 1.0,
+    duration: float = 5.0,
+    w_net: float = 1.0,
+    w_in: float = 3.0,
 ) -> Network:
     """A random network: Poisson inputs, normal weights, random initial states."""
     m = rng.poisson(rate * duration * n_in)

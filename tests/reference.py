@@ -102,8 +102,9 @@ def _event(index: int, level: float) -> Callable[[float, np.ndarray], float]:
     return g
 
 
-def _lif_max_event(index: int, I_seg: float | np.ndarray, t_seg: float,
-                   tau: float) -> Callable[[float, np.ndarray], float]:
+def _lif_max_event(
+    index: int, I_seg: float | np.ndarray, t_seg: float, tau: float
+) -> Callable[[float, np.ndarray], float]:
     """Terminal event at a maximum of V_index: g = -V + I(t) (~ dV/dt) crossing
     downwards, I(t) = I_seg exp(-2 (t - t_seg) / tau)."""
     I0 = float(np.asarray(I_seg).reshape(-1)[index])
@@ -130,8 +131,9 @@ def _crossing(f: Callable[[float], float], a: float, b: float) -> float:
     return float(brentq(f, a, b, xtol=4 * np.finfo(float).eps, rtol=4 * np.finfo(float).eps))
 
 
-def _component_minus(dense: Callable[[float], np.ndarray], index: int,
-                     level: float) -> Callable[[float], float]:
+def _component_minus(
+    dense: Callable[[float], np.ndarray], index: int, level: float
+) -> Callable[[float], float]:
     """f(t) = dense(t)[index] - level."""
 
     def f(t: float) -> float:
@@ -150,8 +152,9 @@ def _first_event_time(
 ) -> float:
     """Time of the first upward crossing y(t) = level of the scalar ODE y' = rhs
     started at y(0) = y0 < level; np.inf if none within [0, t_max]."""
-    sol = solve_ivp(rhs, (0.0, t_max), [y0], method=METHOD, rtol=rtol, atol=atol,
-                    events=_event(0, level))
+    sol = solve_ivp(
+        rhs, (0.0, t_max), [y0], method=METHOD, rtol=rtol, atol=atol, events=_event(0, level)
+    )
     if sol.status == 1 and len(sol.t_events[0]) > 0:
         return float(sol.t_events[0][0])
     return np.inf
@@ -205,8 +208,9 @@ def _qif_rhs(I0: float, tau: float) -> Callable[[float, np.ndarray], np.ndarray]
     return rhs
 
 
-def _qif_flow_scalar(V: float, I: float, dt: float, tau: float,
-                     rtol: float, atol: float) -> tuple[float, float]:
+def _qif_flow_scalar(
+    V: float, I: float, dt: float, tau: float, rtol: float, atol: float
+) -> tuple[float, float]:
     if not 0.0 <= dt < np.inf:
         raise ValueError("dt must be finite and >= 0")
     I_new = I * np.exp(-2.0 * dt / tau)
@@ -215,15 +219,28 @@ def _qif_flow_scalar(V: float, I: float, dt: float, tau: float,
     phi0 = qif_v_to_phi(V)
     if phi0 >= HALF_PI:
         return np.nan, I_new  # spikes immediately
-    sol = solve_ivp(_qif_rhs(I, tau), (0.0, dt), [phi0], method=METHOD,
-                    rtol=rtol, atol=atol, events=_event(0, HALF_PI))
+    sol = solve_ivp(
+        _qif_rhs(I, tau),
+        (0.0, dt),
+        [phi0],
+        method=METHOD,
+        rtol=rtol,
+        atol=atol,
+        events=_event(0, HALF_PI),
+    )
     if sol.status == 1:
         return np.nan, I_new  # a spike occurred within dt
     return qif_phi_to_v(float(sol.y[0, -1])), I_new
 
 
-def qif_flow(V: npt.ArrayLike, I: npt.ArrayLike, dt: npt.ArrayLike, tau: float,
-             rtol: float = RTOL, atol: float = ATOL):
+def qif_flow(
+    V: npt.ArrayLike,
+    I: npt.ArrayLike,
+    dt: npt.ArrayLike,
+    tau: float,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+):
     """Free QIF flow over dt >= 0 (no input):
     tau dV/dt = V (V - 1) + I,  I(t) = I exp(-2t/tau), integrated in phi.
 
@@ -233,16 +250,23 @@ def qif_flow(V: npt.ArrayLike, I: npt.ArrayLike, dt: npt.ArrayLike, tau: float,
     return _elementwise2(lambda v, i, d: _qif_flow_scalar(v, i, d, tau, rtol, atol), V, I, dt)
 
 
-def _qif_tts_scalar(V: float, I: float, tau: float, horizon: float,
-                    rtol: float, atol: float) -> float:
+def _qif_tts_scalar(
+    V: float, I: float, tau: float, horizon: float, rtol: float, atol: float
+) -> float:
     phi0 = qif_v_to_phi(V)
     if phi0 >= HALF_PI:
         return 0.0
     return _first_event_time(_qif_rhs(I, tau), phi0, HALF_PI, horizon * tau, rtol, atol)
 
 
-def qif_time_to_spike(V: npt.ArrayLike, I: npt.ArrayLike, tau: float, horizon: float = 60.0,
-                      rtol: float = RTOL, atol: float = ATOL):
+def qif_time_to_spike(
+    V: npt.ArrayLike,
+    I: npt.ArrayLike,
+    tau: float,
+    horizon: float = 60.0,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+):
     """Time until V reaches +inf (phi = pi/2) from (V, I) with no input;
     np.inf if none before horizon * tau; 0 if V = +inf."""
     return _elementwise(lambda v, i: _qif_tts_scalar(v, i, tau, horizon, rtol, atol), V, I)
@@ -260,8 +284,14 @@ def _lif_rhs(I0: float, tau: float) -> Callable[[float, np.ndarray], np.ndarray]
     return rhs
 
 
-def lif_flow(V: npt.ArrayLike, I: npt.ArrayLike, dt: npt.ArrayLike, tau: float,
-             rtol: float = RTOL, atol: float = ATOL):
+def lif_flow(
+    V: npt.ArrayLike,
+    I: npt.ArrayLike,
+    dt: npt.ArrayLike,
+    tau: float,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+):
     """Free LIF flow over dt (no input, threshold NOT applied):
     tau dV/dt = -V + I,  dI/dt = -2I/tau.  Returns (V_new, I_new)."""
 
@@ -271,15 +301,23 @@ def lif_flow(V: npt.ArrayLike, I: npt.ArrayLike, dt: npt.ArrayLike, tau: float,
     return _elementwise2(one, V, I, dt)
 
 
-def _lif_tts_scalar(V: float, I: float, tau: float, v_th: float, horizon: float,
-                    rtol: float, atol: float) -> float:
+def _lif_tts_scalar(
+    V: float, I: float, tau: float, v_th: float, horizon: float, rtol: float, atol: float
+) -> float:
     if V >= v_th:
         return 0.0
     if _lif_silent(V, I, v_th):
         return np.inf
-    sol = solve_ivp(_lif_rhs(I, tau), (0.0, horizon * tau), [V], method=METHOD, rtol=rtol,
-                    atol=atol, events=[_event(0, v_th), _lif_max_event(0, I, 0.0, tau)],
-                    dense_output=True)
+    sol = solve_ivp(
+        _lif_rhs(I, tau),
+        (0.0, horizon * tau),
+        [V],
+        method=METHOD,
+        rtol=rtol,
+        atol=atol,
+        events=[_event(0, v_th), _lif_max_event(0, I, 0.0, tau)],
+        dense_output=True,
+    )
     if sol.status != 1:
         return np.inf
     if len(sol.t_events[0]) > 0:  # threshold event
@@ -292,8 +330,15 @@ def _lif_tts_scalar(V: float, I: float, tau: float, v_th: float, horizon: float,
     return np.inf
 
 
-def lif_time_to_spike(V: npt.ArrayLike, I: npt.ArrayLike, tau: float, v_th: float = 1.0,
-                      horizon: float = 60.0, rtol: float = RTOL, atol: float = ATOL):
+def lif_time_to_spike(
+    V: npt.ArrayLike,
+    I: npt.ArrayLike,
+    tau: float,
+    v_th: float = 1.0,
+    horizon: float = 60.0,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+):
     """Time of the first upward crossing V = v_th (> 0) of the free LIF flow
     tau dV/dt = -V + I e^{-2t/tau}; 0 if V >= v_th, np.inf if none before horizon * tau.
 
@@ -335,8 +380,15 @@ def _theta_phi_from_phase(phase: float, tau: float, I0: float, rtol: float, atol
         return -HALF_PI
     if phase >= theta_period(tau, I0):
         return HALF_PI
-    sol = solve_ivp(_theta_rhs(I0, tau), (0.0, phase), [-HALF_PI], method=METHOD,
-                    rtol=rtol, atol=atol, events=_event(0, HALF_PI))
+    sol = solve_ivp(
+        _theta_rhs(I0, tau),
+        (0.0, phase),
+        [-HALF_PI],
+        method=METHOD,
+        rtol=rtol,
+        atol=atol,
+        events=_event(0, HALF_PI),
+    )
     if sol.status == 1:
         return HALF_PI
     return min(float(sol.y[0, -1]), HALF_PI)
@@ -362,16 +414,24 @@ def _jump_phi(phi: float, w: float) -> float:
     return float(np.arctan(np.tan(phi) + w))
 
 
-def theta_voltage(phase: npt.ArrayLike, tau: float, I0: float,
-                  rtol: float = RTOL, atol: float = ATOL):
+def theta_voltage(
+    phase: npt.ArrayLike, tau: float, I0: float, rtol: float = RTOL, atol: float = ATOL
+):
     """V at `phase` in [0, Theta]: integrate tau dphi/dt = sin^2 + (I0-1/4) cos^2
     from phi = -pi/2 for time `phase`, V = tan(phi) + 1/2."""
     return _elementwise(
-        lambda p: qif_phi_to_v(_theta_phi_from_phase(p, tau, I0, rtol, atol)), phase)
+        lambda p: qif_phi_to_v(_theta_phi_from_phase(p, tau, I0, rtol, atol)), phase
+    )
 
 
-def theta_phase_transfer(phase: npt.ArrayLike, w: npt.ArrayLike, tau: float, I0: float,
-                         rtol: float = RTOL, atol: float = ATOL):
+def theta_phase_transfer(
+    phase: npt.ArrayLike,
+    w: npt.ArrayLike,
+    tau: float,
+    I0: float,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+):
     """H(phase, w) = Theta - r, r = time to spike after the jump V -> V + w
     applied at `phase` (all numerical, in the angle variable); in [0, Theta]."""
 
@@ -394,22 +454,31 @@ def _osc_rhs(I0: float, tau: float) -> Callable[[float, np.ndarray], np.ndarray]
     return rhs
 
 
-def osc_lif_period(tau: float, I0: float, v_th: float = 1.0,
-                   rtol: float = RTOL, atol: float = ATOL) -> float:
+def osc_lif_period(
+    tau: float, I0: float, v_th: float = 1.0, rtol: float = RTOL, atol: float = ATOL
+) -> float:
     """Theta = time from V = 0 to V = v_th under tau dV/dt = -V + I0 (numerical)."""
     if I0 <= v_th:
         raise ValueError("oscillating LIF needs I0 > v_th")
     return _first_event_time(_osc_rhs(I0, tau), 0.0, v_th, np.inf, rtol, atol)
 
 
-def osc_lif_voltage(phase: npt.ArrayLike, tau: float, I0: float,
-                    rtol: float = RTOL, atol: float = ATOL):
+def osc_lif_voltage(
+    phase: npt.ArrayLike, tau: float, I0: float, rtol: float = RTOL, atol: float = ATOL
+):
     """V after time `phase` (may be negative) from V = 0 under tau dV/dt = -V + I0."""
     return _elementwise(lambda p: _integrate(_osc_rhs(I0, tau), 0.0, p, rtol, atol), phase)
 
 
-def osc_lif_phase_transfer(phase: npt.ArrayLike, w: npt.ArrayLike, tau: float, I0: float,
-                           v_th: float = 1.0, rtol: float = RTOL, atol: float = ATOL):
+def osc_lif_phase_transfer(
+    phase: npt.ArrayLike,
+    w: npt.ArrayLike,
+    tau: float,
+    I0: float,
+    v_th: float = 1.0,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+):
     """H(phase, w) = Theta - r, r = time from V(phase) + w to v_th under the free
     flow; H = Theta if V(phase) + w >= v_th (immediate spike). H < 0 if V + w < 0."""
     Theta = osc_lif_period(tau, I0, v_th, rtol, atol)
@@ -487,24 +556,32 @@ def network_reference(
         if I_const is None:
             raise ValueError("theta networks need I_const")
         theta_period(tau, I_const)  # validates I_const > 1/4
-        y = np.array([_theta_phi_from_phase(float(p), tau, I_const, rtol, atol)
-                      for p in np.asarray(V0, dtype=np.float64).reshape(N)])
+        y = np.array(
+            [
+                _theta_phi_from_phase(float(p), tau, I_const, rtol, atol)
+                for p in np.asarray(V0, dtype=np.float64).reshape(N)
+            ]
+        )
         I = np.zeros(N)
         level, reset_value = HALF_PI, -HALF_PI
 
     def rhs_factory(I_seg: np.ndarray, t_seg: float) -> Callable[[float, np.ndarray], np.ndarray]:
         if kind == "qif":
+
             def rhs(t: float, phi: np.ndarray) -> np.ndarray:
                 Ic = I_seg * np.exp(-2.0 * (t - t_seg) / tau)
                 s, c = np.sin(phi), np.cos(phi)
                 return (s * s + (Ic - 0.25) * c * c) / tau
         elif kind == "lif":
+
             def rhs(t: float, v: np.ndarray) -> np.ndarray:
                 return (-v + I_seg * np.exp(-2.0 * (t - t_seg) / tau)) / tau
         else:
+
             def rhs(t: float, phi: np.ndarray) -> np.ndarray:
                 s, c = np.sin(phi), np.cos(phi)
                 return (s * s + (I_const - 0.25) * c * c) / tau
+
         return rhs
 
     def deliver(w: np.ndarray) -> None:
@@ -556,8 +633,16 @@ def network_reference(
             else:
                 active = list(range(N))
                 events = thr_events
-            sol = solve_ivp(rhs_factory(I_seg, t), (t, t_stop), y.copy(), method=METHOD, rtol=rtol,
-                            atol=atol, events=events or None, dense_output=kind == "lif")
+            sol = solve_ivp(
+                rhs_factory(I_seg, t),
+                (t, t_stop),
+                y.copy(),
+                method=METHOD,
+                rtol=rtol,
+                atol=atol,
+                events=events or None,
+                dense_output=kind == "lif",
+            )
             if not sol.success:
                 raise RuntimeError(sol.message)
             t_end = float(sol.t[-1])  # = t_stop, or the time of the first event

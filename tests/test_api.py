@@ -46,8 +46,13 @@ def test_models_are_hashable_static_arguments():
 
 
 def _args(n=3, n_in=2, m=4, dim=2):
-    return [jnp.zeros((n, n)), jnp.zeros((n, n_in)), jnp.linspace(0.1, 1, m),
-            jnp.zeros(m, int), jnp.zeros((dim, n))]
+    return [
+        jnp.zeros((n, n)),
+        jnp.zeros((n, n_in)),
+        jnp.linspace(0.1, 1, m),
+        jnp.zeros(m, int),
+        jnp.zeros((dim, n)),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -78,8 +83,15 @@ def test_float_input_neurons_are_rejected():
 def _driven_qif():
     """A QIF neuron driven by 20 strong inputs: 20 input events and about 20 spikes."""
     times = jnp.linspace(0.1, 9.5, 20)
-    return (QIF(), jnp.zeros((1, 1)), jnp.full((1, 1), 8.0), times, jnp.zeros(20, int),
-            QIF().rest_state(1), 10.0)
+    return (
+        QIF(),
+        jnp.zeros((1, 1)),
+        jnp.full((1, 1), 8.0),
+        times,
+        jnp.zeros(20, int),
+        QIF().rest_state(1),
+        10.0,
+    )
 
 
 def test_exhausted_event_budget_names_max_events_and_events_needed():
@@ -95,8 +107,11 @@ def test_exhausted_event_budget_names_max_events_and_events_needed():
     exact = simulate(model, *args, max_events=needed)
     assert int(exact.n_events) == needed
     with pytest.raises(EventBudgetError, match="1 of 2 trials"):
-        check_event_budget(jax.tree.map(lambda a, b: jnp.stack([a, b]), enough, enough)
-                           ._replace(exhausted=jnp.array([False, True])))
+        check_event_budget(
+            jax.tree.map(lambda a, b: jnp.stack([a, b]), enough, enough)._replace(
+                exhausted=jnp.array([False, True])
+            )
+        )
 
 
 def test_jit_and_vmap_give_the_same_spikes_as_single_trials():
@@ -142,10 +157,12 @@ def test_float32_spike_times_agree_with_float64():
     for kind in ("qif", "theta"):
         model = MODELS[kind]
         net = random_network(rng, kind, n=6, duration=4.0)
-        t64 = output_spike_times(model, simulate(model, *net.args(), max_events=200),
-                                 jnp.arange(6), 3)
-        t32 = output_spike_times(model, simulate(model, *net.args(jnp.float32), max_events=200),
-                                 jnp.arange(6), 3)
+        t64 = output_spike_times(
+            model, simulate(model, *net.args(), max_events=200), jnp.arange(6), 3
+        )
+        t32 = output_spike_times(
+            model, simulate(model, *net.args(jnp.float32), max_events=200), jnp.arange(6), 3
+        )
         np.testing.assert_allclose(t32, t64, rtol=1e-4, atol=1e-4)
 
 

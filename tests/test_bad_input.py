@@ -49,14 +49,21 @@ def recurrent_args(n=2, n_in=3, m=3, dtype=jnp.float64):
 
 
 def call(args, **changes):
-    names = ["weights_net", "weights_in", "input_times", "input_neurons", "initial_state",
-             "duration"]
+    names = [
+        "weights_net",
+        "weights_in",
+        "input_times",
+        "input_neurons",
+        "initial_state",
+        "duration",
+    ]
     max_events = changes.pop("max_events", 40)
     values = dict(zip(names, args, strict=True)) | changes
     return simulate(MODEL, *values.values(), max_events=max_events)
 
 
 # --- errors naming the argument --------------------------------------------------------
+
 
 @pytest.mark.parametrize("channels", [[0, 5, 0], [0, -1, 0], [-4, 0, 0]])
 def test_input_neurons_out_of_range(channels):
@@ -86,8 +93,14 @@ def test_input_neurons_out_of_range_under_jit_gives_nan():
         ({"max_events": 2.5}, "max_events"),
         ({"max_events": 0}, "max_events"),
         ({"initial_state": jnp.zeros((2, 2), int)}, "initial_state"),
-        ({"weights_net": jnp.zeros((0, 0)), "weights_in": jnp.zeros((0, 3)),
-          "initial_state": jnp.zeros((2, 0))}, "at least one neuron"),
+        (
+            {
+                "weights_net": jnp.zeros((0, 0)),
+                "weights_in": jnp.zeros((0, 3)),
+                "initial_state": jnp.zeros((2, 0)),
+            },
+            "at least one neuron",
+        ),
     ],
 )
 def test_bad_scalars_and_sizes_name_the_argument(change, name):
@@ -127,19 +140,36 @@ def test_qif_eps_must_be_representable_in_the_state_dtype():
 def feedforward_args(kind="theta"):
     """A theta network 2 -> 3 -> 2: weights, input times and channels, initial states."""
     weights = [jnp.full((3, 2), 2.0), jnp.full((2, 3), 1.0)]
-    return weights, jnp.array([0.1, 0.4]), jnp.array([0, 1]), [jnp.full((1, 3), 1.0),
-                                                               jnp.full((1, 2), 1.0)]
+    return (
+        weights,
+        jnp.array([0.1, 0.4]),
+        jnp.array([0, 1]),
+        [jnp.full((1, 3), 1.0), jnp.full((1, 2), 1.0)],
+    )
 
 
 @pytest.mark.parametrize(
     ("layer", "array", "bad", "pattern"),
     [
-        (1, "weights", jnp.ones((2, 2)),
-         r"layer 2: weights\[1\] has shape \(2, 2\), expected \(2, 3\)"),
-        (1, "weights", jnp.ones((2, 4)),
-         r"layer 2: weights\[1\] has shape \(2, 4\), expected \(2, 3\)"),
-        (0, "states", jnp.ones((2, 3)), r"layer 1: initial_states\[0\] has shape \(2, 3\), "
-                                        r"expected \(1, 3\)"),
+        (
+            1,
+            "weights",
+            jnp.ones((2, 2)),
+            r"layer 2: weights\[1\] has shape \(2, 2\), expected \(2, 3\)",
+        ),
+        (
+            1,
+            "weights",
+            jnp.ones((2, 4)),
+            r"layer 2: weights\[1\] has shape \(2, 4\), expected \(2, 3\)",
+        ),
+        (
+            0,
+            "states",
+            jnp.ones((2, 3)),
+            r"layer 1: initial_states\[0\] has shape \(2, 3\), "
+            r"expected \(1, 3\)",
+        ),
         (0, "states", jnp.ones((1, 3), int), r"layer 1: initial_states\[0\] must be floating"),
     ],
 )
@@ -150,18 +180,31 @@ def test_feedforward_shape_mismatch_names_layer_array_and_shapes(layer, array, b
         simulate_feedforward(Theta(), weights, times, channels, states, 2.0, 2)
 
 
-@pytest.mark.parametrize(("change", "name"), [
-    ({"channels": jnp.array([0, 2])}, "input_neurons holds channel 2"),
-    ({"duration": -2.0}, "duration"), ({"max_spikes": 0}, "max_spikes")])
+@pytest.mark.parametrize(
+    ("change", "name"),
+    [
+        ({"channels": jnp.array([0, 2])}, "input_neurons holds channel 2"),
+        ({"duration": -2.0}, "duration"),
+        ({"max_spikes": 0}, "max_spikes"),
+    ],
+)
 def test_feedforward_bad_values_name_the_argument(change, name):
     weights, times, channels, states = feedforward_args()
     channels = change.get("channels", channels)
     with pytest.raises(ValueError, match=name):
-        simulate_feedforward(Theta(), weights, times, channels, states,
-                             change.get("duration", 2.0), change.get("max_spikes", 2))
+        simulate_feedforward(
+            Theta(),
+            weights,
+            times,
+            channels,
+            states,
+            change.get("duration", 2.0),
+            change.get("max_spikes", 2),
+        )
 
 
 # --- NaN propagates to the affected outputs only ---------------------------------------
+
 
 def first_spikes(events):
     return np.asarray(output_spike_times(MODEL, events, [0, 1], 2))
@@ -187,8 +230,9 @@ def test_nan_input_time_initial_state_and_weight_reach_the_affected_neuron_only(
 def test_nan_spreads_through_recurrent_weights():
     args = recurrent_args()
     coupled = args[0].at[1, 0].set(0.5)  # neuron 0 -> neuron 1
-    spikes = first_spikes(call(args, weights_net=coupled,
-                               initial_state=args[4].at[0, 0].set(jnp.nan)))
+    spikes = first_spikes(
+        call(args, weights_net=coupled, initial_state=args[4].at[0, 0].set(jnp.nan))
+    )
     assert np.all(np.isnan(spikes))
 
 
@@ -206,6 +250,7 @@ def test_nan_weight_in_feedforward_reaches_its_target_and_downstream_only():
 
 
 # --- budgets ---------------------------------------------------------------------------
+
 
 def test_exhausted_trials_give_nan_readouts_not_plausible_numbers():
     args = recurrent_args()
@@ -245,6 +290,7 @@ def test_report_exhausted_warns_once_with_the_count():
 
 # --- QIF pseudospikes under strong inhibition ------------------------------------------
 
+
 def exact_first_pseudospike(v: float, current: float, model: QIF = MODEL):
     """(t_1 - T, d t_1/dV, d t_1/dI) with 50 digits: tau (pi/2 - arctan((V - 1/2)/r))/r."""
 
@@ -259,8 +305,11 @@ def exact_first_pseudospike(v: float, current: float, model: QIF = MODEL):
     digits = 50 + max(0, int(mpmath.log10(value)))  # resolve d/dV against a huge time
     with mpmath.workdps(digits):
         v, current = mpmath.mpf(v), mpmath.mpf(current)
-        return (value, mpmath.diff(lambda x: time(x, current), v),
-                mpmath.diff(lambda x: time(v, x), current))
+        return (
+            value,
+            mpmath.diff(lambda x: time(x, current), v),
+            mpmath.diff(lambda x: time(v, x), current),
+        )
 
 
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
@@ -282,8 +331,9 @@ def test_qif_pseudospike_under_strong_inhibition(dtype, current, voltage):
     tolerance = {jnp.float32: 2e-5, jnp.float64: 1e-12}[dtype]
     assert abs(float(time) - float(exact)) <= tolerance * float(exact)
     for value, reference in ((grad[0, 0], d_v), (grad[1, 0], d_i)):
-        assert abs(float(value) - float(reference)) <= 1e3 * tolerance * abs(float(reference)) \
-            + 1e-30
+        assert (
+            abs(float(value) - float(reference)) <= 1e3 * tolerance * abs(float(reference)) + 1e-30
+        )
 
 
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
@@ -292,31 +342,43 @@ def test_mutual_inhibition_gives_finite_gradients(dtype):
     weights_in = jnp.asarray([[6.0], [5.0]], dtype)
 
     def loss(weights_net, weights_in):
-        events = simulate(MODEL, weights_net, weights_in, jnp.asarray([0.1], dtype),
-                          jnp.array([0]), jnp.zeros((2, 2), dtype), 3.0, 20)
+        events = simulate(
+            MODEL,
+            weights_net,
+            weights_in,
+            jnp.asarray([0.1], dtype),
+            jnp.array([0]),
+            jnp.zeros((2, 2), dtype),
+            3.0,
+            20,
+        )
         times = output_spike_times(MODEL, events, [0, 1], 1)
         return jnp.sum(jnp.where(jnp.isfinite(times), times, 0.0)), times
 
-    (value, times), grads = jax.value_and_grad(loss, (0, 1), has_aux=True)(weights_net,
-                                                                          weights_in)
+    (value, times), grads = jax.value_and_grad(loss, (0, 1), has_aux=True)(weights_net, weights_in)
     assert not np.any(np.isnan(times)) and np.isfinite(value)
     assert all(np.all(np.isfinite(g)) for g in grads)
 
 
 # --- MNIST files ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("damage", ["truncated", "random", "empty"])
 def test_corrupt_mnist_gz_names_the_file_and_the_fix(tmp_path, damage):
     name = "t10k-labels-idx1-ubyte.gz"
     content = gzip.compress(b"\0\0\x08\x01" + (10).to_bytes(4, "big") + bytes(10))
-    data = {"truncated": content[: len(content) // 2], "random": bytes(range(256)) * 4,
-            "empty": b""}[damage]
+    data = {
+        "truncated": content[: len(content) // 2],
+        "random": bytes(range(256)) * 4,
+        "empty": b"",
+    }[damage]
     (tmp_path / name).write_bytes(data)
     with pytest.raises(mnist.ChecksumError, match=rf"{name}.*delete it"):
         mnist.mnist_file(name, tmp_path, allow_download=False)
 
 
 # --- property: every public simulator raises or agrees with the ODE reference ----------
+
 
 def network_spikes(events):
     """Ordinary network spike (times, neurons) of one trial."""
@@ -333,10 +395,15 @@ def agree(times, neurons, t_ref, n_ref, duration, tolerance=1e-6):
         np.testing.assert_allclose(ours, theirs, atol=tolerance)
 
 
-@settings(max_examples=12, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
-@given(kind=st.sampled_from(["qif", "theta"]), seed=st.integers(0, 2**16),
-       duration=st.sampled_from([4.0, 2.0, -1.0]), max_events=st.sampled_from([200, 4]))
+@settings(
+    max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    kind=st.sampled_from(["qif", "theta"]),
+    seed=st.integers(0, 2**16),
+    duration=st.sampled_from([4.0, 2.0, -1.0]),
+    max_events=st.sampled_from([200, 4]),
+)
 def test_property_simulate_raises_or_matches_the_ode_reference(kind, seed, duration, max_events):
     rng = np.random.default_rng(seed)
     model = MODELS[kind]
@@ -349,23 +416,36 @@ def test_property_simulate_raises_or_matches_the_ode_reference(kind, seed, durat
     else:
         state = np.stack([rng.uniform(-1.0, 0.8, n), rng.normal(0, 1.0, n)])
     try:
-        events = simulate(model, weights_net, weights_in, times, channels, state, duration,
-                          max_events)
+        events = simulate(
+            model, weights_net, weights_in, times, channels, state, duration, max_events
+        )
     except ValueError as error:  # EventBudgetError is a ValueError
         assert duration < 0 or isinstance(error, EventBudgetError), error
         return
     assert duration >= 0
     t_ref, n_ref, _ = ref.network_reference(
-        kind, weights_net, weights_in, times, channels, state[0],
-        None if kind == "theta" else state[1], duration, tau=model.tau,
-        I_const=getattr(model, "current", None))
+        kind,
+        weights_net,
+        weights_in,
+        times,
+        channels,
+        state[0],
+        None if kind == "theta" else state[1],
+        duration,
+        tau=model.tau,
+        I_const=getattr(model, "current", None),
+    )
     agree(*network_spikes(events), t_ref, n_ref, duration)
 
 
-@settings(max_examples=6, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**16), max_spikes=st.sampled_from([6, 1]),
-       simulator=st.sampled_from(["layered", "batch", "generic"]))
+@settings(
+    max_examples=6, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    seed=st.integers(0, 2**16),
+    max_spikes=st.sampled_from([6, 1]),
+    simulator=st.sampled_from(["layered", "batch", "generic"]),
+)
 def test_property_feedforward_raises_or_matches_the_ode_reference(seed, max_spikes, simulator):
     rng = np.random.default_rng(seed)
     model = MODELS["theta"]
@@ -373,14 +453,18 @@ def test_property_feedforward_raises_or_matches_the_ode_reference(seed, max_spik
     states = [rng.uniform(0, model.period, (1, 3)), rng.uniform(0, model.period, (1, 2))]
     times, channels, duration = rng.uniform(0, 4, 4), rng.integers(0, 2, 4), 4.0
     run = {
-        "layered": lambda: simulate_feedforward(model, weights, times, channels, states,
-                                                duration, max_spikes),
-        "batch": lambda: tuple(jax.tree.map(lambda a: a[0], layer) for layer in
-                               simulate_feedforward_batch(model, weights, times[None],
-                                                          channels[None], states, duration,
-                                                          max_spikes)),
-        "generic": lambda: simulate_feedforward_generic(model, weights, times, channels, states,
-                                                        duration, max_spikes, 200),
+        "layered": lambda: simulate_feedforward(
+            model, weights, times, channels, states, duration, max_spikes
+        ),
+        "batch": lambda: tuple(
+            jax.tree.map(lambda a: a[0], layer)
+            for layer in simulate_feedforward_batch(
+                model, weights, times[None], channels[None], states, duration, max_spikes
+            )
+        ),
+        "generic": lambda: simulate_feedforward_generic(
+            model, weights, times, channels, states, duration, max_spikes, 200
+        ),
     }[simulator]
     try:
         layers = run()
@@ -388,8 +472,17 @@ def test_property_feedforward_raises_or_matches_the_ode_reference(seed, max_spik
         return
     weights_net, weights_in, initial_state = as_recurrent(weights, states)
     t_ref, n_ref, _ = ref.network_reference(
-        "theta", np.asarray(weights_net), np.asarray(weights_in), times, channels,
-        np.asarray(initial_state[0]), None, duration, tau=model.tau, I_const=model.current)
+        "theta",
+        np.asarray(weights_net),
+        np.asarray(weights_in),
+        times,
+        channels,
+        np.asarray(initial_state[0]),
+        None,
+        duration,
+        tau=model.tau,
+        I_const=model.current,
+    )
     ours_t, ours_n = [], []
     for offset, layer in zip((0, 3), layers, strict=True):
         spikes = np.asarray(layer.times)
@@ -401,6 +494,7 @@ def test_property_feedforward_raises_or_matches_the_ode_reference(seed, max_spik
 
 
 # --- issue 18, family 2: initial states, dtypes, batches -------------------------------
+
 
 def test_qif_initial_state_at_its_reset_value_is_the_state_right_after_a_spike():
     """V = -inf is where QIF's reset puts a neuron (as -1/eps): a valid start, not NaN."""
@@ -428,8 +522,11 @@ def test_theta_phase_outside_zero_to_period_is_refused_or_nan_under_jit(phase):
     model = Theta()
     args = recurrent_args()
     state = jnp.asarray([[phase, 1.0]])
-    with pytest.raises(ValueError, match=r"initial_state: neuron 0 has phase .* outside "
-                                         r"\[0, Theta\] = \[0, 6\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"initial_state: neuron 0 has phase .* outside "
+        r"\[0, Theta\] = \[0, 6\]",
+    ):
         simulate(model, *args[:4], state, 4.0, 40)
     events = jax.jit(lambda s: simulate(model, *args[:4], s, 4.0, 40))(state)
     spikes = np.asarray(output_spike_times(model, events, [0, 1], 1))
@@ -447,12 +544,19 @@ def test_theta_phases_at_the_ends_of_the_range_are_valid():
     assert np.all(np.isfinite(output_spike_times(model, events, [0, 1], 1)))
 
 
-@pytest.mark.parametrize("name", ["weights_net", "weights_in", "input_times",
-                                  "initial_state", "duration"])
+@pytest.mark.parametrize(
+    "name", ["weights_net", "weights_in", "input_times", "initial_state", "duration"]
+)
 def test_complex_arguments_are_refused_naming_the_argument(name):
     args = recurrent_args()
-    position = ["weights_net", "weights_in", "input_times", "input_neurons",
-                "initial_state", "duration"].index(name)
+    position = [
+        "weights_net",
+        "weights_in",
+        "input_times",
+        "input_neurons",
+        "initial_state",
+        "duration",
+    ].index(name)
     value = jnp.asarray(args[position]) + 0j
     with pytest.raises(ValueError, match=rf"simulate: {name} must be real"):
         call(args, **{name: value})
@@ -461,8 +565,9 @@ def test_complex_arguments_are_refused_naming_the_argument(name):
 def test_complex_feedforward_weights_and_times_are_refused():
     weights, times, channels, states = feedforward_args()
     with pytest.raises(ValueError, match=r"layer 2: weights\[1\] must be real"):
-        simulate_feedforward(Theta(), [weights[0], weights[1] + 0j], times, channels, states,
-                             2.0, 2)
+        simulate_feedforward(
+            Theta(), [weights[0], weights[1] + 0j], times, channels, states, 2.0, 2
+        )
     with pytest.raises(ValueError, match="input_times must be real"):
         simulate_feedforward(Theta(), weights, times + 0j, channels, states, 2.0, 2)
 
@@ -471,15 +576,20 @@ def test_feedforward_batch_empty_or_of_mismatched_sizes_names_the_argument():
     weights, times, channels, states = feedforward_args()
     batch = jnp.stack([times, times, times])
     with pytest.raises(ValueError, match=r"the batch is empty; pass at least one trial"):
-        simulate_feedforward_batch(Theta(), weights, batch[:0], channels[None][:0], states,
-                                   2.0, 2)
-    with pytest.raises(ValueError, match=r"input_neurons has shape \(2, 2\), a batch of 2 "
-                                         r"trials, but input_times has 3"):
-        simulate_feedforward_batch(Theta(), weights, batch, jnp.stack([channels] * 2),
-                                   states, 2.0, 2)
+        simulate_feedforward_batch(Theta(), weights, batch[:0], channels[None][:0], states, 2.0, 2)
+    with pytest.raises(
+        ValueError,
+        match=r"input_neurons has shape \(2, 2\), a batch of 2 "
+        r"trials, but input_times has 3",
+    ):
+        simulate_feedforward_batch(
+            Theta(), weights, batch, jnp.stack([channels] * 2), states, 2.0, 2
+        )
     with pytest.raises(ValueError, match=r"weights\[1\] has shape \(2, 2, 3\), a batch of 2"):
-        simulate_feedforward_batch(Theta(), [weights[0], jnp.stack([weights[1]] * 2)], batch,
-                                   channels, states, 2.0, 2)
+        simulate_feedforward_batch(
+            Theta(), [weights[0], jnp.stack([weights[1]] * 2)], batch, channels, states, 2.0, 2
+        )
     with pytest.raises(ValueError, match=r"initial_states\[0\] has shape \(4, 1, 3\)"):
-        simulate_feedforward_batch(Theta(), weights, batch, channels,
-                                   [jnp.stack([states[0]] * 4), states[1]], 2.0, 2)
+        simulate_feedforward_batch(
+            Theta(), weights, batch, channels, [jnp.stack([states[0]] * 4), states[1]], 2.0, 2
+        )

@@ -45,8 +45,12 @@ from snnlib.notebook import (  # noqa: E402
 
 def test_toc_lists_every_notebook():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [entry["file"] for part in toc["parts"] for chapter in part.get("chapters", [])
-             for entry in (chapter, *chapter.get("sections", []))]
+    files = [
+        entry["file"]
+        for part in toc["parts"]
+        for chapter in part.get("chapters", [])
+        for entry in (chapter, *chapter.get("sections", []))
+    ]
     listed = {f.removeprefix("book/notebooks/") for f in files if f.startswith("book/notebooks/")}
     assert listed == set(SOURCES), "_toc.yml must list every notebooks/*.py"
     assert listed == set(NOTEBOOKS) | set(GUIDES), "notebooks outside Figures and User guide"
@@ -56,8 +60,10 @@ def test_toc_lists_every_notebook():
 def test_kernel_runs_this_python(tmp_path):
     """papermill's default kernel runs the interpreter of the environment that runs it."""
     probe = tmp_path / "probe.py"
-    probe.write_text("# %%\nimport sys\nfrom snnlib.notebook import record_numbers\n"
-                     "record_numbers({'prefix': sys.prefix})\n")
+    probe.write_text(
+        "# %%\nimport sys\nfrom snnlib.notebook import record_numbers\n"
+        "record_numbers({'prefix': sys.prefix})\n"
+    )
     numbers = tmp_path / "probe.json"
     execute_notebook(probe, tmp_path / "probe.ipynb", {}, numbers_json=numbers)
     assert json.loads(numbers.read_text())["prefix"] == sys.prefix
@@ -100,9 +106,13 @@ def check_concept(numbers: dict) -> None:
     config = concept.ConceptConfig(input_time=0.5)
     for name in ("qif", "lif"):
         model, duration, max_events = concept.model_setup(config, name)
-        alone = concept.first_spike_sweep(model, duration, max_events,
-                                          np.array([[1.5 * model.min_spiking_input]]),
-                                          np.array([[0.5]]))[0]
+        alone = concept.first_spike_sweep(
+            model,
+            duration,
+            max_events,
+            np.array([[1.5 * model.min_spiking_input]]),
+            np.array([[0.5]]),
+        )[0]
         assert abs(numbers["plateau"][name] - alone) < 1e-9, name
     # QIF examples: suppressed (no ordinary spike), delayed, unaffected
     qif = numbers["inhibition_example_first_spikes"]["qif"]
@@ -143,11 +153,16 @@ def test_recurrent_stored_runs_neuron_1(tmp_path):
     numbers = run_notebook("recurrent", out_dir=tmp_path, quick=False)
     normal, grid = numbers["normal"], numbers["grid"]
     assert normal["trials"] == 10_000 and grid["trials"] == 20_000
-    np.testing.assert_allclose(normal["final_spike_times_ms"][1][:5],
-                               [13.738, 50.863, 64.641, 105.415, 115.664], atol=2e-3)
+    np.testing.assert_allclose(
+        normal["final_spike_times_ms"][1][:5], [13.738, 50.863, 64.641, 105.415, 115.664], atol=2e-3
+    )
     assert normal["met_by_pseudospike"] == [
-        {"neuron": 1, "target_ms": pytest.approx(98.15, abs=0.01),
-         "spike_ms": pytest.approx(105.415, abs=2e-3)}]
+        {
+            "neuron": 1,
+            "target_ms": pytest.approx(98.15, abs=0.01),
+            "spike_ms": pytest.approx(105.415, abs=2e-3),
+        }
+    ]
     assert grid["met_by_pseudospike"] == []
     assert grid["final_spike_times_ms"][1][3] == pytest.approx(98.654, abs=2e-3)
 
@@ -155,8 +170,10 @@ def test_recurrent_stored_runs_neuron_1(tmp_path):
 def test_mnist_figure_draws_every_stored_seed(tmp_path):
     """Fig. 4 from the stored full-scale runs: the spread over seeds uses every
     results/mnist_seed*.npz."""
-    stored = sorted(int(path.stem.removeprefix("mnist_seed"))
-                    for path in (ROOT / "results").glob("mnist_seed*.npz"))
+    stored = sorted(
+        int(path.stem.removeprefix("mnist_seed"))
+        for path in (ROOT / "results").glob("mnist_seed*.npz")
+    )
     numbers = run_notebook("mnist", out_dir=tmp_path, quick=False)
     assert len(stored) >= 3 and sorted(numbers["seeds"]) == stored
     assert min(numbers["epochs"]) == 100
@@ -174,8 +191,13 @@ def check_yinyang(numbers: dict) -> None:
     assert numbers["quick"] is True and numbers["test_accuracy"][0] > 0.6
 
 
-PAPER_CHECKS = {"concept": check_concept, "single_neuron": check_single_neuron,
-                "recurrent": check_recurrent, "mnist": check_mnist, "yinyang": check_yinyang}
+PAPER_CHECKS = {
+    "concept": check_concept,
+    "single_neuron": check_single_neuron,
+    "recurrent": check_recurrent,
+    "mnist": check_mnist,
+    "yinyang": check_yinyang,
+}
 
 
 @pytest.mark.parametrize("name", sorted(PAPER_CHECKS))
@@ -209,8 +231,9 @@ def test_injected_parameters_are_hidden(executed_book):
     root, _ = executed_book
     for name in NOTEBOOKS + GUIDES:
         notebook = json.loads((root / "book" / "notebooks" / f"{name}.ipynb").read_text())
-        injected = [c for c in notebook["cells"]
-                    if "injected-parameters" in c["metadata"].get("tags", [])]
+        injected = [
+            c for c in notebook["cells"] if "injected-parameters" in c["metadata"].get("tags", [])
+        ]
         assert len(injected) == 1, f"{name}: expected papermill's injected cell"
         assert "remove-cell" in injected[0]["metadata"]["tags"]
         assert "results_json" not in json.dumps(notebook), f"{name}: results_json plumbing"
@@ -236,20 +259,25 @@ def test_by_hand_papermill_page_hides_the_injected_cell(tmp_path):
 
     (tmp_path / "_config.yml").write_text(
         "title: t\nexecute:\n  execute_notebooks: 'off'\n"
-        "sphinx:\n  extra_extensions:\n    - snnlib._notebooks\n")
+        "sphinx:\n  extra_extensions:\n    - snnlib._notebooks\n"
+    )
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: nb\n")
     (tmp_path / "intro.md").write_text("# Intro\n")
     injected = nbformat.v4.new_code_cell("# Parameters\nquick = True\n")
     injected.metadata["tags"] = ["injected-parameters"]
     shown = nbformat.v4.new_code_cell("visible_marker = 1\n")
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# NB"), injected,
-                                               shown])
-    notebook.metadata.update(language_info={"name": "python"}, kernelspec={
-        "name": "python3", "language": "python", "display_name": "Python 3"})
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("# NB"), injected, shown]
+    )
+    notebook.metadata.update(
+        language_info={"name": "python"},
+        kernelspec={"name": "python3", "language": "python", "display_name": "Python 3"},
+    )
     nbformat.write(notebook, tmp_path / "nb.ipynb")
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    build = subprocess.run([str(jupyter_book), "build", "-W", str(tmp_path)],
-                           capture_output=True, text=True)
+    build = subprocess.run(
+        [str(jupyter_book), "build", "-W", str(tmp_path)], capture_output=True, text=True
+    )
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     page = (tmp_path / "_build" / "html" / "nb.html").read_text()
     assert "visible_marker" in page and "# Parameters" not in page
@@ -267,8 +295,10 @@ def test_drop_injected_parameters_leaves_other_sources_alone():
     markdown = ["# Parameters"]
     _drop_injected_parameters(App(), "page.md", markdown)
     assert markdown == ["# Parameters"]
-    cells = [{"cell_type": "code", "metadata": {"tags": ["injected-parameters"]}, "source": ""},
-             {"cell_type": "code", "metadata": {}, "source": "x = 1"}]
+    cells = [
+        {"cell_type": "code", "metadata": {"tags": ["injected-parameters"]}, "source": ""},
+        {"cell_type": "code", "metadata": {}, "source": "x = 1"},
+    ]
     source = [json.dumps({"cells": cells})]
     App.env.doc2path = staticmethod(lambda docname: f"/book/{docname}.ipynb")
     _drop_injected_parameters(App(), "nb", source)
@@ -302,7 +332,8 @@ def check_layout(name: str) -> None:
     assert writer[0] is code[-1] and writer[0].source.rstrip().endswith(")"), "last cell"
     sources = "".join(c.source for c in code)
     assert not re.search(r"\bsnnlib\._\w+|from \.+_\w+ import", sources), (
-        f"{name} imports a private snnlib module")
+        f"{name} imports a private snnlib module"
+    )
     assert "use_repository_root" not in sources and '"results"' not in sources
     assert "json.dumps(numbers" not in "".join(c.source for c in code if "print(" in c.source)
     assert not any("print(json" in c.source for c in code)
@@ -317,8 +348,11 @@ def test_check_parameters():
     with pytest.raises(TypeError, match="'seed' must be int or None"):
         check_parameters(seed=(1.5, (int, type(None))))
     check_parameters(epochs=(1, int, (1, None)), seed=(None, (int, type(None)), (0, None)))
-    with pytest.raises(ValueError, match=r"'epochs_quick' must be at least 1, got 0 .*"
-                                         r"-p epochs_quick"):
+    with pytest.raises(
+        ValueError,
+        match=r"'epochs_quick' must be at least 1, got 0 .*"
+        r"-p epochs_quick",
+    ):
         check_parameters(epochs_quick=(0, int, (1, None)))
     with pytest.raises(ValueError, match=r"'n' must be in 1\.\.10, got 11"):
         check_parameters(n=(11, int, (1, 10)))
@@ -340,14 +374,21 @@ def test_stored_results_finds_the_clone_or_says_what_to_set(tmp_path, monkeypatc
     monkeypatch.chdir(ROOT / "notebooks")  # where JupyterLab starts the kernels
     assert stored_results(None, "mnist_seed*.npz") == ROOT / "results"
     assert stored_results(str(ROOT / "results"), "recurrent_normal.npz") == ROOT / "results"
-    with pytest.raises(FileNotFoundError, match=r"set the parameter results_dir .* or set "
-                                                r"quick = True"):
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"set the parameter results_dir .* or set "
+        r"quick = True",
+    ):
         stored_results(str(tmp_path), "mnist_seed*.npz")
 
 
-BAD_PARAMETERS = [("yinyang", "epochs_quick", 0), ("recurrent", "n_trials_quick", 2),
-                  ("single_neuron", "seed", -1), ("mnist", "batch_size_quick", 100_000),
-                  ("mnist", "n_test_quick", 0)]
+BAD_PARAMETERS = [
+    ("yinyang", "epochs_quick", 0),
+    ("recurrent", "n_trials_quick", 2),
+    ("single_neuron", "seed", -1),
+    ("mnist", "batch_size_quick", 100_000),
+    ("mnist", "n_test_quick", 0),
+]
 
 
 @pytest.mark.parametrize(("name", "parameter", "value"), BAD_PARAMETERS)
@@ -359,8 +400,12 @@ def test_bad_parameter_fails_in_the_check(tmp_path, name, parameter, value):
     with pytest.raises(papermill.PapermillExecutionError, match=f"parameter '{parameter}'"):
         run_notebook(name, out_dir=tmp_path, **{parameter: value})
     failed = json.loads((tmp_path / f"{name}.failed.ipynb").read_text())
-    errors = [c for c in failed["cells"] if c["cell_type"] == "code" and any(
-        o.get("output_type") == "error" for o in c.get("outputs", []))]
+    errors = [
+        c
+        for c in failed["cells"]
+        if c["cell_type"] == "code"
+        and any(o.get("output_type") == "error" for o in c.get("outputs", []))
+    ]
     assert len(errors) == 1 and "check_parameters(" in "".join(errors[0]["source"])
 
 
@@ -400,7 +445,10 @@ def test_failing_notebook_keeps_the_previous_one(tmp_path):
     failed = output.with_suffix(".failed.ipynb")
     assert error_outputs(json.loads(failed.read_text())), "the failed run is kept to inspect"
     assert sorted(p.name for p in output.parent.iterdir()) == [
-        "probe.failed.ipynb", "probe.ipynb", "probe.json"], "temporary files left behind"
+        "probe.failed.ipynb",
+        "probe.ipynb",
+        "probe.json",
+    ], "temporary files left behind"
 
 
 def test_build_refuses_error_outputs(tmp_path):
@@ -409,16 +457,24 @@ def test_build_refuses_error_outputs(tmp_path):
 
     (tmp_path / "_config.yml").write_text(
         "title: t\nexecute:\n  execute_notebooks: 'off'\n"
-        "sphinx:\n  extra_extensions:\n    - snnlib._notebooks\n")
+        "sphinx:\n  extra_extensions:\n    - snnlib._notebooks\n"
+    )
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: nb\n")
     (tmp_path / "intro.md").write_text("# Intro\n")
-    cell = nbformat.v4.new_code_cell("1 / 0", outputs=[nbformat.v4.new_output(
-        "error", ename="ZeroDivisionError", evalue="division by zero", traceback=[])])
+    cell = nbformat.v4.new_code_cell(
+        "1 / 0",
+        outputs=[
+            nbformat.v4.new_output(
+                "error", ename="ZeroDivisionError", evalue="division by zero", traceback=[]
+            )
+        ],
+    )
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# NB"), cell])
     nbformat.write(notebook, tmp_path / "nb.ipynb")
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    build = subprocess.run([str(jupyter_book), "build", str(tmp_path)], capture_output=True,
-                           text=True)
+    build = subprocess.run(
+        [str(jupyter_book), "build", str(tmp_path)], capture_output=True, text=True
+    )
     assert build.returncode != 0
     assert "ZeroDivisionError" in build.stdout + build.stderr
     assert not (tmp_path / "_build" / "html" / "nb.html").exists()
@@ -437,12 +493,26 @@ def test_jupyter_opens_the_sources_as_notebooks(tmp_path):
     pytest.importorskip("jupyter_server", reason="the view extra (JupyterLab) is not installed")
     port, token = free_port(), "snnlib-test"
     jupyter = Path(sys.executable).with_name("jupyter")
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
-           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+    }
     server = subprocess.Popen(
-        [str(jupyter), "server", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}"],
-        stdout=subprocess.DEVNULL, stderr=(tmp_path / "server.log").open("w"), env=env)
+        [
+            str(jupyter),
+            "server",
+            "--no-browser",
+            "--allow-root",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={ROOT}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "server.log").open("w"),
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}/api/contents/notebooks/concept.py?type=notebook&content=1"
     request = urllib.request.Request(url, headers={"Authorization": f"token {token}"})
     try:
@@ -480,11 +550,13 @@ def test_saving_a_notebook_in_jupyter_rewrites_its_source_byte_for_byte(tmp_path
     shutil.copy(ROOT / "jupytext.toml", tmp_path / "jupytext.toml")
     source = ROOT / "notebooks" / f"{name}.py"
     shutil.copy(source, tmp_path / "notebooks" / source.name)
-    manager = build_sync_jupytext_contents_manager_class(LargeFileManager)(
-        root_dir=str(tmp_path))
+    manager = build_sync_jupytext_contents_manager_class(LargeFileManager)(root_dir=str(tmp_path))
     model = manager.get(f"notebooks/{name}.py", content=True, type="notebook")
-    model["content"].metadata["language_info"] = {"name": "python", "version": "3.11.2",
-                                                  "file_extension": ".py"}
+    model["content"].metadata["language_info"] = {
+        "name": "python",
+        "version": "3.11.2",
+        "file_extension": ".py",
+    }
     manager.save(model, f"notebooks/{name}.py")
     assert (tmp_path / "notebooks" / source.name).read_bytes() == source.read_bytes()
 
@@ -537,31 +609,60 @@ def test_api_reference(built_book):
     """Anchors for the public names, a general index that lists them, a search that finds
     them, and prose pages whose {py:func} links resolve to the API pages."""
     html = built_book.html
-    api = "".join((html / "book" / "api" / f"{page}.html").read_text()
-                  for page in ("simulation", "readouts", "neurons", "training", "data",
-                               "experiments", "notebooks"))
+    api = "".join(
+        (html / "book" / "api" / f"{page}.html").read_text()
+        for page in (
+            "simulation",
+            "readouts",
+            "neurons",
+            "training",
+            "data",
+            "experiments",
+            "notebooks",
+        )
+    )
     import snnlib
 
     for name in snnlib.__all__:
         assert f'id="snnlib.{name}"' in api, f"no API entry for snnlib.{name}"
-    for name in ("snnlib.losses.first_spike_cross_entropy", "snnlib.budget.Budget",
-                 "snnlib.classification.SpikingClassifier", "snnlib.classification.train",
-                 "snnlib.classification.evaluate", "snnlib.classification.TrainConfig",
-                 "snnlib.classification.ClassificationModel", "snnlib.classification.Epochs",
-                 "snnlib.training.run_loop", "snnlib.training.make_optimizer",
-                 "snnlib.training.UnitRecords", "snnlib.training.BudgetReport",
-                 "snnlib.checkpoint.save_checkpoint", "snnlib.distributed.launch_local",
-                 "snnlib.data.load_instance", "snnlib.experiments.Experiment",
-                 "snnlib.experiments.Variant", "snnlib.experiments.RunOptions",
-                 "snnlib.experiments.experiments", "snnlib.notebook.check_parameters",
-                 "snnlib.notebook.record_numbers", "snnlib.plotting.COLORS",
-                 "snnlib.constants.MS", "snnlib.provenance.machine_metadata"):
+    for name in (
+        "snnlib.losses.first_spike_cross_entropy",
+        "snnlib.budget.Budget",
+        "snnlib.classification.SpikingClassifier",
+        "snnlib.classification.train",
+        "snnlib.classification.evaluate",
+        "snnlib.classification.TrainConfig",
+        "snnlib.classification.ClassificationModel",
+        "snnlib.classification.Epochs",
+        "snnlib.training.run_loop",
+        "snnlib.training.make_optimizer",
+        "snnlib.training.UnitRecords",
+        "snnlib.training.BudgetReport",
+        "snnlib.checkpoint.save_checkpoint",
+        "snnlib.distributed.launch_local",
+        "snnlib.data.load_instance",
+        "snnlib.experiments.Experiment",
+        "snnlib.experiments.Variant",
+        "snnlib.experiments.RunOptions",
+        "snnlib.experiments.experiments",
+        "snnlib.notebook.check_parameters",
+        "snnlib.notebook.record_numbers",
+        "snnlib.plotting.COLORS",
+        "snnlib.constants.MS",
+        "snnlib.provenance.machine_metadata",
+    ):
         assert f'id="{name}"' in api, f"no API entry for {name}"
     from snnlib.experiments import experiments
 
     for experiment, declared in experiments().items():  # each one's declaration and types
-        names = ("EXPERIMENT", "PAPER", "run", "compare", declared.config.__name__,
-                 declared.results.__name__)
+        names = (
+            "EXPERIMENT",
+            "PAPER",
+            "run",
+            "compare",
+            declared.config.__name__,
+            declared.results.__name__,
+        )
         for name in names:
             assert f'id="snnlib.experiments.{experiment}.{name}"' in api, (experiment, name)
     shown = re.sub(r"<[^>]+>", "", api)  # the text of the pages, without markup

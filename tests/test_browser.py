@@ -38,9 +38,16 @@ PHONE_WIDTH, PHONE_HEIGHT = 400, 800  # a phone held upright
 SMALLEST_TEXT_PX = 9.0  # figure text (tick labels) on screen
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-    "--disable-default-apps", "--hide-scrollbars", "--remote-debugging-port=0",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--hide-scrollbars",
+    "--remote-debugging-port=0",
 ]
 
 
@@ -83,8 +90,9 @@ class DevTools:
         raise TimeoutError(f"no {method} within {timeout} s")
 
     def evaluate(self, expression: str):
-        result = self.send("Runtime.evaluate", expression=expression, awaitPromise=True,
-                           returnByValue=True)
+        result = self.send(
+            "Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True
+        )
         if "exceptionDetails" in result:
             raise RuntimeError(f"{expression[:80]}...: {result['exceptionDetails']}")
         return result["result"].get("value")
@@ -96,9 +104,12 @@ class DevTools:
 @contextlib.contextmanager
 def chromium(path: str, profile: Path):
     """Start headless Chromium; yield a function that opens a new page (DevTools)."""
-    process = subprocess.Popen([path, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-                                "about:blank"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [path, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         port = None
         deadline = time.monotonic() + 60
@@ -113,8 +124,9 @@ def chromium(path: str, profile: Path):
         threading.Thread(target=process.stderr.read, daemon=True).start()  # drain
 
         def new_page() -> DevTools:
-            request = urllib.request.Request(f"http://127.0.0.1:{port}/json/new?about:blank",
-                                             method="PUT")
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/json/new?about:blank", method="PUT"
+            )
             with urllib.request.urlopen(request, timeout=30) as response:
                 target = json.load(response)
             return DevTools(target["webSocketDebuggerUrl"])
@@ -163,8 +175,11 @@ def site(built_book):
 
 def book_pages(html: Path) -> list[str]:
     """Every HTML page of the book, relative to its root (not Sphinx's search/index pages)."""
-    pages = sorted(p.relative_to(html).as_posix() for p in html.rglob("*.html")
-                   if not p.relative_to(html).parts[0].startswith("_"))
+    pages = sorted(
+        p.relative_to(html).as_posix()
+        for p in html.rglob("*.html")
+        if not p.relative_to(html).parts[0].startswith("_")
+    )
     return [p for p in pages if p not in ("index.html", "genindex.html", "search.html")]
 
 
@@ -224,22 +239,37 @@ INSPECT = r"""
 RAW_TEX = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$|\\(?:mathrm|frac|sum|tau|infty|pi|min)\b")
 
 
-def inspect_page(new_page, url: str, screenshot: Path, width: int = WIDTH,
-                 height: int = HEIGHT, mobile: bool = False
-                 ) -> tuple[dict, list[str], list[str]]:
+def inspect_page(
+    new_page,
+    url: str,
+    screenshot: Path,
+    width: int = WIDTH,
+    height: int = HEIGHT,
+    mobile: bool = False,
+) -> tuple[dict, list[str], list[str]]:
     """Load url in a window `width` x `height` px (mobile: as a phone does, with its
     viewport); return what it shows, its console errors and requests to other hosts."""
     page = new_page()
     try:
         for domain in ("Page", "Runtime", "Log", "Network"):
             page.send(f"{domain}.enable")
-        page.send("Emulation.setDeviceMetricsOverride", width=width, height=height,
-                  deviceScaleFactor=1, mobile=mobile)
+        page.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=mobile,
+        )
         page.send("Page.navigate", url=url)
         page.wait_for("Page.loadEventFired")
         shown = page.evaluate(INSPECT)
-        page.send("Emulation.setDeviceMetricsOverride", width=width,
-                  height=min(shown["height"], 16000), deviceScaleFactor=1, mobile=mobile)
+        page.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=min(shown["height"], 16000),
+            deviceScaleFactor=1,
+            mobile=mobile,
+        )
         time.sleep(0.3)
         image = page.send("Page.captureScreenshot", format="png", captureBeyondViewport=False)
         screenshot.parent.mkdir(parents=True, exist_ok=True)
@@ -280,15 +310,25 @@ def phone_pages(built_book, site, browser):
     shown = {}
     for page in book_pages(built_book.html):
         name = page.removesuffix(".html").replace("/", "_")
-        shown[page] = inspect_page(browser, site + page, SCREENSHOTS / f"{name}_phone.png",
-                                   PHONE_WIDTH, PHONE_HEIGHT, mobile=True)
+        shown[page] = inspect_page(
+            browser,
+            site + page,
+            SCREENSHOTS / f"{name}_phone.png",
+            PHONE_WIDTH,
+            PHONE_HEIGHT,
+            mobile=True,
+        )
     return shown
 
 
 def test_every_page_is_checked(pages, built_book):
     expected = {f"book/notebooks/{name}.html" for name in NOTEBOOKS}
-    expected |= {"book/intro.html", "book/theory.html", "book/reproducing.html",
-                 "book/architecture.html"}
+    expected |= {
+        "book/intro.html",
+        "book/theory.html",
+        "book/reproducing.html",
+        "book/architecture.html",
+    }
     assert expected <= set(pages), f"pages not loaded: {expected - set(pages)}"
 
 
@@ -297,7 +337,8 @@ def test_every_page_links_the_repository(pages):
     repository = re.search(r"^repository:\n\s+url:\s*(\S+)", config, flags=re.M).group(1)
     for page, (shown, _, _) in pages.items():
         assert any(link.startswith(repository) for link in shown["links"]), (
-            f"{page}: no link to the source repository {repository}")
+            f"{page}: no link to the source repository {repository}"
+        )
 
 
 def test_equations_are_typeset_offline(pages):
@@ -334,12 +375,15 @@ def test_figure_pages(pages, built_book, name):
         assert figure["shown"] <= WIDTH, f"{name}: figure {figure['id']} wider than the window"
         pixels = smallest_text_px(figure, fonts[figure["id"]])
         assert pixels >= SMALLEST_TEXT_PX, (
-            f"{name}: figure {figure['id']} shows its smallest text {pixels:.1f} px high")
+            f"{name}: figure {figure['id']} shows its smallest text {pixels:.1f} px high"
+        )
     assert any("paper" in table["header"] for table in shown["tables"]), (
-        f"{name}: no compared-with-paper table")
+        f"{name}: no compared-with-paper table"
+    )
     assert "| paper |" not in shown["text"], f"{name}: a Markdown table left unrendered"
-    assert shown["injected"] == 0 and "Parameters" not in shown["text"].replace(
-        "parameters", ""), f"{name}: papermill's injected parameters are shown"
+    assert shown["injected"] == 0 and "Parameters" not in shown["text"].replace("parameters", ""), (
+        f"{name}: papermill's injected parameters are shown"
+    )
     assert "{\n" not in shown["text"], f"{name}: a JSON dump is shown"
 
 
@@ -348,14 +392,14 @@ def test_nothing_overflows_the_column(pages):
     own block, nothing is cut off."""
     for page, (shown, _, _) in pages.items():
         assert not shown["overflowing"], f"{page}: lines wider than the column: " + repr(
-            shown["overflowing"])
+            shown["overflowing"]
+        )
 
 
 def test_screenshots_are_saved(pages):
     for page in pages:
         path = SCREENSHOTS / (page.removesuffix(".html").replace("/", "_") + ".png")
         assert path.stat().st_size > 10_000, f"{path}: no screenshot"
-
 
 
 def smallest_text_px(figure: dict, font: dict) -> float:
@@ -376,19 +420,23 @@ def test_figures_on_a_phone(phone_pages, built_book, name):
         pixels = smallest_text_px(figure, fonts[figure["id"]])
         assert pixels >= SMALLEST_TEXT_PX, (
             f"{name}: at {PHONE_WIDTH} px figure {figure['id']} shows its smallest text "
-            f"{pixels:.1f} px high")
+            f"{pixels:.1f} px high"
+        )
         assert figure["link"] and figure["link"].split("/")[-1] == figure["src"].split("/")[-1], (
             f"{name}: figure {figure['id']} does not link to its full-size image "
-            f"(link {figure['link']!r}, image {figure['src']!r})")
+            f"(link {figure['link']!r}, image {figure['src']!r})"
+        )
 
 
 def test_pages_on_a_phone_do_not_scroll_sideways(phone_pages):
     for page, (shown, _, _) in phone_pages.items():
         # a phone widens its layout viewport to fit a page that is too wide
         assert shown["pageWidth"] <= PHONE_WIDTH and shown["window"] <= PHONE_WIDTH, (
-            f"{page}: at {PHONE_WIDTH} px the page is {shown['pageWidth']} px wide")
+            f"{page}: at {PHONE_WIDTH} px the page is {shown['pageWidth']} px wide"
+        )
         assert not shown["overflowing"], f"{page} (phone): text cut off: " + repr(
-            shown["overflowing"])
+            shown["overflowing"]
+        )
 
 
 def test_code_keeps_its_lines_whole(pages, phone_pages):
@@ -398,4 +446,5 @@ def test_code_keeps_its_lines_whole(pages, phone_pages):
         for page, (shown, _, _) in which.items():
             for block in shown["code"]:
                 assert block["whiteSpace"] == "pre" and block["overflowX"] in ("auto", "scroll"), (
-                    f"{page}: a code block wraps its lines ({block})")
+                    f"{page}: a code block wraps its lines ({block})"
+                )

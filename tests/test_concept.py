@@ -12,8 +12,7 @@ from snnlib.experiments import Results, concept
 matplotlib.use("Agg")
 
 # paper-scale weight grid (1e5 points); the other grids coarse to keep the test fast
-CONFIG = concept.ConceptConfig(n_inhibition_times=10_000, n_gradient_points=200,
-                               n_trace_points=300)
+CONFIG = concept.ConceptConfig(n_inhibition_times=10_000, n_gradient_points=200, n_trace_points=300)
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +57,9 @@ def test_autodiff_derivative_matches_finite_differences(results, name):
     compared = results.sweeps(name).gradient_compared
     autodiff = results.sweeps(name).dt_dw_autodiff
     assert compared.sum() > 0.4 * len(compared)
-    np.testing.assert_allclose(autodiff[compared], results.sweeps(name).dt_dw_numeric[compared],
-                               rtol=1e-3)
+    np.testing.assert_allclose(
+        autodiff[compared], results.sweeps(name).dt_dw_numeric[compared], rtol=1e-3
+    )
     assert results.summary(name).gradient_max_relative_error < 1e-3
 
 
@@ -75,8 +75,9 @@ def test_example_traces_spike_as_the_sweep_says(results):
         spikes = results.sweeps(name).trace_spikes
         first = np.where(np.isfinite(spikes[:, 0]), spikes[:, 0], np.inf)
         examples = np.asarray(CONFIG.example_weights) * results.summary(name).w_min
-        swept = np.interp(examples, results.sweeps(name).weights,
-                          results.sweeps(name).first_spike_vs_weight)
+        swept = np.interp(
+            examples, results.sweeps(name).weights, results.sweeps(name).first_spike_vs_weight
+        )
         duration = results.summary(name).duration
         ordinary = swept < duration
         np.testing.assert_allclose(first[ordinary], swept[ordinary], atol=1e-3)
@@ -135,8 +136,9 @@ def test_figure_redraws_from_saved_results(results, tmp_path):
     for key, value in results.arrays.items():
         np.testing.assert_array_equal(loaded.arrays[key], value, err_msg=key)
     stored = Results.load(tmp_path / "concept")  # the file form: keys "{model}_{array}"
-    np.testing.assert_array_equal(stored["qif_first_spike_vs_weight"],
-                                  results.qif.first_spike_vs_weight)
+    np.testing.assert_array_equal(
+        stored["qif_first_spike_vs_weight"], results.qif.first_spike_vs_weight
+    )
     assert stored.metadata["qif_summary"]["w_min"] == results.qif_summary.w_min
     use_style()
     fig = figure(loaded, concept.figure_details(CONFIG))

@@ -16,8 +16,16 @@ def first_spike_vs(model, duration, max_events, weights, times):
     single neuron receiving input spikes of the given weights (G, M) at times (G, M)."""
 
     def one(w, t):
-        events = simulate(model, jnp.zeros((1, 1)), w[None, :], t, jnp.arange(w.shape[0]),
-                          model.rest_state(1), duration, max_events=max_events)
+        events = simulate(
+            model,
+            jnp.zeros((1, 1)),
+            w[None, :],
+            t,
+            jnp.arange(w.shape[0]),
+            model.rest_state(1),
+            duration,
+            max_events=max_events,
+        )
         return first_spike_times(model, events, [0])[0]
 
     first = np.asarray(jax.jit(jax.vmap(one))(weights, times))
@@ -66,8 +74,16 @@ def test_pseudospike_continues_a_spike_that_leaves_the_trial():
     duration = 4.0
 
     def first(w):
-        events = simulate(model, jnp.zeros((1, 1)), jnp.array([[w]]), jnp.array([0.0]),
-                          jnp.array([0]), model.rest_state(1), duration, max_events=4)
+        events = simulate(
+            model,
+            jnp.zeros((1, 1)),
+            jnp.array([[w]]),
+            jnp.array([0.0]),
+            jnp.array([0]),
+            model.rest_state(1),
+            duration,
+            max_events=4,
+        )
         return float(first_spike_times(model, events, [0])[0]), int(events.n_events)
 
     low, high = model.min_spiking_input, 2 * model.min_spiking_input  # no spike / a spike

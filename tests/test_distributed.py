@@ -19,8 +19,10 @@ def env(devices: int = 1) -> dict:
     base = {k: v for k, v in os.environ.items() if k not in ("JAX_ENABLE_X64", "XLA_FLAGS")}
     base |= {"JAX_PLATFORMS": "cpu", "PYTHONPATH": str(Path(__file__).parents[1])}
     if "dir" in CACHE:
-        base |= {"JAX_COMPILATION_CACHE_DIR": CACHE["dir"],
-                 "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0"}
+        base |= {
+            "JAX_COMPILATION_CACHE_DIR": CACHE["dir"],
+            "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+        }
     if devices > 1:
         base["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
     return base
@@ -28,8 +30,13 @@ def env(devices: int = 1) -> dict:
 
 def one_process(out: Path, epochs: int, checkpoint: Path | None = None, devices: int = 1):
     args = [sys.executable, str(WORKER), str(out), str(epochs)]
-    done = subprocess.run(args + ([str(checkpoint)] if checkpoint else []), env=env(devices),
-                          capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        args + ([str(checkpoint)] if checkpoint else []),
+        env=env(devices),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
 
 
@@ -70,8 +77,11 @@ def test_layouts_agree(runs):
 
 
 def test_checkpoint_written_once_and_resumable_by_either_layout(runs):
-    leftovers = [p.name for p in runs.iterdir() if p.name.startswith("two.ckpt") and
-                 p.name != "two.ckpt" and not p.name.endswith(".lock")]
+    leftovers = [
+        p.name
+        for p in runs.iterdir()
+        if p.name.startswith("two.ckpt") and p.name != "two.ckpt" and not p.name.endswith(".lock")
+    ]
     assert (runs / "two.ckpt").exists() and not leftovers, leftovers
     assert_close(runs / "two_then_one.npz", runs / "fresh3.npz")
     assert_close(runs / "one_then_two.npz", runs / "fresh3.npz")
@@ -88,8 +98,22 @@ def test_initialize_rejects_bad_arguments():
 def test_cli_launches_local_processes(tmp_path):
     """`snnlib reproduce mnist --quick --processes 2` as a user runs it (about 2 min)."""
     done = subprocess.run(
-        [str(Path(sys.executable).with_name("snnlib")), "reproduce", "mnist", "--quick",
-         "--processes", "2", "--run-dir", str(tmp_path / "run"), "--no-progress"],
-        env=env(), capture_output=True, text=True, timeout=1800, cwd=tmp_path)
+        [
+            str(Path(sys.executable).with_name("snnlib")),
+            "reproduce",
+            "mnist",
+            "--quick",
+            "--processes",
+            "2",
+            "--run-dir",
+            str(tmp_path / "run"),
+            "--no-progress",
+        ],
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert (tmp_path / "run" / "mnist_seed0.npz").exists()

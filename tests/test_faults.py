@@ -23,8 +23,7 @@ from snnlib.checkpoint import (
 from snnlib.classification import SpikingClassifier, TrainConfig, train
 from snnlib.training import NonFiniteError, UnitRecords, run_loop
 
-TREE = {"params": {"w": np.arange(6.0).reshape(2, 3), "b": np.float32(1.5)},
-        "count": np.int64(7)}
+TREE = {"params": {"w": np.arange(6.0).reshape(2, 3), "b": np.float32(1.5)}, "count": np.int64(7)}
 
 
 @pytest.fixture
@@ -102,8 +101,9 @@ def test_a_second_run_on_the_same_checkpoint_refuses_naming_the_other(tmp_path):
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         lock_file = tmp_path / "run.ckpt.lock"
-        lock_file.write_text(f'{{"pid": {other.pid}, "host": "{socket.gethostname()}", '
-                             '"since": "now"}')
+        lock_file.write_text(
+            f'{{"pid": {other.pid}, "host": "{socket.gethostname()}", "since": "now"}}'
+        )
         with pytest.raises(CheckpointLockedError) as error, checkpoint_lock(path):
             pass
         assert f"process {other.pid} on host {socket.gethostname()}" in str(error.value)
@@ -144,8 +144,14 @@ def test_a_non_finite_parameter_stops_training_keeping_the_last_good_checkpoint(
         run_loop(advance, start, 5, checkpoint=path, progress=False)
     assert f"last good checkpoint {path} (after 2 units)" in str(error.value)
     assert checkpoint_meta(path)["done"] == 2
-    kept = load_checkpoint(path, lambda meta: {"carry": {"w": 0}, "exhausted": 0,
-                                               "records": dict.fromkeys(meta["records"], 0)})
+    kept = load_checkpoint(
+        path,
+        lambda meta: {
+            "carry": {"w": 0},
+            "exhausted": 0,
+            "records": dict.fromkeys(meta["records"], 0),
+        },
+    )
     np.testing.assert_array_equal(kept.tree["carry"]["w"], [0.25, 0.25])
     assert not (tmp_path / "run.ckpt.lock").exists()
 
@@ -157,9 +163,9 @@ def test_a_bit_flip_in_a_training_checkpoint_stops_the_resume(tmp_path):
     net = SpikingClassifier(sizes=(784, 4, 10))
     params = net.init(jax.random.PRNGKey(0))
     path = tmp_path / "run.ckpt"
-    train(net, params, *data, TrainConfig(epochs=1, batch_size=4), checkpoint=path,
-          progress=False)
+    train(net, params, *data, TrainConfig(epochs=1, batch_size=4), checkpoint=path, progress=False)
     flip_one_bit(path)
     with pytest.raises(CheckpointError, match=str(path)):
-        train(net, params, *data, TrainConfig(epochs=2, batch_size=4), checkpoint=path,
-              progress=False)
+        train(
+            net, params, *data, TrainConfig(epochs=2, batch_size=4), checkpoint=path, progress=False
+        )

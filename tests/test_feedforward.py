@@ -30,8 +30,10 @@ def random_feedforward(rng, kind, sizes=SIZES, n_inputs=6, dtype=jnp.float64):
     model = MODELS[kind]
     duration = DURATION[kind]
     scale = {"theta": 1.5, "osc_lif": 0.2, "qif": 3.0, "lif": 2.0}[kind]
-    weights = [jnp.asarray(rng.normal(0.5 * scale, scale, (n, m)), dtype)
-               for m, n in zip(sizes[:-1], sizes[1:], strict=True)]
+    weights = [
+        jnp.asarray(rng.normal(0.5 * scale, scale, (n, m)), dtype)
+        for m, n in zip(sizes[:-1], sizes[1:], strict=True)
+    ]
     if model.state_dim == 1:
         states = [rng.uniform(0, model.period, (1, n)) for n in sizes[1:]]
     else:
@@ -51,9 +53,16 @@ def output_loss(model, weights, layers, duration):
     return total
 
 
-@pytest.mark.parametrize(("kind", "dtype"), [
-    ("theta", jnp.float64), ("theta", jnp.float32), ("qif", jnp.float64),
-    ("osc_lif", jnp.float64), ("lif", jnp.float64)])
+@pytest.mark.parametrize(
+    ("kind", "dtype"),
+    [
+        ("theta", jnp.float64),
+        ("theta", jnp.float32),
+        ("qif", jnp.float64),
+        ("osc_lif", jnp.float64),
+        ("lif", jnp.float64),
+    ],
+)
 def test_same_spikes_as_the_generic_simulator(kind, dtype):
     rng = np.random.default_rng(7)
     n_spikes = n_compared = 0
@@ -64,8 +73,9 @@ def test_same_spikes_as_the_generic_simulator(kind, dtype):
         args = (cast[0], jnp.asarray(times, dtype), channels, cast[1], duration)
         layered = simulate_feedforward(model, *args, MAX_SPIKES, throw=False)
         generic = simulate_feedforward_generic(model, *args, MAX_SPIKES, 200, throw=False)
-        exact = simulate_feedforward(model, weights, times, channels, states, duration,
-                                     MAX_SPIKES, throw=False)  # float64
+        exact = simulate_feedforward(
+            model, weights, times, channels, states, duration, MAX_SPIKES, throw=False
+        )  # float64
         for fast, reference, best in zip(layered, generic, exact, strict=True):
             assert bool(fast.exhausted) == bool(reference.exhausted)
             if bool(fast.exhausted):  # spike times beyond the budget are not comparable
@@ -76,11 +86,15 @@ def test_same_spikes_as_the_generic_simulator(kind, dtype):
             finite = np.isfinite(np.asarray(reference.times))
             np.testing.assert_array_equal(np.isfinite(np.asarray(fast.times)), finite)
             for other in (reference, best):  # float32: also close to the float64 result
-                np.testing.assert_allclose(np.asarray(fast.times)[finite],
-                                           np.asarray(other.times)[finite],
-                                           rtol=0, atol=tolerance * duration)
-            np.testing.assert_allclose(fast.final_state, reference.final_state,
-                                       rtol=tolerance, atol=tolerance * duration)
+                np.testing.assert_allclose(
+                    np.asarray(fast.times)[finite],
+                    np.asarray(other.times)[finite],
+                    rtol=0,
+                    atol=tolerance * duration,
+                )
+            np.testing.assert_allclose(
+                fast.final_state, reference.final_state, rtol=tolerance, atol=tolerance * duration
+            )
             n_spikes += int(np.sum(fast.counts))
     assert n_compared >= 8 and n_spikes > 15  # active networks: the comparison means something
 
@@ -92,16 +106,20 @@ def test_same_gradients_as_the_generic_simulator(kind):
 
     def loss(weights, states, times, simulator):
         if simulator == "layered":
-            layers = simulate_feedforward(model, weights, times, channels, states, duration,
-                                          MAX_SPIKES)
+            layers = simulate_feedforward(
+                model, weights, times, channels, states, duration, MAX_SPIKES
+            )
         else:
-            layers = simulate_feedforward_generic(model, weights, times, channels, states,
-                                                  duration, MAX_SPIKES, 200)
+            layers = simulate_feedforward_generic(
+                model, weights, times, channels, states, duration, MAX_SPIKES, 200
+            )
         return output_loss(model, weights, layers, duration)
 
     grad = jax.grad(loss, argnums=(0, 1, 2))
-    fast, reference = grad(weights, states, times, "layered"), grad(weights, states, times,
-                                                                   "generic")
+    fast, reference = (
+        grad(weights, states, times, "layered"),
+        grad(weights, states, times, "generic"),
+    )
     flat_fast, flat_reference = jax.tree.leaves(fast), jax.tree.leaves(reference)
     assert all(np.all(np.isfinite(g)) for g in flat_fast)
     assert sum(float(jnp.sum(jnp.abs(g))) for g in flat_fast) > 1.0
@@ -119,25 +137,31 @@ def test_batch_skips_steps_but_gives_the_same_results_and_gradients():
 
     def total(first, weights, simulate_fn):
         layers = simulate_fn([first, *weights[1:]], times, channels)
-        return sum(jnp.sum(jnp.where(jnp.isfinite(la.times), la.times, 0.0)) + jnp.sum(
-            la.final_state) for la in layers), layers
+        return sum(
+            jnp.sum(jnp.where(jnp.isfinite(la.times), la.times, 0.0)) + jnp.sum(la.final_state)
+            for la in layers
+        ), layers
 
     def batched(ws, t, c):
         return simulate_feedforward_batch(model, ws, t, c, states, duration, MAX_SPIKES)
 
     def mapped(ws, t, c):
-        one = lambda w0, t, c: simulate_feedforward(model, [w0, *ws[1:]], t, c, states,  # noqa: E731
-                                                    duration, MAX_SPIKES)
+        def one(w0, t, c):
+            return simulate_feedforward(model, [w0, *ws[1:]], t, c, states, duration, MAX_SPIKES)
+
         return jax.vmap(one)(ws[0], t, c)
 
     (value_b, layers_b), grad_b = jax.value_and_grad(total, (0, 1), has_aux=True)(
-        first, weights, batched)
+        first, weights, batched
+    )
     (value_m, layers_m), grad_m = jax.value_and_grad(total, (0, 1), has_aux=True)(
-        first, weights, mapped)
+        first, weights, mapped
+    )
     assert layers_b[0].times.shape == (batch, SIZES[1], MAX_SPIKES)
     np.testing.assert_allclose(value_b, value_m, rtol=1e-12)
-    for a, b in zip(jax.tree.leaves((layers_b, grad_b)), jax.tree.leaves((layers_m, grad_m)),
-                    strict=True):
+    for a, b in zip(
+        jax.tree.leaves((layers_b, grad_b)), jax.tree.leaves((layers_m, grad_m)), strict=True
+    ):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
@@ -159,11 +183,13 @@ def test_an_exhausted_spike_budget_is_reported():
     enough = simulate_feedforward(model, weights, times, channels, states, 15.0, 3)
     check_spike_budget(enough)
     np.testing.assert_allclose(enough[0].times[0], [0.1, 6.1, 12.1], atol=1e-12)
-    generic = simulate_feedforward_generic(model, weights, times, channels, states, 15.0, 2, 50,
-                                           throw=False)
+    generic = simulate_feedforward_generic(
+        model, weights, times, channels, states, 15.0, 2, 50, throw=False
+    )
     assert bool(generic[0].exhausted)
-    batch = simulate_feedforward_batch(model, weights, times[None], channels[None], states,
-                                       15.0, 2, throw=False)
+    batch = simulate_feedforward_batch(
+        model, weights, times[None], channels[None], states, 15.0, 2, throw=False
+    )
     with pytest.raises(EventBudgetError, match="in 1 of 1 trials"):
         check_spike_budget(batch)
 
@@ -176,43 +202,67 @@ def test_as_recurrent_builds_the_block_network():
     np.testing.assert_array_equal(weights_net[6:11, :6], weights[1])
     np.testing.assert_array_equal(weights_net[11:, 6:11], weights[2])
     assert float(jnp.sum(jnp.abs(weights_net))) == pytest.approx(
-        float(jnp.sum(jnp.abs(weights[1])) + jnp.sum(jnp.abs(weights[2]))))
+        float(jnp.sum(jnp.abs(weights[1])) + jnp.sum(jnp.abs(weights[2])))
+    )
     np.testing.assert_array_equal(weights_in[6:], 0.0)
     np.testing.assert_array_equal(initial_state, jnp.concatenate(states, axis=1))
-    events = simulate(MODELS["theta"], weights_net, weights_in, times, channels, initial_state,
-                      4.0, 100)
+    events = simulate(
+        MODELS["theta"], weights_net, weights_in, times, channels, initial_state, 4.0, 100
+    )
     assert not bool(events.exhausted)
 
 
 def test_mismatched_layers_raise():
     model = MODELS["theta"]
     with pytest.raises(ValueError, match="2 weight matrices but 1 initial states"):
-        simulate_feedforward(model, [jnp.ones((2, 1)), jnp.ones((1, 2))], jnp.zeros(1),
-                             jnp.zeros(1, int), [jnp.zeros((1, 2))], 1.0, 1)
+        simulate_feedforward(
+            model,
+            [jnp.ones((2, 1)), jnp.ones((1, 2))],
+            jnp.zeros(1),
+            jnp.zeros(1, int),
+            [jnp.zeros((1, 2))],
+            1.0,
+            1,
+        )
     with pytest.raises(ValueError, match="max_spikes"):
-        simulate_feedforward(model, [jnp.ones((2, 1))], jnp.zeros(1), jnp.zeros(1, int),
-                             [jnp.zeros((1, 2))], 1.0, (1, 2))
+        simulate_feedforward(
+            model,
+            [jnp.ones((2, 1))],
+            jnp.zeros(1),
+            jnp.zeros(1, int),
+            [jnp.zeros((1, 2))],
+            1.0,
+            (1, 2),
+        )
 
 
-@pytest.mark.parametrize(("dtype", "extreme"), [
-    (jnp.float32, (1e20, -1e20, 1e30, 3e38)), (jnp.float64, (1e160, -1e200, 1e300))])
+@pytest.mark.parametrize(
+    ("dtype", "extreme"),
+    [(jnp.float32, (1e20, -1e20, 1e30, 3e38)), (jnp.float64, (1e160, -1e200, 1e300))],
+)
 def test_extreme_weights_give_the_generic_simulators_times(dtype, extreme):
     """Weights whose square overflows (the theta layer's shear) once gave NaN (issue 18)."""
     model = MODELS["theta"]
     n = len(extreme)
     weights = [jnp.asarray([[w, 0.5] for w in extreme], dtype), jnp.full((2, n), 0.3, dtype)]
-    args = (weights, jnp.asarray([0.3, 0.7], dtype), jnp.asarray([0, 1]),
-            [jnp.full((1, n), 1.0, dtype), jnp.full((1, 2), 2.0, dtype)], 2.0, 2)
+    args = (
+        weights,
+        jnp.asarray([0.3, 0.7], dtype),
+        jnp.asarray([0, 1]),
+        [jnp.full((1, n), 1.0, dtype), jnp.full((1, 2), 2.0, dtype)],
+        2.0,
+        2,
+    )
     layered = simulate_feedforward(model, *args, throw=False)
     generic = simulate_feedforward_generic(model, *args, 50, throw=False)
     # a huge positive weight: a spike at once
     assert int(jnp.sum(layered[0].counts)) >= sum(w > 0 for w in extreme)
     for fast, reference in zip(layered, generic, strict=True):
         np.testing.assert_array_equal(fast.counts, reference.counts)
-        np.testing.assert_allclose(fast.times, reference.times, rtol=0,
-                                   atol=TOLERANCE[dtype] * 2)
-        np.testing.assert_allclose(fast.final_state, reference.final_state, rtol=0,
-                                   atol=TOLERANCE[dtype] * 2)
+        np.testing.assert_allclose(fast.times, reference.times, rtol=0, atol=TOLERANCE[dtype] * 2)
+        np.testing.assert_allclose(
+            fast.final_state, reference.final_state, rtol=0, atol=TOLERANCE[dtype] * 2
+        )
 
 
 def test_the_layer_steps_passed_are_used_and_agree():
@@ -225,14 +275,16 @@ def test_the_layer_steps_passed_are_used_and_agree():
     channels = jnp.asarray(rng.integers(0, SIZES[0], 6))
 
     def total(weights, steps):
-        layers = simulate_feedforward_batch(model, weights, times, channels, states, duration,
-                                            MAX_SPIKES, steps=steps)
+        layers = simulate_feedforward_batch(
+            model, weights, times, channels, states, duration, MAX_SPIKES, steps=steps
+        )
         first = [jax.tree.map(lambda x: x[0], la) for la in layers]
         return output_loss(model, weights, first, duration), layers
 
     (_, layers_a), grad_a = jax.value_and_grad(partial(total, steps=None), has_aux=True)(weights)
-    (_, layers_b), grad_b = jax.value_and_grad(partial(total, steps=ThetaAutodiffSteps),
-                                               has_aux=True)(weights)
+    (_, layers_b), grad_b = jax.value_and_grad(
+        partial(total, steps=ThetaAutodiffSteps), has_aux=True
+    )(weights)
     for a, b in zip(jax.tree.leaves(layers_a), jax.tree.leaves(layers_b), strict=True):
         np.testing.assert_array_equal(a, b)
     assert sum(float(jnp.sum(jnp.abs(g))) for g in grad_a) > 0.1

@@ -28,6 +28,7 @@ def test_gradients_match_finite_differences(kind, seed):
     neurons = np.arange(2)
     argnums = {"weights_net": 0, "weights_in": 1, "input_times": 2, "initial_state": 4}
     for name, position in argnums.items():
+
         def loss_of(x, position=position):
             args_x = list(args)
             args_x[position] = jnp.asarray(x)
@@ -50,8 +51,9 @@ def test_gradient_across_nearby_change_of_spike_order():
 
     def spike_sum(w):
         weights_in = jnp.array([[w[0]], [w[1]]])
-        events = simulate(model, weights_net, weights_in, input_times, jnp.array([0]), state,
-                          4.0, max_events=30)
+        events = simulate(
+            model, weights_net, weights_in, input_times, jnp.array([0]), state, 4.0, max_events=30
+        )
         times = output_spike_times(model, events, jnp.arange(2), 2)
         return jnp.sum(times * jnp.array([[1.0, 0.5], [2.0, 0.25]]))
 
@@ -105,8 +107,16 @@ def test_no_nan_in_gradients_of_a_neuron_at_its_spike(kind):
         state = jnp.array([[model.period, model.period]])
 
     def loss(s):
-        events = simulate(model, jnp.full((2, 2), 0.5), jnp.zeros((2, 1)), jnp.array([1.0]),
-                          jnp.array([0]), s, 3.0, max_events=20)
+        events = simulate(
+            model,
+            jnp.full((2, 2), 0.5),
+            jnp.zeros((2, 1)),
+            jnp.array([1.0]),
+            jnp.array([0]),
+            s,
+            3.0,
+            max_events=20,
+        )
         times = output_spike_times(model, events, jnp.arange(2), 2)
         return jnp.sum(jnp.where(jnp.isfinite(times), times, 0.0))
 

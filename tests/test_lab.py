@@ -47,15 +47,19 @@ def free_port() -> int:
 
 
 def git_status() -> str:
-    return subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True,
-                          text=True, check=True).stdout
+    return subprocess.run(
+        ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
 
 
 def fingerprint() -> dict[str, str]:
     """sha256 of every file under WATCHED (ignored by git, so git status cannot see them)."""
-    return {str(path.relative_to(ROOT)): hashlib.sha256(path.read_bytes()).hexdigest()
-            for folder in WATCHED for path in sorted((ROOT / folder).rglob("*"))
-            if path.is_file()}
+    return {
+        str(path.relative_to(ROOT)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for folder in WATCHED
+        for path in sorted((ROOT / folder).rglob("*"))
+        if path.is_file()
+    }
 
 
 def wait_until(page, expression: str, timeout: float, what: str):
@@ -76,21 +80,43 @@ def lab(tmp_path):
     settings.mkdir()
     # as `make lab`: .py files open as notebooks; every cell rendered (no windowing), so
     # that all Markdown cells can be inspected
-    (settings / "overrides.json").write_text(json.dumps({
-        "@jupyterlab/docmanager-extension:plugin": {
-            "defaultViewers": {"python": "Jupytext Notebook"}},
-        "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"}}))
+    (settings / "overrides.json").write_text(
+        json.dumps(
+            {
+                "@jupyterlab/docmanager-extension:plugin": {
+                    "defaultViewers": {"python": "Jupytext Notebook"}
+                },
+                "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
+            }
+        )
+    )
     env = {key: value for key, value in os.environ.items() if key != "SNNLIB_NUMBERS_JSON"}
-    env.update({name: str(tmp_path / name.lower()) for name in (
-        "JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR")})
+    env.update(
+        {
+            name: str(tmp_path / name.lower())
+            for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR")
+        }
+    )
     jupyter = Path(sys.executable).with_name("jupyter")
     server = subprocess.Popen(
-        [str(jupyter), "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
-         f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}",
-         "--LabApp.expose_app_in_browser=True", f"--LabApp.app_settings_dir={settings}",
-         f"--LabApp.user_settings_dir={tmp_path / 'user-settings'}",
-         f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}"],
-        stdout=subprocess.DEVNULL, stderr=(tmp_path / "lab.log").open("w"), env=env)
+        [
+            str(jupyter),
+            "lab",
+            "--no-browser",
+            "--allow-root",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={ROOT}",
+            "--LabApp.expose_app_in_browser=True",
+            f"--LabApp.app_settings_dir={settings}",
+            f"--LabApp.user_settings_dir={tmp_path / 'user-settings'}",
+            f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "lab.log").open("w"),
+        env=env,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -100,8 +126,9 @@ def lab(tmp_path):
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("JupyterLab did not start: "
-                                + (tmp_path / "lab.log").read_text()[-2000:])
+                    pytest.fail(
+                        "JupyterLab did not start: " + (tmp_path / "lab.log").read_text()[-2000:]
+                    )
                 time.sleep(1)
         yield base, token
     finally:
@@ -158,20 +185,32 @@ def test_lab_renders_runs_and_saves_without_changing_files(lab, browser):
     try:
         page.send("Page.enable")
         page.send("Page.navigate", url=f"{base}/lab/tree/{NOTEBOOK}?token={token}")
-        wait_until(page, f"""(() => {{ const w = window.jupyterapp && {PANEL};
+        wait_until(
+            page,
+            f"""(() => {{ const w = window.jupyterapp && {PANEL};
             return !!(w && w.context.isReady && w.content && w.content.widgets
                       && w.sessionContext && w.sessionContext.session
-                      && w.sessionContext.session.kernel); }})()""", 300,
-                   "no notebook with a kernel")
-        cells = wait_until(page, """(() => {
+                      && w.sessionContext.session.kernel); }})()""",
+            300,
+            "no notebook with a kernel",
+        )
+        cells = wait_until(
+            page,
+            """(() => {
             const cells = (__PANEL__).content.widgets
               .filter(c => c.model.type === 'markdown');
             if (!cells.every(c => c.rendered && c.node.querySelector('.myst'))) return null;
-            return cells.map(c => c.node.innerText); })()""".replace("__PANEL__", PANEL), 120,
-                           "Markdown cells unrendered")
+            return cells.map(c => c.node.innerText); })()""".replace("__PANEL__", PANEL),
+            120,
+            "Markdown cells unrendered",
+        )
         assert len(cells) >= 3 and any("Fig. 1" in text for text in cells)
-        raw = [(index, marker) for index, text in enumerate(cells) for marker in RAW_MYST
-               if marker in text]
+        raw = [
+            (index, marker)
+            for index, text in enumerate(cells)
+            for marker in RAW_MYST
+            if marker in text
+        ]
         assert not raw, f"Markdown cells show raw MyST text (cell, text): {raw}"
 
         sources = code_cells(ROOT / NOTEBOOK)

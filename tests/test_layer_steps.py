@@ -26,8 +26,9 @@ def prepared(weights, input_times, duration, chunk=4):
     m = input_times.shape[0]
     chunks = -(-m // chunk)
     pad = chunks * chunk - m
-    arrival = jnp.concatenate([jnp.clip(input_times[order], 0, duration),
-                               jnp.full((pad,), duration, input_times.dtype)])
+    arrival = jnp.concatenate(
+        [jnp.clip(input_times[order], 0, duration), jnp.full((pad,), duration, input_times.dtype)]
+    )
     sources = jnp.concatenate([order, jnp.zeros((pad,), order.dtype)])
     return arrival.reshape(chunks, chunk), sources.reshape(chunks, chunk), weights.T
 
@@ -35,8 +36,9 @@ def prepared(weights, input_times, duration, chunk=4):
 def layer(kind, weights, input_times, phases, duration, max_spikes, n_active):
     arrival, sources, weights_t = prepared(weights, input_times, duration)
     steps = {"adjoint": ThetaSteps, "autodiff": ThetaAutodiffSteps}[kind]
-    return steps(MODEL, duration, max_spikes).run(phases[None], arrival, sources, weights_t,
-                                                  n_active)
+    return steps(MODEL, duration, max_spikes).run(
+        phases[None], arrival, sources, weights_t, n_active
+    )
 
 
 def scalar(kind, weights, input_times, phases, duration, max_spikes, n_active):
@@ -56,8 +58,9 @@ def random_layer(seed: int, duration: float, m: int = 23):
     return weights, times, phases
 
 
-@pytest.mark.parametrize(("seed", "duration", "max_spikes"),
-                         [(0, 2.0, 1), (1, 2.0, 2), (2, 15.0, 3), (3, 40.0, 2)])
+@pytest.mark.parametrize(
+    ("seed", "duration", "max_spikes"), [(0, 2.0, 1), (1, 2.0, 2), (2, 15.0, 3), (3, 40.0, 2)]
+)
 def test_values_bit_identical_and_gradients_equal_autodiff(seed, duration, max_spikes):
     weights, times, phases = random_layer(seed, duration)
     duration = jnp.float64(duration)
@@ -67,8 +70,10 @@ def test_values_bit_identical_and_gradients_equal_autodiff(seed, duration, max_s
     for a, b in zip(ours, reference, strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     assert int(jnp.sum(reference.counts)) > 0
-    grads = [jax.grad(partial(scalar, kind), argnums=(0, 1, 2, 3))(*args)
-             for kind in ("adjoint", "autodiff")]
+    grads = [
+        jax.grad(partial(scalar, kind), argnums=(0, 1, 2, 3))(*args)
+        for kind in ("adjoint", "autodiff")
+    ]
     for ours_grad, autodiff in zip(*grads, strict=True):
         np.testing.assert_allclose(ours_grad, autodiff, rtol=1e-10, atol=1e-10)
 
@@ -105,9 +110,11 @@ def test_skipped_chunks_and_vmap():
         run = partial(scalar, kind, max_spikes=1, n_active=n_active)
         return jnp.sum(jax.vmap(run, (None, 0, None, None))(w, t, phases, jnp.float64(2.0)))
 
-    for a, b in zip(jax.grad(partial(total, "adjoint"), argnums=(0, 1))(weights, times),
-                    jax.grad(partial(total, "autodiff"), argnums=(0, 1))(weights, times),
-                    strict=True):
+    for a, b in zip(
+        jax.grad(partial(total, "adjoint"), argnums=(0, 1))(weights, times),
+        jax.grad(partial(total, "autodiff"), argnums=(0, 1))(weights, times),
+        strict=True,
+    ):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
 
 

@@ -28,8 +28,18 @@ def test_shipped_files_load_with_their_known_contents():
     assert labels[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
     test_images, test_labels = load_mnist("test")
     assert test_images.shape == (10_000, 28, 28)
-    assert np.bincount(test_labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028,
-                                                 974, 1009]
+    assert np.bincount(test_labels).tolist() == [
+        980,
+        1135,
+        1032,
+        1010,
+        982,
+        892,
+        958,
+        1028,
+        974,
+        1009,
+    ]
     assert not images.flags.writeable  # the cached arrays cannot be changed by accident
     with pytest.raises(ValueError, match="split"):
         load_mnist("validation")
@@ -117,6 +127,7 @@ def test_downloader_fails_clearly_offline(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with pytest.raises(OSError, match="Without network access, copy the four MNIST") as error:
-        download("train-labels-idx1-ubyte.gz", tmp_path, mirrors=[f"http://127.0.0.1:{port}/"],
-                 timeout=5)
+        download(
+            "train-labels-idx1-ubyte.gz", tmp_path, mirrors=[f"http://127.0.0.1:{port}/"], timeout=5
+        )
     assert "SNNLIB_DATA" in str(error.value) and str(tmp_path) in str(error.value)

@@ -11,16 +11,20 @@ from snnlib.experiments import mnist
 
 matplotlib.use("Agg")
 RESULTS = Path(__file__).parents[1] / "results"
-TINY = mnist.quick_config(epochs=2, n_train=400, n_test=200, batch_size=100, hidden=(12,),
-                          trace_points=51)
+TINY = mnist.quick_config(
+    epochs=2, n_train=400, n_test=200, batch_size=100, hidden=(12,), trace_points=51
+)
 
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     """One epoch, then continued from its checkpoint to two."""
     checkpoint = tmp_path_factory.mktemp("mnist") / "run.ckpt"
-    first = mnist.run(replace(TINY, training=replace(TINY.training, epochs=1)),
-                      checkpoint=checkpoint, progress=False)
+    first = mnist.run(
+        replace(TINY, training=replace(TINY.training, epochs=1)),
+        checkpoint=checkpoint,
+        progress=False,
+    )
     return first, mnist.run(TINY, checkpoint=checkpoint, progress=False)
 
 
@@ -60,8 +64,15 @@ def test_results_round_trip_and_figure(tiny_run, tmp_path):
     # the file form keeps the keys of the results written before the typed results (and
     # by the runs in progress): bare metric names, weights_1, example_voltage_after, ...
     stored = Results.load(tmp_path / "mnist_seed0")
-    assert {"accuracy", "silent_first", "weights_2", "initial_phases_1", "example_image",
-            "example_voltage_after", "example_prediction_before"} <= set(stored.arrays)
+    assert {
+        "accuracy",
+        "silent_first",
+        "weights_2",
+        "initial_phases_1",
+        "example_image",
+        "example_voltage_after",
+        "example_prediction_before",
+    } <= set(stored.arrays)
     assert stored.config["network"]["sizes"] == [784, 12, 10]
     assert stored.arrays["accuracy"][-1] == results.final.accuracy
     assert mnist.EXPERIMENT.size(stored) == 2  # what the CLI's --promote compares
@@ -112,7 +123,8 @@ def test_accuracy_verdict_says_below_within_or_above_the_paper():
         return mnist.accuracy_verdict(changed)
 
     assert "0.30 percentage points below the paper's 97.6 ± 0.1 %" in with_final_accuracy(
-        [0.972, 0.974])
+        [0.972, 0.974]
+    )
     assert "97.60 ± 0.00 %" in with_final_accuracy([0.976, 0.976])
     assert "within the standard deviation" in with_final_accuracy([0.976, 0.976])
     assert "0.20 percentage points above" in with_final_accuracy([0.978, 0.978])

@@ -24,8 +24,12 @@ DURATION = 4.0
 def two_neurons():
     """Two unconnected QIF neurons; channel 0 drives neuron 0, channel 1 neuron 1."""
     weights_in = jnp.zeros((2, 2)).at[0, 0].set(8.0).at[1, 1].set(8.0)
-    return {"weights_net": jnp.zeros((2, 2)), "weights_in": weights_in,
-            "input_times": jnp.asarray([0.5, 1.0, 2.0]), "initial_state": jnp.zeros((2, 2))}
+    return {
+        "weights_net": jnp.zeros((2, 2)),
+        "weights_in": weights_in,
+        "input_times": jnp.asarray([0.5, 1.0, 2.0]),
+        "initial_state": jnp.zeros((2, 2)),
+    }
 
 
 CHANNELS = jnp.asarray([0, 1, 0])
@@ -34,8 +38,16 @@ CHANNELS = jnp.asarray([0, 1, 0])
 def neuron_one_spikes(params):
     """Output spike times (ordinary, then pseudo) of neuron 1, which neuron 0 cannot reach
     (read out together with neuron 0's: its NaN must not reach neuron 1's gradient)."""
-    events = simulate(MODEL, params["weights_net"], params["weights_in"],
-                      params["input_times"], CHANNELS, params["initial_state"], DURATION, 40)
+    events = simulate(
+        MODEL,
+        params["weights_net"],
+        params["weights_in"],
+        params["input_times"],
+        CHANNELS,
+        params["initial_state"],
+        DURATION,
+        40,
+    )
     return output_spike_times(MODEL, events, [0, 1], 2)[1]
 
 
@@ -71,8 +83,7 @@ def test_generic_simulator_nan_keeps_unreached_gradients_finite(poison):
     # neuron 1's own parameters: the gradient of the clean network
     for key, rows in (("weights_in", 1), ("initial_state", (slice(None), 1))):
         np.testing.assert_allclose(grads[key][rows], clean_grads[key][rows], rtol=1e-9)
-    np.testing.assert_allclose(grads["input_times"][1], clean_grads["input_times"][1],
-                               rtol=1e-9)
+    np.testing.assert_allclose(grads["input_times"][1], clean_grads["input_times"][1], rtol=1e-9)
 
 
 def feedforward_network():
@@ -101,7 +112,8 @@ def test_layered_simulator_nan_keeps_unreached_gradients_finite(poison):
     value = output_zero(weights, times, states)
     assert np.all(np.isfinite(value))
     weight_grads, time_grads, state_grads = jax.grad(
-        lambda *a: jnp.sum(output_zero(*a)), (0, 1, 2))(weights, times, states)
+        lambda *a: jnp.sum(output_zero(*a)), (0, 1, 2)
+    )(weights, times, states)
     # the weights of inputs at unknown times (hidden neuron 2's spikes, or the NaN input)
     # have unknown effects: NaN gradients; every other gradient is finite
     unknown = {0: [2], 1: [1, 2]} if poison == "input time" else {0: [], 1: [2]}
@@ -117,13 +129,19 @@ def test_layered_simulator_nan_keeps_unreached_gradients_finite(poison):
 EDGES = st.sampled_from([0.0, 1e-15, -1e-15, 1e-9, -1e-9, 1e-4, -1e-4])
 
 
-@settings(max_examples=25, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
-@given(weight_edge=EDGES, time_edge=st.sampled_from([0.0, 1e-15, 1e-9, 1e-3]),
-       tie=st.booleans(), voltage=st.sampled_from([0.0, -jnp.inf, 0.5, 1e12]),
-       coupling=st.sampled_from([0.0, 1.0, -1.0]))
-def test_property_generic_finite_values_have_finite_gradients(weight_edge, time_edge, tie,
-                                                               voltage, coupling):
+@settings(
+    max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    weight_edge=EDGES,
+    time_edge=st.sampled_from([0.0, 1e-15, 1e-9, 1e-3]),
+    tie=st.booleans(),
+    voltage=st.sampled_from([0.0, -jnp.inf, 0.5, 1e12]),
+    coupling=st.sampled_from([0.0, 1.0, -1.0]),
+)
+def test_property_generic_finite_values_have_finite_gradients(
+    weight_edge, time_edge, tie, voltage, coupling
+):
     """QIF: input weights at w_min (1 + edge), an input just before T, a tie of two inputs."""
     w_min = MODEL.min_spiking_input
     weights_in = jnp.asarray([[w_min * (1 + weight_edge), 0.0], [0.0, 5.0]])
@@ -140,8 +158,9 @@ def test_property_generic_finite_values_have_finite_gradients(weight_edge, time_
 
 
 def _generic_spikes(weights_net, weights_in, times, state):
-    events = simulate(MODEL, weights_net, weights_in, times, jnp.asarray([0, 1, 1]), state,
-                      DURATION, 60)
+    events = simulate(
+        MODEL, weights_net, weights_in, times, jnp.asarray([0, 1, 1]), state, DURATION, 60
+    )
     return output_spike_times(MODEL, events, [0, 1], 2)
 
 
@@ -151,12 +170,19 @@ def _generic_jacobian(*args):
     return _generic_spikes(*args), jax.jacrev(_generic_spikes, (0, 1, 2, 3))(*args)
 
 
-@settings(max_examples=20, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
-@given(phase_edge=EDGES, time_edge=st.sampled_from([0.0, 1e-15, 1e-9, 1e-3]),
-       tie=st.booleans(), at_end=st.booleans(), weight=st.sampled_from([0.0, 1e-12, 2.0, -3.0]))
-def test_property_layered_finite_values_have_finite_gradients(phase_edge, time_edge, tie,
-                                                               at_end, weight):
+@settings(
+    max_examples=20, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    phase_edge=EDGES,
+    time_edge=st.sampled_from([0.0, 1e-15, 1e-9, 1e-3]),
+    tie=st.booleans(),
+    at_end=st.booleans(),
+    weight=st.sampled_from([0.0, 1e-12, 2.0, -3.0]),
+)
+def test_property_layered_finite_values_have_finite_gradients(
+    phase_edge, time_edge, tie, at_end, weight
+):
     """Theta 2 -> 2 -> 1: phases at 0 or Theta (+- edge), an input just before T, ties."""
     model = Theta()
     duration = 8.0
@@ -173,10 +199,12 @@ def test_property_layered_finite_values_have_finite_gradients(phase_edge, time_e
 
 def _layered_outputs(weights, times, states):
     model, duration = Theta(), 8.0
-    layers = simulate_feedforward(model, weights, times, jnp.asarray([0, 1, 0]), states,
-                                  duration, 4)
-    return jnp.concatenate([layer_output_times(model, layer, duration, 2).ravel()
-                            for layer in layers])
+    layers = simulate_feedforward(
+        model, weights, times, jnp.asarray([0, 1, 0]), states, duration, 4
+    )
+    return jnp.concatenate(
+        [layer_output_times(model, layer, duration, 2).ravel() for layer in layers]
+    )
 
 
 @jax.jit

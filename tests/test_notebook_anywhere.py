@@ -25,8 +25,11 @@ NOTEBOOK = "single_neuron"  # runs in seconds with quick = True
 
 # without PYTHONPATH (which would make the clone importable, and pip take its egg-info for
 # an installed snnlib), without the data and numbers variables
-CLEAN_ENV = {key: value for key, value in os.environ.items()
-             if key not in ("PYTHONPATH", "SNNLIB_DATA", "SNNLIB_NUMBERS_JSON")}
+CLEAN_ENV = {
+    key: value
+    for key, value in os.environ.items()
+    if key not in ("PYTHONPATH", "SNNLIB_DATA", "SNNLIB_NUMBERS_JSON")
+}
 
 
 def run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
@@ -41,8 +44,20 @@ def wheel_kernel(tmp_path_factory):
     ``snnlib-wheel`` in a private JUPYTER_PATH; returns the environment to run papermill in
     (no PYTHONPATH, so that nothing of the clone is importable) and the venv's python."""
     tmp = tmp_path_factory.mktemp("anywhere")
-    run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w",
-         str(tmp / "wheel")], cwd=tmp)
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(ROOT),
+            "--no-deps",
+            "-q",
+            "-w",
+            str(tmp / "wheel"),
+        ],
+        cwd=tmp,
+    )
     wheels = list((tmp / "wheel").glob("snnlib-*.whl"))
     assert len(wheels) == 1, wheels
     venv = tmp / "venv"
@@ -54,9 +69,15 @@ def wheel_kernel(tmp_path_factory):
     env = dict(CLEAN_ENV)
     kernels = tmp / "jupyter" / "kernels" / "snnlib-wheel"
     kernels.mkdir(parents=True)
-    (kernels / "kernel.json").write_text(json.dumps({
-        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "snnlib wheel", "language": "python"}))
+    (kernels / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "snnlib wheel",
+                "language": "python",
+            }
+        )
+    )
     env["JUPYTER_PATH"] = str(tmp / "jupyter")
     return tmp, env, python
 
@@ -72,8 +93,18 @@ def downloaded_notebook(directory: Path, name: str) -> Path:
 
 
 def papermill(env: dict, source: Path, output: Path, *parameters: str):
-    command = [sys.executable, "-m", "papermill", str(source), str(output), "-k", "snnlib-wheel",
-               "--cwd", str(source.parent), *parameters]
+    command = [
+        sys.executable,
+        "-m",
+        "papermill",
+        str(source),
+        str(output),
+        "-k",
+        "snnlib-wheel",
+        "--cwd",
+        str(source.parent),
+        *parameters,
+    ]
     return subprocess.run(command, capture_output=True, text=True, env=env, cwd=source.parent)
 
 
@@ -87,8 +118,9 @@ def test_downloaded_notebook_runs_from_the_wheel_outside_the_clone(wheel_kernel)
     result = papermill(env, source, work / "executed.ipynb", "-p", "quick", "True")
     assert result.returncode == 0, result.stderr[-4000:]
     executed = json.loads((work / "executed.ipynb").read_text())
-    errors = [o for c in executed["cells"] for o in c.get("outputs", [])
-              if o["output_type"] == "error"]
+    errors = [
+        o for c in executed["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"
+    ]
     assert not errors
     where = "".join(executed["cells"][-1]["outputs"][0]["text"]).strip()
     assert Path(where).is_relative_to(tmp / "venv"), f"snnlib imported from {where}"

@@ -49,8 +49,12 @@ print(snnlib.__version__, float(time), float(slope))
 
 
 def build_wheel(out_dir: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q",
-                    "-w", str(out_dir)], check=True, capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(out_dir)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     (wheel,) = out_dir.glob("snnlib-*.whl")
     return wheel
 
@@ -66,19 +70,29 @@ def outside_env() -> dict:
 
 
 def install(python: Path, wheel: Path, *extra: str) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
-                    str(wheel), *extra], check=True, capture_output=True, text=True,
-                   env=outside_env())
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", str(wheel), *extra],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=outside_env(),
+    )
 
 
 def check_installed(python: Path, cwd: Path) -> None:
     """import, simulate and a gradient, and the console script, from outside the clone."""
-    smoke = subprocess.run([str(python), "-c", SMOKE], cwd=cwd, capture_output=True,
-                           text=True, env=outside_env())
+    smoke = subprocess.run(
+        [str(python), "-c", SMOKE], cwd=cwd, capture_output=True, text=True, env=outside_env()
+    )
     assert smoke.returncode == 0, smoke.stderr[-3000:]
     assert smoke.stdout.split()[0] == version()
-    script = subprocess.run([str(python.with_name("snnlib")), "--version"], cwd=cwd,
-                            capture_output=True, text=True, env=outside_env())
+    script = subprocess.run(
+        [str(python.with_name("snnlib")), "--version"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=outside_env(),
+    )
     assert script.stdout.strip() == f"snnlib {version()}", script.stdout + script.stderr
 
 

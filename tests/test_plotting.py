@@ -17,8 +17,20 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 FIGURE_MODULES = sorted((ROOT / "snnlib" / "plotting").glob("*.py"))
-COLOR_ARGUMENTS = {"color", "colors", "c", "mec", "mfc", "markeredgecolor", "markerfacecolor",
-                   "edgecolor", "edgecolors", "facecolor", "facecolors", "labelcolor"}
+COLOR_ARGUMENTS = {
+    "color",
+    "colors",
+    "c",
+    "mec",
+    "mfc",
+    "markeredgecolor",
+    "markerfacecolor",
+    "edgecolor",
+    "edgecolors",
+    "facecolor",
+    "facecolors",
+    "labelcolor",
+}
 ALLOWED_STRINGS = {"none", "linecolor"}  # hollow markers, legend text in the line's colour
 
 
@@ -28,8 +40,9 @@ def colour_literals(path: Path) -> list[str]:
     tree = ast.parse(path.read_text())
     mapping = set()
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "COLORS"
-                                                 for t in node.targets)):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "COLORS" for t in node.targets
+        ):
             mapping |= {id(n) for n in ast.walk(node.value)}
         if isinstance(node, ast.Subscript) and getattr(node.value, "id", None) == "COLORS":
             mapping |= {id(n) for n in ast.walk(node.slice)}  # COLORS["key"]
@@ -42,8 +55,12 @@ def colour_literals(path: Path) -> list[str]:
                 found.append(f"{path.name}:{node.lineno}: {node.value!r}")
         if isinstance(node, ast.keyword) and node.arg in COLOR_ARGUMENTS:
             for inner in ast.walk(node.value):
-                if (isinstance(inner, ast.Constant) and isinstance(inner.value, str)
-                        and id(inner) not in mapping and inner.value not in ALLOWED_STRINGS):
+                if (
+                    isinstance(inner, ast.Constant)
+                    and isinstance(inner.value, str)
+                    and id(inner) not in mapping
+                    and inner.value not in ALLOWED_STRINGS
+                ):
                     found.append(f"{path.name}:{inner.lineno}: {node.arg}={inner.value!r}")
     return found
 
@@ -86,7 +103,7 @@ def test_moving_average_is_centred_and_shrinks_at_the_ends():
     values[4, 1] = np.nan
     smooth = moving_average(values, 5)
     for i in range(10):
-        window = values[max(i - 2, 0):i + 3]
+        window = values[max(i - 2, 0) : i + 3]
         np.testing.assert_allclose(smooth[i], np.nanmean(window, axis=0))
     assert smooth.shape == values.shape
     with pytest.raises(ValueError, match="window must be an odd"):
@@ -102,8 +119,7 @@ def test_pseudospikes_are_dotted_in_their_neurons_colour():
     assert ordinary.get_color() == pseudo.get_color() == COLORS["qif"]
     np.testing.assert_array_equal(np.isfinite(ordinary.get_ydata()), times <= 3.0)
     # the dotted segment joins the solid one on both sides
-    np.testing.assert_array_equal(np.isfinite(pseudo.get_ydata()), [False, True, True, True,
-                                                                     True])
+    np.testing.assert_array_equal(np.isfinite(pseudo.get_ydata()), [False, True, True, True, True])
     plt.close(fig)
 
 
@@ -130,8 +146,10 @@ def legend_overlaps(fig) -> list[str]:
         if legend is not None:
             covered = points_under(legend, line_points(ax, renderer), renderer)
             if covered:
-                overlaps.append(f"axes {index} ({ax.get_title() or ax.get_ylabel()}): "
-                                f"{covered} points of its curves under the legend")
+                overlaps.append(
+                    f"axes {index} ({ax.get_title() or ax.get_ylabel()}): "
+                    f"{covered} points of its curves under the legend"
+                )
     return overlaps
 
 
@@ -142,33 +160,44 @@ def stored_figures():
     def recurrent(mode):
         from snnlib.experiments.recurrent import RecurrentResults
         from snnlib.plotting.recurrent import figure
+
         return figure(RecurrentResults.load(results / f"recurrent_{mode}"))
 
     def mnist():
         from snnlib.experiments import mnist as experiment
         from snnlib.plotting.mnist import figure
+
         return figure(experiment.load_runs(results))
 
     def yinyang(rasters):
         from snnlib.data.yinyang import load_yinyang
         from snnlib.experiments import yinyang as experiment
         from snnlib.plotting.yinyang import figure, raster_figure
+
         groups = {v: experiment.load_runs(v, results) for v in experiment.VARIANTS}
         if rasters:
             return raster_figure(groups["full"][0])
-        return figure(groups["full"], *load_yinyang("train"), *load_yinyang("test"),
-                      {"no pseudospikes": groups["nopseudo"],
-                       "no hidden layer": groups["shallow"]})
+        return figure(
+            groups["full"],
+            *load_yinyang("train"),
+            *load_yinyang("test"),
+            {"no pseudospikes": groups["nopseudo"], "no hidden layer": groups["shallow"]},
+        )
 
-    return [("recurrent_normal", "recurrent_normal.npz", lambda: recurrent("normal")),
-            ("recurrent_grid", "recurrent_grid.npz", lambda: recurrent("grid")),
-            ("mnist", "mnist_seed0.npz", mnist),
-            ("yinyang", "yinyang_seed0.npz", lambda: yinyang(False)),
-            ("yinyang_rasters", "yinyang_seed0.npz", lambda: yinyang(True))]
+    return [
+        ("recurrent_normal", "recurrent_normal.npz", lambda: recurrent("normal")),
+        ("recurrent_grid", "recurrent_grid.npz", lambda: recurrent("grid")),
+        ("mnist", "mnist_seed0.npz", mnist),
+        ("yinyang", "yinyang_seed0.npz", lambda: yinyang(False)),
+        ("yinyang_rasters", "yinyang_seed0.npz", lambda: yinyang(True)),
+    ]
 
 
-@pytest.mark.parametrize("name, needs, draw", stored_figures(), ids=lambda v: v
-                         if isinstance(v, str) and "." not in v else "")
+@pytest.mark.parametrize(
+    "name, needs, draw",
+    stored_figures(),
+    ids=lambda v: v if isinstance(v, str) and "." not in v else "",
+)
 def test_legends_of_the_stored_figures_cover_no_curve(name, needs, draw):
     if not (ROOT / "results" / needs).exists():
         pytest.skip(f"results/{needs} not stored")
@@ -184,8 +213,9 @@ def test_legends_of_fig_1_cover_no_curve():
     from snnlib.experiments import concept
     from snnlib.plotting.concept import figure
 
-    config = concept.ConceptConfig(input_time=0.5, n_inhibition_times=10_000,
-                                   n_gradient_points=200, n_trace_points=300)
+    config = concept.ConceptConfig(
+        input_time=0.5, n_inhibition_times=10_000, n_gradient_points=200, n_trace_points=300
+    )
     results, details = concept.run(config), concept.figure_details(config)
     plotting.use_style()
     fig = figure(results, details)

@@ -68,21 +68,32 @@ def test_each_mode_has_the_papers_defaults():
     normal, grid = rec.RecurrentConfig(), rec.RecurrentConfig(training=rec.GridSearchTraining())
     assert normal.mode == "normal" and grid.mode == "grid"
     assert (normal.training.n_trials, normal.training.decay_trials, normal.training.b2) == (
-        10_000, 2000.0, 0.999)
+        10_000,
+        2000.0,
+        0.999,
+    )
     assert (grid.training.n_trials, grid.training.decay_trials, grid.training.b2) == (
-        20_000, None, 0.99)
+        20_000,
+        None,
+        0.99,
+    )
     assert grid.training.learning_rate == normal.training.learning_rate == 1e-2
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda: rec.AdabeliefTraining(n_trials=0), "AdabeliefTraining: n_trials must be positive"),
-    (lambda: rec.GridSearchTraining(dt_max=0.0), "GridSearchTraining: dt_max must be positive"),
-    (lambda: rec.GridSearchTraining(grid_min=1.0, grid_max=0.1), "grid_min < grid_max"),
-    (lambda: rec.RecurrentTask(target_rates=(1.0,)), "target_rates has 1 entries"),
-    (lambda: rec.RecurrentConfig(max_events=0), "max_events and chunk must be positive"),
-    (lambda: rec.RecurrentConfig(training={"n_trials": 10}),
-     "training must be an AdabeliefTraining or GridSearchTraining"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: rec.AdabeliefTraining(n_trials=0), "AdabeliefTraining: n_trials must be positive"),
+        (lambda: rec.GridSearchTraining(dt_max=0.0), "GridSearchTraining: dt_max must be positive"),
+        (lambda: rec.GridSearchTraining(grid_min=1.0, grid_max=0.1), "grid_min < grid_max"),
+        (lambda: rec.RecurrentTask(target_rates=(1.0,)), "target_rates has 1 entries"),
+        (lambda: rec.RecurrentConfig(max_events=0), "max_events and chunk must be positive"),
+        (
+            lambda: rec.RecurrentConfig(training={"n_trials": 10}),
+            "training must be an AdabeliefTraining or GridSearchTraining",
+        ),
+    ],
+)
 def test_bad_config_names_the_field(make, message):
     with pytest.raises((ValueError, TypeError), match=message):
         make()
@@ -90,8 +101,9 @@ def test_bad_config_names_the_field(make, message):
 
 @pytest.mark.parametrize("kind", [rec.AdabeliefTraining, rec.GridSearchTraining])
 def test_config_reads_back_from_its_json(kind):
-    config = rec.RecurrentConfig(task=rec.RecurrentTask(seed=3, target_rates=(2.0, 0.5)),
-                                 training=kind(n_trials=7), chunk=7)
+    config = rec.RecurrentConfig(
+        task=rec.RecurrentTask(seed=3, target_rates=(2.0, 0.5)), training=kind(n_trials=7), chunk=7
+    )
     assert rec.RecurrentConfig.from_dict(config_json(config)) == config
 
 
@@ -115,8 +127,11 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch, quick
     resumed = rec.run(config, checkpoint=checkpoint, progress=False)
     np.testing.assert_array_equal(resumed.loss, quick_normal.loss)
     with pytest.raises(ValueError, match="training.learning_rate: stored 0.01, now 0.02"):
-        rec.run(rec.RecurrentConfig(training=rec.AdabeliefTraining(300, learning_rate=0.02),
-                                    chunk=50), checkpoint=checkpoint, progress=False)
+        rec.run(
+            rec.RecurrentConfig(training=rec.AdabeliefTraining(300, learning_rate=0.02), chunk=50),
+            checkpoint=checkpoint,
+            progress=False,
+        )
 
 
 def test_float64_is_required_not_switched_on():
@@ -134,8 +149,10 @@ def test_float64_is_required_not_switched_on():
 def test_too_small_event_budget_stops_training_naming_the_budget():
     """Exhausted trials have NaN spike times (never plausible wrong ones), so their loss is
     NaN: training stops with the budget as the cause, not a generic non-finite error."""
-    with pytest.raises(EventBudgetError, match="max_events=50 ran out before the trial end T "
-                       "in 2 of 2 trials.*Increase the budget"):
+    with pytest.raises(
+        EventBudgetError,
+        match="max_events=50 ran out before the trial end T in 2 of 2 trials.*Increase the budget",
+    ):
         rec.run(trials(2, chunk=2, max_events=50), progress=False)
 
 

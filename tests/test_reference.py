@@ -62,8 +62,9 @@ def test_qif_flow_matches_ode(qif_cases, branch, dtype):
     state = jnp.asarray(np.stack([v, current]), dtype)
     if branch == "I<0, |V|=s":  # exactly on the branch boundary in the working precision
         state = state.at[0].set(jnp.sign(state[0]) * jnp.sqrt(-state[1]))
-        v_ref, i_ref = ref.qif_flow(np.asarray(state[0], float), np.asarray(state[1], float),
-                                    dt, 1.0)
+        v_ref, i_ref = ref.qif_flow(
+            np.asarray(state[0], float), np.asarray(state[1], float), dt, 1.0
+        )
     flowed = np.asarray(QIF_MODEL.flow(state, jnp.asarray(dt, dtype)), np.float64)
     assert flowed.dtype == np.float64 and np.all(np.isfinite(flowed))
     assert np.max(relative_error(flowed[0], v_ref)) < TOLERANCE[dtype]
@@ -74,8 +75,9 @@ def test_qif_flow_matches_ode(qif_cases, branch, dtype):
 @pytest.mark.parametrize("branch", QIF_BRANCHES)
 def test_qif_time_to_spike_matches_ode(qif_cases, branch, dtype):
     v, current, _, _, _, to_spike = qif_cases[branch]
-    closed = np.asarray(QIF_MODEL.time_to_next_spike(jnp.asarray(np.stack([v, current]), dtype)),
-                        np.float64)
+    closed = np.asarray(
+        QIF_MODEL.time_to_next_spike(jnp.asarray(np.stack([v, current]), dtype)), np.float64
+    )
     spikes = np.isfinite(to_spike)
     if dtype == jnp.float32:  # ill-conditioned near "spikes after a very long time"
         spikes &= to_spike < 10
@@ -109,8 +111,7 @@ def test_lif_flow_and_time_to_spike_match_ode(dtype):
 
 
 PHASE_MODELS = {  # model, reference H, weight scale, reference voltage (None: skip)
-    "theta": (Theta(tau=6 / np.pi, current=1.25), ref.theta_phase_transfer, 2.0,
-              ref.theta_voltage),
+    "theta": (Theta(tau=6 / np.pi, current=1.25), ref.theta_phase_transfer, 2.0, ref.theta_voltage),
     "osc_lif": (OscLIF(tau=1.0, current=2.0), ref.osc_lif_phase_transfer, 0.5, None),
 }
 
@@ -123,13 +124,16 @@ def test_phase_transfer_matches_ode(kind, dtype):
     phase = rng.uniform(0, model.period, N_STATES)
     weight = rng.normal(0, scale, N_STATES)
     expected = reference_transfer(phase, weight, model.tau, model.current)
-    closed = np.asarray(model.phase_transfer(jnp.asarray(phase, dtype), jnp.asarray(weight, dtype)),
-                        np.float64)
+    closed = np.asarray(
+        model.phase_transfer(jnp.asarray(phase, dtype), jnp.asarray(weight, dtype)), np.float64
+    )
     assert np.max(relative_error(closed, expected)) < TOLERANCE[dtype]
     if reference_voltage is not None:
         voltage = np.asarray(model.voltage(jnp.asarray(phase[None], dtype)), np.float64)
-        assert np.max(relative_error(voltage, reference_voltage(phase, model.tau, model.current))
-                      ) < 10 * TOLERANCE[dtype]
+        assert (
+            np.max(relative_error(voltage, reference_voltage(phase, model.tau, model.current)))
+            < 10 * TOLERANCE[dtype]
+        )
     else:
         assert abs(model.period - ref.osc_lif_period(model.tau, model.current)) < 1e-9
 
@@ -140,8 +144,12 @@ def network_spikes(kind, net, max_events=600):
     events = simulate(model, *net.args(), max_events=max_events)
     assert not bool(events.exhausted)
     network = ~np.asarray(events.is_input) & (np.asarray(events.neuron) >= 0)
-    return (np.asarray(events.times)[network], np.asarray(events.neuron)[network],
-            np.asarray(events.final_state), events)
+    return (
+        np.asarray(events.times)[network],
+        np.asarray(events.neuron)[network],
+        np.asarray(events.final_state),
+        events,
+    )
 
 
 @pytest.mark.parametrize("kind", ["qif", "lif", "theta"])
@@ -149,14 +157,24 @@ def network_spikes(kind, net, max_events=600):
 def test_network_spike_times_match_ode(kind, seed):
     rng = np.random.default_rng(10 + seed)
     n = int(rng.integers(5, 21))
-    net = random_network(rng, kind, n=n, n_in=4, duration=5.0,
-                         w_net={"qif": 1.0, "lif": 0.3, "theta": 0.5}[kind])
+    net = random_network(
+        rng, kind, n=n, n_in=4, duration=5.0, w_net={"qif": 1.0, "lif": 0.3, "theta": 0.5}[kind]
+    )
     model = MODELS[kind]
     v0 = net.initial_state[0]
     i0 = None if kind == "theta" else net.initial_state[1]
     t_ref, n_ref, final_ref = ref.network_reference(
-        kind, net.weights_net, net.weights_in, net.input_times, net.input_neurons, v0, i0,
-        net.duration, tau=model.tau, I_const=getattr(model, "current", None))
+        kind,
+        net.weights_net,
+        net.weights_in,
+        net.input_times,
+        net.input_neurons,
+        v0,
+        i0,
+        net.duration,
+        tau=model.tau,
+        I_const=getattr(model, "current", None),
+    )
     times, neurons, final, events = network_spikes(kind, net)
     assert len(t_ref) >= 5, "the test network should spike"
     assert len(times) == len(t_ref)

@@ -40,8 +40,9 @@ def assert_reproduces(actual: dict[str, np.ndarray], prefix: str, rtol: float = 
         if rtol == 0 or value.dtype.kind not in "fc":
             np.testing.assert_array_equal(got, value, err_msg=f"{prefix}{name}")
         else:
-            np.testing.assert_allclose(got, value, rtol=rtol, atol=0, equal_nan=True,
-                                       err_msg=f"{prefix}{name}")
+            np.testing.assert_allclose(
+                got, value, rtol=rtol, atol=0, equal_nan=True, err_msg=f"{prefix}{name}"
+            )
 
 
 def test_fixture_was_recorded_before_the_refactoring():
@@ -49,11 +50,15 @@ def test_fixture_was_recorded_before_the_refactoring():
 
 
 def test_recurrent_quick_runs_reproduce():
-    normal = recurrent.run(recurrent.RecurrentConfig(
-        training=recurrent.AdabeliefTraining(n_trials=200), chunk=50), progress=False)
+    normal = recurrent.run(
+        recurrent.RecurrentConfig(training=recurrent.AdabeliefTraining(n_trials=200), chunk=50),
+        progress=False,
+    )
     assert_reproduces(normal.arrays, "recurrent_")
-    grid = recurrent.run(recurrent.RecurrentConfig(
-        training=recurrent.GridSearchTraining(n_trials=30), chunk=10), progress=False)
+    grid = recurrent.run(
+        recurrent.RecurrentConfig(training=recurrent.GridSearchTraining(n_trials=30), chunk=10),
+        progress=False,
+    )
     assert_reproduces(grid.arrays, "recurrent_grid_")
 
 
@@ -63,8 +68,11 @@ def test_single_neuron_run_reproduces():
 
 
 def test_concept_sweeps_reproduce():
-    results = concept.run(concept.ConceptConfig(n_weights=2001, n_inhibition_times=1001,
-                                                n_gradient_points=101, n_trace_points=101))
+    results = concept.run(
+        concept.ConceptConfig(
+            n_weights=2001, n_inhibition_times=1001, n_gradient_points=101, n_trace_points=101
+        )
+    )
     assert_reproduces(results.arrays, "concept_")
 
 
@@ -75,12 +83,15 @@ def test_mnist_two_epochs_reproduce():
     net = config.network
     train_data, test_data = mnist.load_data(config)
     params = net.init(jax.random.PRNGKey(config.training.seed))
-    result = classification.train(net, params, train_data, test_data, config.training,
-                                  progress=False)
+    result = classification.train(
+        net, params, train_data, test_data, config.training, progress=False
+    )
     actual = {f"param_{i}": leaf for i, leaf in enumerate(jax.tree.leaves(result.params))}
-    actual |= {"step_loss": result.step_loss,
-               "test_accuracy": np.asarray(result.metrics.accuracy),
-               "test_loss": np.asarray(result.metrics.loss)}
+    actual |= {
+        "step_loss": result.step_loss,
+        "test_accuracy": np.asarray(result.metrics.accuracy),
+        "test_loss": np.asarray(result.metrics.loss),
+    }
     wanted = expected("mnist_")
     for name, value in wanted.items():
         got = np.asarray(actual[name])

@@ -66,11 +66,16 @@ class Toy(ExperimentResults):
 
 def make() -> Toy:
     rng = np.random.default_rng(0)
-    return Toy(config=Config(n=5), curve=rng.normal(size=(4, 2)),
-               weights=(rng.normal(size=(2, 3)), rng.normal(size=(3, 1)).astype(np.float32)),
-               before=Snapshot(times=np.array([0.5, np.inf]), loss=np.array(0.25)),
-               after=Suffixed(spikes=np.arange(3)), summary=Summary(0.97, (1, 2)), epochs=7,
-               metadata={"commit": "abc", "seed": 3})
+    return Toy(
+        config=Config(n=5),
+        curve=rng.normal(size=(4, 2)),
+        weights=(rng.normal(size=(2, 3)), rng.normal(size=(3, 1)).astype(np.float32)),
+        before=Snapshot(times=np.array([0.5, np.inf]), loss=np.array(0.25)),
+        after=Suffixed(spikes=np.arange(3)),
+        summary=Summary(0.97, (1, 2)),
+        epochs=7,
+        metadata={"commit": "abc", "seed": 3},
+    )
 
 
 def test_round_trip_is_exact(tmp_path):
@@ -89,8 +94,14 @@ def test_round_trip_is_exact(tmp_path):
 def test_file_form_has_flat_keys_and_summaries_in_metadata(tmp_path):
     make().save(tmp_path / "toy")
     with np.load(tmp_path / "toy.npz") as data:
-        assert sorted(data.files) == ["before_loss", "before_times", "curve", "spikes_after",
-                                      "weights_1", "weights_2"]
+        assert sorted(data.files) == [
+            "before_loss",
+            "before_times",
+            "curve",
+            "spikes_after",
+            "weights_1",
+            "weights_2",
+        ]
     stored = json.loads((tmp_path / "toy.json").read_text())
     assert stored["config"] == {"n": 5, "sizes": [2, 3], "inner": {"rate": 1.0}}
     assert stored["metadata"]["summary"] == {"accuracy": 0.97, "counts": [1, 2]}
@@ -125,8 +136,11 @@ def test_files_carry_the_format_version_and_others_are_refused(tmp_path):
         if version is None:
             del changed["format_version"]
         path.with_suffix(".json").write_text(json.dumps(changed))
-        with pytest.raises(ResultsFormatError, match=rf"{path}\.json has results format "
-                           rf"version {re.escape(repr(version))}"):
+        with pytest.raises(
+            ResultsFormatError,
+            match=rf"{path}\.json has results format "
+            rf"version {re.escape(repr(version))}",
+        ):
             Toy.load(path)
     path.with_suffix(".json").write_text('{"format_version": 1, "con')
     with pytest.raises(ResultsFormatError, match=rf"{path}\.json is not valid JSON"):
@@ -145,13 +159,19 @@ def _stored_runs():
     """(experiment, variant, seed) of every stored run in results/, by its run name."""
     for experiment in experiments().values():
         for variant, declared in experiment.variants.items():
-            seeds = [None] if declared.seeds is None else sorted(
-                int(p.stem.removeprefix(f"{declared.name}_seed"))
-                for p in RESULTS.glob(f"{declared.name}_seed*.npz"))
+            seeds = (
+                [None]
+                if declared.seeds is None
+                else sorted(
+                    int(p.stem.removeprefix(f"{declared.name}_seed"))
+                    for p in RESULTS.glob(f"{declared.name}_seed*.npz")
+                )
+            )
             for seed in seeds:
                 if (RESULTS / f"{experiment.run_name(variant, seed)}.npz").exists():
-                    yield pytest.param(experiment, variant, seed,
-                                       id=experiment.run_name(variant, seed))
+                    yield pytest.param(
+                        experiment, variant, seed, id=experiment.run_name(variant, seed)
+                    )
 
 
 @pytest.mark.parametrize(("experiment", "variant", "seed"), list(_stored_runs()))

@@ -55,8 +55,12 @@ def test_loss_gradient_matches_central_differences():
     def loss_of(x):
         return loss({"weights": jnp.asarray(x[:2]), "times": jnp.asarray(x[2:])})[0]
 
-    np.testing.assert_allclose(np.concatenate([grads["weights"], grads["times"]]),
-                               central_difference(loss_of, flat), rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(
+        np.concatenate([grads["weights"], grads["times"]]),
+        central_difference(loss_of, flat),
+        rtol=1e-5,
+        atol=1e-8,
+    )
 
 
 def test_gradient_is_clipped_elementwise():
@@ -68,8 +72,9 @@ def test_gradient_is_clipped_elementwise():
 
 def test_paper_instance_and_fresh_draws():
     paper = sn.make_instance(CONFIG)
-    assert paper.fixed_times.shape == (20,) and paper.fixed_times[0] == pytest.approx(0.32615,
-                                                                                     abs=1e-5)
+    assert paper.fixed_times.shape == (20,) and paper.fixed_times[0] == pytest.approx(
+        0.32615, abs=1e-5
+    )
     np.testing.assert_array_equal(paper.initial_params["times"], [1.0, 9.0])
     fresh = sn.make_instance(sn.SingleNeuronConfig(seed=5))
     again = sn.make_instance(sn.SingleNeuronConfig(seed=5))
@@ -113,8 +118,7 @@ def test_figure_redraws_from_saved_results(results, tmp_path):
     assert stored.config["n_trials"] == CONFIG.n_trials
     use_style()
     trajectories = sn.trainable_trajectories(loaded)
-    np.testing.assert_allclose(trajectories.times[-1], loaded.after.trainable_times,
-                               rtol=1e-9)
+    np.testing.assert_allclose(trajectories.times[-1], loaded.after.trainable_times, rtol=1e-9)
     fig = figure(loaded, trajectories)
     assert len(fig.axes) == 10
     with warnings.catch_warnings():

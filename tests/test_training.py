@@ -26,13 +26,25 @@ def compile_cache(tmp_path_factory) -> str:
 
 def worker_env(cache: str, **extra: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("JAX_ENABLE_X64", "XLA_FLAGS")}
-    return env | {"JAX_PLATFORMS": "cpu", "JAX_COMPILATION_CACHE_DIR": cache,
-                  "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0"} | extra
+    return (
+        env
+        | {
+            "JAX_PLATFORMS": "cpu",
+            "JAX_COMPILATION_CACHE_DIR": cache,
+            "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+        }
+        | extra
+    )
 
 
 def run_worker(cache: str, *args: str, **extra: str) -> None:
-    done = subprocess.run([sys.executable, str(WORKER), *args], env=worker_env(cache, **extra),
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, str(WORKER), *args],
+        env=worker_env(cache, **extra),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
 
 
@@ -50,9 +62,18 @@ def assert_same_run(path_a: Path, path_b: Path, rtol: float = 0.0) -> None:
 def test_a_killed_run_resumes_to_exactly_the_uninterrupted_result(tmp_path, compile_cache):
     checkpoint = tmp_path / "run.ckpt"
     process = subprocess.Popen(
-        [sys.executable, str(WORKER), "train", str(checkpoint), str(tmp_path / "never.npz"),
-         "--pause-after-checkpoint"], env=worker_env(compile_cache), stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            str(WORKER),
+            "train",
+            str(checkpoint),
+            str(tmp_path / "never.npz"),
+            "--pause-after-checkpoint",
+        ],
+        env=worker_env(compile_cache),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 500
     while not checkpoint.exists():
         assert process.poll() is None, process.stderr.read().decode()[-3000:]
@@ -64,15 +85,25 @@ def test_a_killed_run_resumes_to_exactly_the_uninterrupted_result(tmp_path, comp
     assert process.returncode == -signal.SIGKILL
     assert checkpoint_meta(checkpoint)["done"] == 1
     assert not (tmp_path / "never.npz").exists()
-    run_worker(compile_cache, "resume-and-fresh", str(checkpoint), str(tmp_path / "resumed.npz"),
-               str(tmp_path / "fresh.npz"))
+    run_worker(
+        compile_cache,
+        "resume-and-fresh",
+        str(checkpoint),
+        str(tmp_path / "resumed.npz"),
+        str(tmp_path / "fresh.npz"),
+    )
     assert checkpoint_meta(checkpoint)["done"] == 3
     assert_same_run(tmp_path / "resumed.npz", tmp_path / "fresh.npz")
 
 
 def test_two_devices_give_the_results_of_one(tmp_path, compile_cache):
-    run_worker(compile_cache, "devices", str(tmp_path / "one.npz"), str(tmp_path / "two.npz"),
-               XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    run_worker(
+        compile_cache,
+        "devices",
+        str(tmp_path / "one.npz"),
+        str(tmp_path / "two.npz"),
+        XLA_FLAGS="--xla_force_host_platform_device_count=2",
+    )
     # the gradient is reduced over the devices in another order: float32 rounding only
     assert_same_run(tmp_path / "one.npz", tmp_path / "two.npz", rtol=1e-4)
 
@@ -88,8 +119,14 @@ def test_a_checkpoint_of_another_configuration_is_refused_naming_the_keys(tmp_pa
     net = SpikingClassifier(sizes=(784, 4, 10))
     params = net.init(jax.random.PRNGKey(0))
     checkpoint = tmp_path / "run.ckpt"
-    train(net, params, *tiny_data, TrainConfig(epochs=1, batch_size=4), checkpoint=checkpoint,
-          progress=False)
+    train(
+        net,
+        params,
+        *tiny_data,
+        TrainConfig(epochs=1, batch_size=4),
+        checkpoint=checkpoint,
+        progress=False,
+    )
     other = TrainConfig(epochs=2, batch_size=4, learning_rate=1e-3, b2=0.99)
     with pytest.raises(ValueError, match="another configuration") as error:
         train(net, params, *tiny_data, other, checkpoint=checkpoint, progress=False)
@@ -97,8 +134,14 @@ def test_a_checkpoint_of_another_configuration_is_refused_naming_the_keys(tmp_pa
     assert "train.b2: stored 0.999, now 0.99" in str(error.value)
     assert "train.batch_size" not in str(error.value)  # only the differing keys
     # more epochs of the same configuration continue the checkpoint
-    more = train(net, params, *tiny_data, TrainConfig(epochs=2, batch_size=4),
-                 checkpoint=checkpoint, progress=False)
+    more = train(
+        net,
+        params,
+        *tiny_data,
+        TrainConfig(epochs=2, batch_size=4),
+        checkpoint=checkpoint,
+        progress=False,
+    )
     assert len(more.metrics.accuracy) == 3 and len(more.step_loss) == 4
 
 

@@ -16,8 +16,10 @@ def splits():
     return {name: load_yinyang(name) for name in ("train", "validation", "test")}
 
 
-@pytest.mark.parametrize(("split", "counts"), [
-    ("train", [1681, 1702, 1617]), ("validation", [316, 336, 348]), ("test", [350, 316, 334])])
+@pytest.mark.parametrize(
+    ("split", "counts"),
+    [("train", [1681, 1702, 1617]), ("validation", [316, 336, 348]), ("test", [350, 316, 334])],
+)
 def test_class_counts(splits, split, counts):
     features, labels = splits[split]
     assert features.shape == (sum(counts), 4) and labels.shape == (sum(counts),)
@@ -55,7 +57,8 @@ def test_class_geometry():
     inside = classes >= 0
     assert [yinyang_class(*p) for p in grid[inside]] == classes[inside].tolist()
     assert classes[np.hypot(grid[:, 0] - 0.5, grid[:, 1] - 0.5) > 0.5].tolist() == [-1] * int(
-        np.sum(~inside))
+        np.sum(~inside)
+    )
     # the point reflection at the centre swaps yin and yang and keeps the dots
     swapped = np.where(classes == 2, 2, 1 - classes)
     mirrored = yinyang_classes(1 - grid)

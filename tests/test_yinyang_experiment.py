@@ -30,9 +30,11 @@ def quick_run():
 def test_encoding_and_shapes():
     net = yinyang.YinYangNetwork(sizes=(5, 7, 3), t_max=1.5, t_bias=0.25)
     features = np.array([[0.0, 0.2, 1.0, 0.8], [0.5, 0.5, 0.5, 0.5]], np.float32)
-    np.testing.assert_allclose(net.input_times(features),
-                               [[0.0, 0.3, 1.5, 1.2, 0.25], [0.75, 0.75, 0.75, 0.75, 0.25]],
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        net.input_times(features),
+        [[0.0, 0.3, 1.5, 1.2, 0.25], [0.75, 0.75, 0.75, 0.75, 0.25]],
+        rtol=1e-6,
+    )
     params = net.init(jax.random.PRNGKey(0))
     assert [w.shape for w in params["weights"]] == [(7, 5), (3, 7)]
     np.testing.assert_allclose(params["initial_phases"][0], 0.5 * net.model.period)
@@ -62,8 +64,9 @@ def test_metrics_keep_validation_and_test_apart():
     both = evaluate(net, params, features, labels)
     alone = evaluate(net, params, *yinyang.eval_data(monitor_test=False))
     test_features, test_labels = load_yinyang("test")
-    test_alone = evaluate(net, params, test_features.astype(np.float32),
-                          test_labels.astype(np.int32))
+    test_alone = evaluate(
+        net, params, test_features.astype(np.float32), test_labels.astype(np.int32)
+    )
     assert both.accuracy == alone.accuracy and both.loss == pytest.approx(alone.loss)
     assert both.test_accuracy == test_alone.accuracy
     assert alone.test_accuracy == 0.0  # no test samples
@@ -93,7 +96,8 @@ def test_quick_run_learns(quick_run):
     assert set(np.unique(results.decision_map.prediction)) <= {0, 1, 2}
     test_labels = load_yinyang("test")[1]
     assert np.mean(results.test_prediction == test_labels) == pytest.approx(
-        results.final.test_accuracy)
+        results.final.test_accuracy
+    )
     assert results.after.spike_times.shape == (3, 5 + 120 + 3, yinyang.ANALYSIS_SPIKES)
     assert results.before.first_times.shape == (3, 3)
     assert test_labels[results.example_index].tolist() == [0, 1, 2]
@@ -113,8 +117,16 @@ def test_round_trip_and_figures(quick_run, tmp_path):
     for key, value in quick_run.arrays.items():
         np.testing.assert_array_equal(runs[0].arrays[key], value, err_msg=key)
     stored = Results.load(tmp_path / "yinyang_seed0")  # the file form: today's keys
-    assert {"accuracy", "test_accuracy", "weights_2", "map_grid", "map_prediction",
-            "test_prediction", "example_index", "example_first_times_after"} <= set(stored.arrays)
+    assert {
+        "accuracy",
+        "test_accuracy",
+        "weights_2",
+        "map_grid",
+        "map_prediction",
+        "test_prediction",
+        "example_index",
+        "example_first_times_after",
+    } <= set(stored.arrays)
     assert stored.metadata["epochs"] == 3 and stored.config["network"]["sizes"] == [5, 120, 3]
     with pytest.raises(FileNotFoundError, match="nopseudo"):
         yinyang.EXPERIMENT.load_runs("nopseudo", tmp_path)
@@ -147,14 +159,18 @@ def test_every_committed_results_file_loads(path):
     expected = yinyang.variant_config(variant or "full", int(seed))
     assert yinyang.EXPERIMENT.run_name(variant or "full", int(seed)) == path.stem
     assert results.config == expected
-    assert results.config == config_from_dict(yinyang.YinYangConfig,
-        json.loads(path.with_suffix(".json").read_text())["config"])
+    assert results.config == config_from_dict(
+        yinyang.YinYangConfig, json.loads(path.with_suffix(".json").read_text())["config"]
+    )
     assert len(results.metrics.test_accuracy) == results.epochs + 1
     assert results.final == results.metrics.at(-1)
     assert len(results.weights) == len(expected.network.sizes) - 1
     assert results.decision_map.prediction.shape == (expected.map_points,) * 2
     assert results.after.spike_times.shape == (
-        3, sum(expected.network.sizes), yinyang.ANALYSIS_SPIKES)
+        3,
+        sum(expected.network.sizes),
+        yinyang.ANALYSIS_SPIKES,
+    )
 
 
 def test_config_is_validated_and_reads_back():
@@ -176,8 +192,8 @@ def test_registered_reproduction(tmp_path):
     from snnlib.experiments import RunOptions
 
     runs = yinyang.EXPERIMENT.reproduce(
-        tuple(yinyang.VARIANTS), RunOptions(run_dir=tmp_path, seeds=(3,), length=0,
-                                            progress=False))
+        tuple(yinyang.VARIANTS), RunOptions(run_dir=tmp_path, seeds=(3,), length=0, progress=False)
+    )
     assert sorted(runs) == ["yinyang_nopseudo_seed3", "yinyang_seed3", "yinyang_shallow_seed3"]
     assert all(yinyang.EXPERIMENT.size(results.to_stored()) == 0 for results in runs.values())
     assert runs["yinyang_shallow_seed3"].config.network.sizes == (5, 3)

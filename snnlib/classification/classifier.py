@@ -90,10 +90,12 @@ class SpikingClassifier:
             raise ValueError(f"flip_probability must lie in [0, 1], got {self.flip_probability}")
         if not isinstance(self.model, Theta):
             raise TypeError(f"model must be a Theta neuron, got {self.model!r}")
-        if self.micro_batch is not None and (not isinstance(self.micro_batch, int)
-                                             or self.micro_batch < 1):
-            raise ValueError(f"micro_batch must be a positive int or None, got "
-                             f"{self.micro_batch!r}")
+        if self.micro_batch is not None and (
+            not isinstance(self.micro_batch, int) or self.micro_batch < 1
+        ):
+            raise ValueError(
+                f"micro_batch must be a positive int or None, got {self.micro_batch!r}"
+            )
 
     @property
     def budget(self) -> Budget:
@@ -128,32 +130,39 @@ class SpikingClassifier:
         channels = jnp.arange(self.n_bins)
         states = [p[None] for p in params["initial_phases"]]
         if self.simulator == "layered":
-            return simulate_feedforward_batch(self.model, weights, times, channels, states,
-                                              self.duration, self.max_spikes)
-        generic = partial(simulate_feedforward_generic, self.model, max_spikes=self.max_spikes,
-                          max_events=self.max_events)
+            return simulate_feedforward_batch(
+                self.model, weights, times, channels, states, self.duration, self.max_spikes
+            )
+        generic = partial(
+            simulate_feedforward_generic,
+            self.model,
+            max_spikes=self.max_spikes,
+            max_events=self.max_events,
+        )
         axes = ([0] + [None] * (len(weights) - 1), 0, None, None, None)
         return jax.vmap(generic, axes)(weights, times, channels, states, self.duration)
 
-    def first_spike_times(self, params: Params, bins: ArrayLike,
-                          layers: tuple[LayerSpikes, ...]) -> Array:
+    def first_spike_times(
+        self, params: Params, bins: ArrayLike, layers: tuple[LayerSpikes, ...]
+    ) -> Array:
         """First output spike time of each class, ordinary or pseudo, (B, n_classes)."""
 
         def one_trial(first_weights, trial_layers):
             weights = [first_weights, *params["weights"][1:]]
             pseudo_input = feedforward_pseudo_inputs(self.model, weights, trial_layers)
-            return layer_output_times(self.model, trial_layers[-1], self.duration, 1,
-                                      pseudo_input[-1])[:, 0]
+            return layer_output_times(
+                self.model, trial_layers[-1], self.duration, 1, pseudo_input[-1]
+            )[:, 0]
 
         return jax.vmap(one_trial)(self.input_weights(params, bins), layers)
 
     def input_weights(self, params: Params, bins: ArrayLike) -> Array:
         """First-layer weights of the virtual input neurons (B, N_1, n_bins), summed per bin."""
         return jax.vmap(virtual_input_weights, (None, 0, None))(
-            params["weights"][0], jnp.asarray(bins), self.n_bins)
+            params["weights"][0], jnp.asarray(bins), self.n_bins
+        )
 
-    def forward(self, params: Params, bins: ArrayLike
-                ) -> tuple[Array, tuple[LayerSpikes, ...]]:
+    def forward(self, params: Params, bins: ArrayLike) -> tuple[Array, tuple[LayerSpikes, ...]]:
         """First output spike times (B, n_classes) and the spikes of every layer of a batch,
         simulated in slices of micro_batch trials (see the class docstring)."""
         bins = jnp.asarray(bins)
@@ -182,10 +191,13 @@ class SpikingClassifier:
             bins = flip_bins(key, bins, self.n_bins, self.flip_probability)
         first, layers = self.forward(params, bins)
         losses = jax.vmap(first_spike_cross_entropy, (0, 0, None, None))(
-            first, labels, self.duration, self.gamma)
+            first, labels, self.duration, self.gamma
+        )
         correct = jnp.argmin(first, axis=-1) == labels
-        return jnp.mean(_nan_where(losses, invalid)), {"accuracy": jnp.mean(correct),
-                                  "n_exhausted": _n_exhausted(layers)}
+        return jnp.mean(_nan_where(losses, invalid)), {
+            "accuracy": jnp.mean(correct),
+            "n_exhausted": _n_exhausted(layers),
+        }
 
     def batch_metrics(self, params: Params, bins: Array, labels: Array) -> dict[str, Array]:
         """Sums over a batch of the test metrics (`summarize` turns them into means).
@@ -204,10 +216,10 @@ class SpikingClassifier:
         before = [jnp.sum(h.times < first_output[:, None, None], axis=-1) for h in hidden]
         counts = [jnp.minimum(h.counts, h.times.shape[-1]) for h in hidden]
         return {
-            "loss": jnp.sum(_nan_where(loss_fn(first, labels, self.duration, self.gamma),
-                                       invalid)),
-            "loss_ordinary": jnp.sum(_nan_where(
-                loss_fn(ordinary, labels, self.duration, self.gamma), invalid)),
+            "loss": jnp.sum(_nan_where(loss_fn(first, labels, self.duration, self.gamma), invalid)),
+            "loss_ordinary": jnp.sum(
+                _nan_where(loss_fn(ordinary, labels, self.duration, self.gamma), invalid)
+            ),
             "correct": jnp.sum(jnp.argmin(first, axis=-1) == labels),
             "correct_ordinary": jnp.sum(jnp.argmin(ordinary, axis=-1) == labels),
             "hidden_spikes": jnp.concatenate([jnp.sum(c, axis=0) for c in counts]),
@@ -225,8 +237,14 @@ class SpikingClassifier:
         """The valid labels: 0..n_classes-1 (a subclass may add evaluation-only ones)."""
         return range(self.n_classes)
 
-    def check_data(self, inputs: ArrayLike, labels: ArrayLike | None = None, *,
-                   evaluation: bool = False, caller: str = "SpikingClassifier") -> None:
+    def check_data(
+        self,
+        inputs: ArrayLike,
+        labels: ArrayLike | None = None,
+        *,
+        evaluation: bool = False,
+        caller: str = "SpikingClassifier",
+    ) -> None:
         """Raise ValueError naming the argument and the fix unless `inputs` (B, sizes[0])
         are valid (`check_inputs`) and `labels` (B,) are integers in `label_values`.
 
@@ -235,12 +253,16 @@ class SpikingClassifier:
         """
         inputs = jnp.asarray(inputs) if not isinstance(inputs, np.ndarray) else inputs
         if inputs.ndim != 2 or inputs.shape[1] != self.input_columns:
-            raise ValueError(f"{caller}: {self.input_name} must have shape (batch, "
-                             f"{self.input_columns}) for sizes[0]={self.sizes[0]}, got shape "
-                             f"{inputs.shape}")
+            raise ValueError(
+                f"{caller}: {self.input_name} must have shape (batch, "
+                f"{self.input_columns}) for sizes[0]={self.sizes[0]}, got shape "
+                f"{inputs.shape}"
+            )
         if inputs.shape[0] == 0:
-            raise ValueError(f"{caller}: {self.input_name} holds no samples (shape "
-                             f"{inputs.shape}): pass at least one")
+            raise ValueError(
+                f"{caller}: {self.input_name} holds no samples (shape "
+                f"{inputs.shape}): pass at least one"
+            )
         if labels is not None:
             _check_labels(labels, inputs.shape[0], self.label_values(evaluation), caller)
         if is_concrete(inputs):
@@ -261,7 +283,8 @@ class SpikingClassifier:
             raise ValueError(
                 f"{caller}: bins[{sample}, {pixel}] is {bins[sample, pixel].item()!r}, but bins "
                 f"must be integers in 0..n_bins={self.n_bins} (bin n_bins: no spike); "
-                "compute them from uint8 images with snnlib.data.encoding.pixel_bins")
+                "compute them from uint8 images with snnlib.data.encoding.pixel_bins"
+            )
 
     def _invalid_trials(self, inputs: ArrayLike, labels: ArrayLike) -> Bool[Array, " B"]:
         """Trials with invalid inputs or labels, (B,): their losses are NaN under tracing."""
@@ -294,25 +317,30 @@ class SpikingClassifier:
         )
 
 
-def _check_labels(labels: ArrayLike, n_samples: int, allowed: Sequence[int], caller: str
-                  ) -> None:
+def _check_labels(labels: ArrayLike, n_samples: int, allowed: Sequence[int], caller: str) -> None:
     """ValueError unless labels is a (n_samples,) integer array with values in allowed
     (values checked only if concrete)."""
     labels = labels if isinstance(labels, np.ndarray | jax.Array) else np.asarray(labels)
     if labels.ndim != 1 or labels.shape[0] != n_samples:
-        raise ValueError(f"{caller}: labels must have shape ({n_samples},), one per sample, "
-                         f"got shape {labels.shape}")
+        raise ValueError(
+            f"{caller}: labels must have shape ({n_samples},), one per sample, "
+            f"got shape {labels.shape}"
+        )
     if not jnp.issubdtype(labels.dtype, jnp.integer):
-        raise ValueError(f"{caller}: labels must be integer class indices, got dtype "
-                         f"{labels.dtype}; convert them with labels.astype(int)")
+        raise ValueError(
+            f"{caller}: labels must be integer class indices, got dtype "
+            f"{labels.dtype}; convert them with labels.astype(int)"
+        )
     if is_concrete(labels):
         values = np.asarray(labels)
         bad = ~np.isin(values, np.asarray(list(allowed)))
         if np.any(bad):
             index = int(np.argmax(bad))
-            raise ValueError(f"{caller}: labels[{index}] is {values[index]}, but labels must "
-                             f"be class indices in {_describe(allowed)} (one per output "
-                             "neuron, sizes[-1])")
+            raise ValueError(
+                f"{caller}: labels[{index}] is {values[index]}, but labels must "
+                f"be class indices in {_describe(allowed)} (one per output "
+                "neuron, sizes[-1])"
+            )
 
 
 def _describe(values: Sequence[int]) -> str:
@@ -331,4 +359,3 @@ def _n_exhausted(layers: tuple[LayerSpikes, ...]) -> Array:
     """Number of trials of a batch in which some layer's spike budget ran out."""
     exhausted = jnp.stack([layer.exhausted for layer in layers])
     return jnp.sum(jnp.any(exhausted, axis=0))
-

@@ -33,8 +33,9 @@ class ClassificationModel(Protocol[M_co]):
     `YinYangNetwork`); hashable (a static argument of `jax.jit`). M: the dataclass of its
     evaluation metrics (covariant)."""
 
-    def loss(self, params: Any, inputs: jax.Array, labels: jax.Array, key: jax.Array
-             ) -> tuple[jax.Array, dict[str, jax.Array]]:
+    def loss(
+        self, params: Any, inputs: jax.Array, labels: jax.Array, key: jax.Array
+    ) -> tuple[jax.Array, dict[str, jax.Array]]:
         """Mean loss over a batch and aux values {"accuracy", "n_exhausted"}."""
 
     @property
@@ -44,8 +45,9 @@ class ClassificationModel(Protocol[M_co]):
     def constrain(self, params: Any) -> Any:
         """Parameters projected back to their allowed range after an optimiser step."""
 
-    def batch_metrics(self, params: Any, inputs: jax.Array, labels: jax.Array
-                      ) -> dict[str, jax.Array]:
+    def batch_metrics(
+        self, params: Any, inputs: jax.Array, labels: jax.Array
+    ) -> dict[str, jax.Array]:
         """Test metrics of a batch as sums (added over batches)."""
 
     def summarize(self, sums: dict[str, jax.Array], n_samples: int) -> M_co:
@@ -70,45 +72,61 @@ class TrainConfig:
 
     def optimizer(self, steps_per_epoch: int) -> optax.GradientTransformation:
         """AdaBelief with learning rate lr exp(-step / (decay_epochs steps_per_epoch))."""
-        return make_optimizer(self.learning_rate, self.decay_epochs * steps_per_epoch,
-                              b1=self.b1, b2=self.b2)
+        return make_optimizer(
+            self.learning_rate, self.decay_epochs * steps_per_epoch, b1=self.b1, b2=self.b2
+        )
 
 
 def _check_train_config(config: TrainConfig) -> None:
     """ValueError naming the field and a valid value for each setting out of its range."""
-    integers = {"epochs": (0, "epochs=100"), "batch_size": (1, "batch_size=1000"),
-                "eval_batch_size": (1, "eval_batch_size=1000"), "seed": (0, "seed=0")}
+    integers = {
+        "epochs": (0, "epochs=100"),
+        "batch_size": (1, "batch_size=1000"),
+        "eval_batch_size": (1, "eval_batch_size=1000"),
+        "seed": (0, "seed=0"),
+    }
     for name, (low, example) in integers.items():
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-            raise ValueError(f"TrainConfig: {name} must be >= {low} and an integer (e.g. "
-                             f"{example}), got {value!r}")
+            raise ValueError(
+                f"TrainConfig: {name} must be >= {low} and an integer (e.g. "
+                f"{example}), got {value!r}"
+            )
     reals: dict[str, tuple[str, Callable[[float], bool], str]] = {
         "learning_rate": ("a finite number > 0", lambda v: 0 < v < math.inf, "4e-3"),
-        "decay_epochs": ("a number > 0 (inf: a constant learning rate)", lambda v: v > 0,
-                         "100.0"),
+        "decay_epochs": ("a number > 0 (inf: a constant learning rate)", lambda v: v > 0, "100.0"),
         "b1": ("a number in [0, 1)", lambda v: 0 <= v < 1, "0.9"),
-        "b2": ("a number in [0, 1)", lambda v: 0 <= v < 1, "0.999")}
+        "b2": ("a number in [0, 1)", lambda v: 0 <= v < 1, "0.999"),
+    }
     for name, (wanted, valid, example) in reals.items():
         value = getattr(config, name)
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-                or math.isnan(value) or not valid(float(value)):
-            raise ValueError(f"TrainConfig: {name} must be {wanted} (e.g. {name}={example}), "
-                             f"got {value!r}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, numbers.Real)
+            or math.isnan(value)
+            or not valid(float(value))
+        ):
+            raise ValueError(
+                f"TrainConfig: {name} must be {wanted} (e.g. {name}={example}), got {value!r}"
+            )
 
 
-def check_data(task: Any, inputs: np.ndarray, labels: np.ndarray, name: str,
-               evaluation: bool = False) -> None:
+def check_data(
+    task: Any, inputs: np.ndarray, labels: np.ndarray, name: str, evaluation: bool = False
+) -> None:
     """ValueError naming `name` (e.g. "train_data") unless inputs and labels are arrays of
     as many samples, at least one; then the task's own `check_data` (if it has one, e.g.
     `SpikingClassifier.check_data`: label range, pixel bins) on the whole data set."""
     n_inputs, n_labels = len(inputs), len(labels)
     if n_inputs != n_labels:
-        raise ValueError(f"{name}: {n_inputs} inputs but {n_labels} labels; pass one label "
-                         "per sample (inputs and labels of equal length)")
+        raise ValueError(
+            f"{name}: {n_inputs} inputs but {n_labels} labels; pass one label "
+            "per sample (inputs and labels of equal length)"
+        )
     if n_inputs == 0:
-        raise ValueError(f"{name}: no samples (inputs and labels are empty); pass at least "
-                         "one sample")
+        raise ValueError(
+            f"{name}: no samples (inputs and labels are empty); pass at least one sample"
+        )
     check = getattr(task, "check_data", None)
     if check is not None:
         check(inputs, labels, evaluation=evaluation, caller=name)
@@ -145,7 +163,8 @@ def make_train_step(task: ClassificationModel, optimizer: optax.GradientTransfor
 
     def step(params, opt_state, inputs, labels, key):
         (loss, aux), grads = jax.value_and_grad(task.loss, has_aux=True)(
-            params, inputs, labels, key)
+            params, inputs, labels, key
+        )
         updates, opt_state = optimizer.update(grads, opt_state, params)
         params = task.constrain(optax.apply_updates(params, updates))
         return params, opt_state, loss, aux
@@ -159,8 +178,14 @@ def _batch_metrics(task: ClassificationModel, params: Any, inputs: jax.Array, la
     return task.batch_metrics(params, inputs, labels)
 
 
-def evaluate(task: ClassificationModel[M], params: Any, inputs: np.ndarray,
-             labels: np.ndarray, batch_size: int = 1000, devices=None) -> M:
+def evaluate(
+    task: ClassificationModel[M],
+    params: Any,
+    inputs: np.ndarray,
+    labels: np.ndarray,
+    batch_size: int = 1000,
+    devices=None,
+) -> M:
     """Test metrics of `params` on a data set, in batches sharded over the devices.
 
     ValueError (naming inputs/labels) for an empty data set, unequal lengths, and what
@@ -171,18 +196,21 @@ def evaluate(task: ClassificationModel[M], params: Any, inputs: np.ndarray,
     params = placement.replicate(params)
     sums: Any = None
     for start in range(0, len(inputs), batch_size):
-        batch = placement.put_batch(inputs[start:start + batch_size],
-                                    labels[start:start + batch_size])
+        batch = placement.put_batch(
+            inputs[start : start + batch_size], labels[start : start + batch_size]
+        )
         values = _batch_metrics(task, params, *batch)
         sums = values if sums is None else jax.tree.map(jnp.add, sums, values)
     return task.summarize(jax.device_get(sums), len(inputs))
 
 
-def _epoch_records(metrics: EvaluationMetrics, train_loss: float, train_accuracy: float,
-                   epoch_seconds: float) -> dict[str, np.ndarray]:
+def _epoch_records(
+    metrics: EvaluationMetrics, train_loss: float, train_accuracy: float, epoch_seconds: float
+) -> dict[str, np.ndarray]:
     """One epoch's entry of every `Epochs` array (the loop's records, "metric_" NAME)."""
-    values = asdict(metrics) | dict(zip(LOOP_FIELDS, (train_loss, train_accuracy,
-                                                      epoch_seconds), strict=True))
+    values = asdict(metrics) | dict(
+        zip(LOOP_FIELDS, (train_loss, train_accuracy, epoch_seconds), strict=True)
+    )
     return {f"metric_{name}": np.asarray([value]) for name, value in values.items()}
 
 
@@ -219,21 +247,28 @@ def train(
     check_data(task, *test_data, "test_data", evaluation=True)
     placement = Placement(devices)
     if config.batch_size % len(placement.devices):
-        raise ValueError(f"batch_size={config.batch_size} is not divisible by the "
-                         f"{len(placement.devices)} devices")
+        raise ValueError(
+            f"batch_size={config.batch_size} is not divisible by the "
+            f"{len(placement.devices)} devices"
+        )
     train_inputs, train_labels = train_data
     n_batches = len(train_inputs) // config.batch_size
     if n_batches == 0:
-        raise ValueError(f"{len(train_inputs)} training samples: fewer than one batch of "
-                         f"batch_size={config.batch_size}; lower batch_size")
+        raise ValueError(
+            f"{len(train_inputs)} training samples: fewer than one batch of "
+            f"batch_size={config.batch_size}; lower batch_size"
+        )
     optimizer = config.optimizer(n_batches)
     step = make_train_step(task, optimizer)
     writer = placement.is_writer
     kind: list[type[M]] = []  # the type of the task's metrics (of the first evaluation)
 
     def start():
-        carry = {"params": params, "opt_state": optimizer.init(params),
-                 "key": jax.random.fold_in(jax.random.PRNGKey(config.seed), 1)}
+        carry = {
+            "params": params,
+            "opt_state": optimizer.init(params),
+            "key": jax.random.fold_in(jax.random.PRNGKey(config.seed), 1),
+        }
         initial = evaluate(task, params, *test_data, config.eval_batch_size, placement.devices)
         kind.append(type(initial))
         empty = {name: np.zeros(0) for name in ("step_loss", "step_accuracy")}
@@ -245,40 +280,71 @@ def train(
         key, order_key, flip_key = jax.random.split(jnp.asarray(carry["key"]), 3)
         order = np.asarray(jax.random.permutation(order_key, len(train_inputs)))
         losses, accuracies, exhausted = [], [], []
-        batches = tqdm(range(n_batches), desc=f"epoch {epoch + 1}", leave=False,
-                       disable=not (progress and writer))
+        batches = tqdm(
+            range(n_batches),
+            desc=f"epoch {epoch + 1}",
+            leave=False,
+            disable=not (progress and writer),
+        )
         for index in batches:
-            chosen = order[index * config.batch_size:(index + 1) * config.batch_size]
+            chosen = order[index * config.batch_size : (index + 1) * config.batch_size]
             inputs, labels = placement.put_batch(train_inputs[chosen], train_labels[chosen])
-            params, opt_state, loss, aux = step(params, opt_state, inputs, labels,
-                                                jax.random.fold_in(flip_key, index))
+            params, opt_state, loss, aux = step(
+                params, opt_state, inputs, labels, jax.random.fold_in(flip_key, index)
+            )
             losses.append(float(loss))
             accuracies.append(float(aux["accuracy"]))
             exhausted.append(int(aux["n_exhausted"]))
             batches.set_postfix(loss=f"{losses[-1]:.3f}", acc=f"{accuracies[-1]:.3f}")
         test = evaluate(task, params, *test_data, config.eval_batch_size, placement.devices)
-        records = _epoch_records(test, float(np.mean(losses)), float(np.mean(accuracies)),
-                                 time.perf_counter() - epoch_start)
+        records = _epoch_records(
+            test,
+            float(np.mean(losses)),
+            float(np.mean(accuracies)),
+            time.perf_counter() - epoch_start,
+        )
         carry = {"params": params, "opt_state": opt_state, "key": key}
         return jax.device_get(carry), UnitRecords(
             records | {"step_loss": np.asarray(losses), "step_accuracy": np.asarray(accuracies)},
-            exhausted=np.asarray(exhausted, np.int64))
+            exhausted=np.asarray(exhausted, np.int64),
+        )
 
     result = run_loop(
-        advance, start, config.epochs, checkpoint=checkpoint,
-        identity={"train": asdict(config) | {"epochs": None}, "task": fingerprint,
-                  "train_data": data_fingerprint(*train_data),
-                  "test_data": data_fingerprint(*test_data),
-                  "initial_params": data_fingerprint(params)},
-        desc="epochs", progress=progress, finite=("step_loss",),
+        advance,
+        start,
+        config.epochs,
+        checkpoint=checkpoint,
+        identity={
+            "train": asdict(config) | {"epochs": None},
+            "task": fingerprint,
+            "train_data": data_fingerprint(*train_data),
+            "test_data": data_fingerprint(*test_data),
+            "initial_params": data_fingerprint(params),
+        },
+        desc="epochs",
+        progress=progress,
+        finite=("step_loss",),
         budget=task.budget,
-        trials_per_count=config.batch_size, writer=writer, postfix=lambda new: {
+        trials_per_count=config.batch_size,
+        writer=writer,
+        postfix=lambda new: {
             "test_acc": f"{float(new['metric_accuracy'][-1]):.4f}",
-            "loss": f"{float(new['metric_loss'][-1]):.3f}"})
-    metrics = Epochs(kind[0], {name.removeprefix("metric_"): values
-                               for name, values in result.records.items()
-                               if name.startswith("metric_")})
-    return TrainResult(params=result.carry["params"], metrics=metrics,
-                       step_loss=result.records["step_loss"],
-                       step_accuracy=result.records["step_accuracy"],
-                       budget=result.budget, wall_time=result.wall_time)
+            "loss": f"{float(new['metric_loss'][-1]):.3f}",
+        },
+    )
+    metrics = Epochs(
+        kind[0],
+        {
+            name.removeprefix("metric_"): values
+            for name, values in result.records.items()
+            if name.startswith("metric_")
+        },
+    )
+    return TrainResult(
+        params=result.carry["params"],
+        metrics=metrics,
+        step_loss=result.records["step_loss"],
+        step_accuracy=result.records["step_accuracy"],
+        budget=result.budget,
+        wall_time=result.wall_time,
+    )

@@ -40,8 +40,9 @@ def bin_spike_times(n_bins: int, duration: float) -> np.ndarray:
     return duration * np.log(drive / (drive - threshold))
 
 
-def virtual_input_weights(weights: Float[ArrayLike, "N P"], bins: Int[ArrayLike, " P"],
-                          n_bins: int) -> Float[Array, "N n_bins"]:
+def virtual_input_weights(
+    weights: Float[ArrayLike, "N P"], bins: Int[ArrayLike, " P"], n_bins: int
+) -> Float[Array, "N n_bins"]:
     """Weights of the virtual input neurons, (N, n_bins): w_ib = sum_{p in bin b} W_ip.
 
     weights: (N, n_pixels); bins: (n_pixels,) integer bin of each pixel (bin n_bins, the
@@ -51,8 +52,9 @@ def virtual_input_weights(weights: Float[ArrayLike, "N P"], bins: Int[ArrayLike,
     return jnp.asarray(weights) @ one_hot
 
 
-def flip_bins(key: Array, bins: Int[ArrayLike, "*B P"], n_bins: int, p: float
-              ) -> Int[Array, "*B P"]:
+def flip_bins(
+    key: Array, bins: Int[ArrayLike, "*B P"], n_bins: int, p: float
+) -> Int[Array, "*B P"]:
     """Input-flip augmentation: each pixel's bin b becomes n_bins - b with probability p.
 
     With one bin a flipped pixel turns from spiking to silent or back (paper: p = 0.02).
@@ -65,4 +67,3 @@ def flip_bins(key: Array, bins: Int[ArrayLike, "*B P"], n_bins: int, p: float
 def _check_bins(n_bins: int) -> None:
     if not isinstance(n_bins, int) or not 1 <= n_bins <= 127:
         raise ValueError(f"n_bins must be an integer in 1..127, got {n_bins!r}")
-

@@ -118,8 +118,9 @@ def download(
     )
 
 
-def mnist_file(name: str, directory: str | os.PathLike | None = None,
-               allow_download: bool = True) -> Path:
+def mnist_file(
+    name: str, directory: str | os.PathLike | None = None, allow_download: bool = True
+) -> Path:
     """Path of a verified MNIST file, downloading it if missing (and allowed)."""
     folder = mnist_directory(directory)
     path = folder / name

@@ -21,8 +21,9 @@ SPLITS = {"train": (5000, 42), "validation": (1000, 41), "test": (1000, 40)}
 Split = Literal["train", "validation", "test"]
 
 
-def yinyang_classes(points: np.ndarray, r_small: float = R_SMALL, r_big: float = R_BIG
-                    ) -> np.ndarray:
+def yinyang_classes(
+    points: np.ndarray, r_small: float = R_SMALL, r_big: float = R_BIG
+) -> np.ndarray:
     """Class of each point (..., 2) of the big disk (centre and radius r_big): 2 (dot)
     within r_small of a dot centre (r_big +- r_big/2, r_big), else 1 (yang) or 0 (yin);
     -1 outside the disk. The rules and comparisons (< or <=) are the published ones."""
@@ -30,8 +31,11 @@ def yinyang_classes(points: np.ndarray, r_small: float = R_SMALL, r_big: float =
     x, y = points[..., 0], points[..., 1]
     d_right = np.hypot(x - 1.5 * r_big, y - r_big)
     d_left = np.hypot(x - 0.5 * r_big, y - r_big)
-    yang = ((d_right <= r_small) | ((d_left > r_small) & (d_left <= 0.5 * r_big))
-            | ((y > r_big) & (d_right > 0.5 * r_big)))
+    yang = (
+        (d_right <= r_small)
+        | ((d_left > r_small) & (d_left <= 0.5 * r_big))
+        | ((y > r_big) & (d_right > 0.5 * r_big))
+    )
     classes = np.where((d_right < r_small) | (d_left < r_small), 2, yang.astype(int))
     inside = np.hypot(x - r_big, y - r_big) <= r_big
     return np.where(inside, classes, -1)
@@ -42,8 +46,9 @@ def yinyang_class(x: float, y: float, r_small: float = R_SMALL, r_big: float = R
     return int(yinyang_classes(np.array([x, y]), r_small, r_big))
 
 
-def generate_yinyang(size: int, seed: int, r_small: float = R_SMALL, r_big: float = R_BIG
-                     ) -> tuple[np.ndarray, np.ndarray]:
+def generate_yinyang(
+    size: int, seed: int, r_small: float = R_SMALL, r_big: float = R_BIG
+) -> tuple[np.ndarray, np.ndarray]:
     """`size` samples drawn as the published generator does; returns features (size, 4)
     float64 (x, y, 1 - x, 1 - y) and labels (size,) int64.
 

@@ -148,12 +148,19 @@ def seed_files(directory: Path, prefix: str, experiment: str) -> list[Path]:
     """directory/PREFIX<N> (no suffix) of every PREFIX*.npz or .json, sorted by N;
     ValueError naming a stray one whose rest is not a number, FileNotFoundError if there
     is none (naming `snnlib reproduce EXPERIMENT --promote`)."""
-    found = sorted({p.with_suffix("") for suffix in ("npz", "json")
-                    for p in directory.glob(f"{prefix}*.{suffix}")})
+    found = sorted(
+        {
+            p.with_suffix("")
+            for suffix in ("npz", "json")
+            for p in directory.glob(f"{prefix}*.{suffix}")
+        }
+    )
     stray = [p for p in found if not p.name.removeprefix(prefix).isdigit()]
     if stray:
-        raise ValueError(f"{stray[0]}.npz/.json is not a stored run ({prefix}<N>, N the seed): "
-                         f"move it out of {directory} (e.g. into a backup folder)")
+        raise ValueError(
+            f"{stray[0]}.npz/.json is not a stored run ({prefix}<N>, N the seed): "
+            f"move it out of {directory} (e.g. into a backup folder)"
+        )
     if not found:
         raise FileNotFoundError(
             f"no {prefix}*.npz in {directory.resolve()}: run `snnlib reproduce "

@@ -53,10 +53,11 @@ class Results:
         transaction (`snnlib.checkpoint.atomic_write_pair`: a failure leaves the old pair
         intact; the .json records the .npz checksum, verified by `load`)."""
         return atomic_write_pair(
-            path, lambda f: _write_npz(f, self.arrays),
-            {"format_version": FORMAT_VERSION, "config": self.config,
-             "metadata": self.metadata},
-            lambda document: json.dumps(document, indent=1, default=_json_default))
+            path,
+            lambda f: _write_npz(f, self.arrays),
+            {"format_version": FORMAT_VERSION, "config": self.config, "metadata": self.metadata},
+            lambda document: json.dumps(document, indent=1, default=_json_default),
+        )
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Results":
@@ -75,9 +76,11 @@ class Results:
             with np.load(io.BytesIO(raw), allow_pickle=False) as data:
                 arrays = {name: data[name] for name in data.files}
         except Exception as error:  # zip, CRC, EOF, pickle-refusal errors: all mean unreadable
-            raise ValueError(f"cannot read {path.with_suffix('.npz')} ({type(error).__name__}: "
-                             f"{error}): it is truncated, corrupt or not an snnlib results "
-                             "file; restore it (e.g. git checkout) or move it away") from None
+            raise ValueError(
+                f"cannot read {path.with_suffix('.npz')} ({type(error).__name__}: "
+                f"{error}): it is truncated, corrupt or not an snnlib results "
+                "file; restore it (e.g. git checkout) or move it away"
+            ) from None
         return cls(arrays=arrays, config=meta["config"], metadata=meta["metadata"])
 
 
@@ -94,18 +97,22 @@ def _read_json(path: Path) -> dict[str, Any]:
     try:
         meta = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ResultsFormatError(f"{path} is not valid JSON ({error}): it is truncated, "
-                                 "corrupt or not an snnlib results file; restore it (e.g. "
-                                 "git checkout) or move it away") from None
+        raise ResultsFormatError(
+            f"{path} is not valid JSON ({error}): it is truncated, "
+            "corrupt or not an snnlib results file; restore it (e.g. "
+            "git checkout) or move it away"
+        ) from None
     version = meta.get("format_version") if isinstance(meta, dict) else None
     if version != FORMAT_VERSION:
         raise ResultsFormatError(
             f"{path} has results format version {version!r}; this snnlib reads version "
             f"{FORMAT_VERSION} only (files without a version predate it: see the migration "
-            "note in the committed results/*.json)")
+            "note in the committed results/*.json)"
+        )
     if not {"config", "metadata"} <= set(meta):
-        raise ResultsFormatError(f"{path}: format version {version} but no "
-                                 "'config'/'metadata' (not a results file)")
+        raise ResultsFormatError(
+            f"{path}: format version {version} but no 'config'/'metadata' (not a results file)"
+        )
     return meta
 
 
@@ -162,8 +169,12 @@ def _flatten(value: Any, kind: Any, key: str, out: dict[str, np.ndarray]) -> Non
     else:
         hints = typing.get_type_hints(kind)
         for item in dataclasses.fields(kind):
-            _flatten(getattr(value, item.name), hints[item.name],
-                     kind.KEY.format(group=key, field=item.name), out)
+            _flatten(
+                getattr(value, item.name),
+                hints[item.name],
+                kind.KEY.format(group=key, field=item.name),
+                out,
+            )
 
 
 def _unflatten(kind: Any, key: str, arrays: dict[str, np.ndarray]) -> Any:
@@ -180,8 +191,14 @@ def _unflatten(kind: Any, key: str, arrays: dict[str, np.ndarray]) -> Any:
     if _is_record(kind):
         return typing.get_origin(kind).from_arrays(*typing.get_args(kind), arrays)
     hints = typing.get_type_hints(kind)
-    return kind(**{item.name: _unflatten(hints[item.name], kind.KEY.format(
-        group=key, field=item.name), arrays) for item in dataclasses.fields(kind)})
+    return kind(
+        **{
+            item.name: _unflatten(
+                hints[item.name], kind.KEY.format(group=key, field=item.name), arrays
+            )
+            for item in dataclasses.fields(kind)
+        }
+    )
 
 
 def _config_type_from_dict(kind: type, stored: dict[str, Any]) -> Any:
@@ -226,8 +243,11 @@ class ExperimentResults:
     def _fields(cls) -> list[tuple[str, Any]]:
         """(name, type) of every field but config and metadata."""
         hints = typing.get_type_hints(cls)
-        return [(item.name, hints[item.name]) for item in dataclasses.fields(cls)
-                if item.name not in ("config", "metadata")]
+        return [
+            (item.name, hints[item.name])
+            for item in dataclasses.fields(cls)
+            if item.name not in ("config", "metadata")
+        ]
 
     @property
     def arrays(self) -> dict[str, np.ndarray]:
@@ -242,25 +262,36 @@ class ExperimentResults:
     def to_stored(self) -> Results:
         """The file form: arrays, the config as nested dicts, metadata with the summaries."""
         arrays = self.arrays
-        summaries = {name: getattr(self, name) for name, kind in self._fields()
-                     if not _in_npz(kind)}
-        summaries = json.loads(json.dumps(
-            {k: dataclasses.asdict(v) if dataclasses.is_dataclass(v) and not isinstance(v, type)
-             else v
-             for k, v in summaries.items()}, default=_json_default))
-        return Results(arrays=arrays, config=config_json(self.config),
-                       metadata=self.metadata | summaries)
+        summaries = {
+            name: getattr(self, name) for name, kind in self._fields() if not _in_npz(kind)
+        }
+        summaries = json.loads(
+            json.dumps(
+                {
+                    k: dataclasses.asdict(v)
+                    if dataclasses.is_dataclass(v) and not isinstance(v, type)
+                    else v
+                    for k, v in summaries.items()
+                },
+                default=_json_default,
+            )
+        )
+        return Results(
+            arrays=arrays, config=config_json(self.config), metadata=self.metadata | summaries
+        )
 
     @classmethod
     def from_stored(cls, stored: Results) -> Self:
         """The typed results of the file form; fields with defaults may be absent."""
         hints = typing.get_type_hints(cls)
-        values: dict[str, Any] = {"config": _config_type_from_dict(hints["config"],
-                                                                   stored.config)}
+        values: dict[str, Any] = {"config": _config_type_from_dict(hints["config"], stored.config)}
         taken: set[str] = set()
-        defaults = {item.name for item in dataclasses.fields(cls)
-                    if item.default is not dataclasses.MISSING
-                    or item.default_factory is not dataclasses.MISSING}
+        defaults = {
+            item.name
+            for item in dataclasses.fields(cls)
+            if item.default is not dataclasses.MISSING
+            or item.default_factory is not dataclasses.MISSING
+        }
         for name, kind in cls._fields():
             try:
                 if _in_npz(kind):
@@ -270,9 +301,11 @@ class ExperimentResults:
                     taken.add(name)
             except KeyError as missing:
                 if name not in defaults:
-                    raise KeyError(f"{cls.__name__}: the stored results lack {missing} "
-                                   f"(field {name!r}); were they written by another "
-                                   "experiment?") from None
+                    raise KeyError(
+                        f"{cls.__name__}: the stored results lack {missing} "
+                        f"(field {name!r}); were they written by another "
+                        "experiment?"
+                    ) from None
         values["metadata"] = {k: v for k, v in stored.metadata.items() if k not in taken}
         return cls(**values)
 
@@ -326,7 +359,8 @@ def require_x64(what: str) -> None:
         raise RuntimeError(
             f"{what} computes in float64, but jax_enable_x64 is off: call "
             "jax.config.update('jax_enable_x64', True) at the start of the program (before "
-            "creating arrays) or set the environment variable JAX_ENABLE_X64=1.")
+            "creating arrays) or set the environment variable JAX_ENABLE_X64=1."
+        )
 
 
 def run_metadata(wall_time: float, seed: int | None) -> dict[str, Any]:

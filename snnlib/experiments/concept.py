@@ -29,8 +29,13 @@ from ._experiment import Experiment, RunOptions, Variant
 from ._results import ArrayGroup, ExperimentResults, Results, require_x64, run_metadata
 
 # the paper's Fig. 1: the QIF spike time is continuous, the LIF one jumps; trial lengths
-PAPER: dict[str, Any] = {"qif": "continuous", "lif": "jumps", "gradient": "exact gradient",
-         "qif_duration": 4.0, "lif_duration": 3.0}
+PAPER: dict[str, Any] = {
+    "qif": "continuous",
+    "lif": "jumps",
+    "gradient": "exact gradient",
+    "qif_duration": 4.0,
+    "lif_duration": 3.0,
+}
 
 
 @dataclass(frozen=True)
@@ -53,8 +58,12 @@ class ConceptConfig:
     lif_max_events: int = 5
 
     def __post_init__(self) -> None:
-        grids = (self.n_weights, self.n_inhibition_times, self.n_gradient_points,
-                 self.n_trace_points)
+        grids = (
+            self.n_weights,
+            self.n_inhibition_times,
+            self.n_gradient_points,
+            self.n_trace_points,
+        )
         if min(grids) < 3:
             raise ValueError(f"every grid needs at least 3 points, got {grids}")
         if self.n_gradient_points > self.n_weights:
@@ -70,11 +79,20 @@ def model_setup(config: ConceptConfig, name: str) -> tuple[NeuronModel, float, i
     raise ValueError(f"unknown model {name!r}; expected one of {MODEL_NAMES}")
 
 
-def simulate_neuron(model: NeuronModel, weights: Array, times: Array, duration: float,
-                    max_events: int) -> Events:
+def simulate_neuron(
+    model: NeuronModel, weights: Array, times: Array, duration: float, max_events: int
+) -> Events:
     """One neuron, initially at rest, receiving input spikes of weights (M,) at times (M,)."""
-    return simulate(model, jnp.zeros((1, 1)), weights[None, :], times,
-                    jnp.arange(weights.shape[0]), model.rest_state(1), duration, max_events)
+    return simulate(
+        model,
+        jnp.zeros((1, 1)),
+        weights[None, :],
+        times,
+        jnp.arange(weights.shape[0]),
+        model.rest_state(1),
+        duration,
+        max_events,
+    )
 
 
 @partial(jax.jit, static_argnames=("model", "max_events"))
@@ -86,23 +104,27 @@ def _first_spikes(model: NeuronModel, max_events: int, duration, weights, times)
     return jax.vmap(one)(weights, times)
 
 
-def first_spike_sweep(model: NeuronModel, duration: float, max_events: int,
-                      weights: np.ndarray, times: np.ndarray) -> np.ndarray:
+def first_spike_sweep(
+    model: NeuronModel, duration: float, max_events: int, weights: np.ndarray, times: np.ndarray
+) -> np.ndarray:
     """First spike time t_sp for each row of input weights (G, M) and times (G, M).
 
     Ordinary spike if there is one, else the first pseudospike (QIF) or +inf (LIF).
     Raises EventBudgetError if max_events runs out before T.
     """
-    first, exhausted = _first_spikes(model, max_events, duration, jnp.asarray(weights),
-                                     jnp.asarray(times))
-    raise_if_exhausted(exhausted, Budget("max_events", max_events),
-                       "pass a larger max_events (each input and output spike is one event)")
+    first, exhausted = _first_spikes(
+        model, max_events, duration, jnp.asarray(weights), jnp.asarray(times)
+    )
+    raise_if_exhausted(
+        exhausted,
+        Budget("max_events", max_events),
+        "pass a larger max_events (each input and output spike is one event)",
+    )
     return np.asarray(first)
 
 
 @partial(jax.jit, static_argnames=("model", "max_events"))
-def _first_spike_and_derivative(model: NeuronModel, max_events: int, duration, weights,
-                                input_time):
+def _first_spike_and_derivative(model: NeuronModel, max_events: int, duration, weights, input_time):
     def first(w):
         events = simulate_neuron(model, w[None], input_time[None], duration, max_events)
         return first_spike_times(model, events, [0])[0], events.exhausted
@@ -110,8 +132,9 @@ def _first_spike_and_derivative(model: NeuronModel, max_events: int, duration, w
     return jax.vmap(jax.value_and_grad(first, has_aux=True))(weights)
 
 
-def dt_dw_autodiff(model: NeuronModel, duration: float, max_events: int,
-                          weights: ArrayLike, input_time: float) -> np.ndarray:
+def dt_dw_autodiff(
+    model: NeuronModel, duration: float, max_events: int, weights: ArrayLike, input_time: float
+) -> np.ndarray:
     """dt_sp/dw by reverse-mode differentiation through the simulator, at weights (G,)
     (one input spike of weight w at input_time to a neuron at rest).
 
@@ -121,15 +144,23 @@ def dt_dw_autodiff(model: NeuronModel, duration: float, max_events: int,
     derivative of an existing spike is not finite."""
     weights = np.asarray(weights)
     if weights.ndim != 1 or not np.issubdtype(weights.dtype, np.number):
-        raise ValueError(f"weights must be a 1-D array of numbers, got shape {weights.shape} "
-                         f"of {weights.dtype}")
+        raise ValueError(
+            f"weights must be a 1-D array of numbers, got shape {weights.shape} of {weights.dtype}"
+        )
     if not isinstance(max_events, int | np.integer) or max_events < 1:
         raise ValueError(f"max_events must be a positive integer, got {max_events!r}")
     (value, exhausted), slope = _first_spike_and_derivative(
-        model, max_events, duration, jnp.asarray(weights, dtype=float),
-        jnp.asarray(input_time, dtype=float))
-    raise_if_exhausted(exhausted, Budget("max_events", max_events),
-                       "pass a larger max_events (each input and output spike is one event)")
+        model,
+        max_events,
+        duration,
+        jnp.asarray(weights, dtype=float),
+        jnp.asarray(input_time, dtype=float),
+    )
+    raise_if_exhausted(
+        exhausted,
+        Budget("max_events", max_events),
+        "pass a larger max_events (each input and output spike is one event)",
+    )
     spiked = np.isfinite(np.asarray(value))
     if not np.all(np.isfinite(np.asarray(slope)[spiked])):
         raise FloatingPointError(f"{type(model).__name__}: dt_sp/dw is not finite")
@@ -146,21 +177,32 @@ def _traces(model: NeuronModel, max_events: int, duration, weights, input_time, 
     return jax.vmap(one)(weights)
 
 
-def example_traces(model: NeuronModel, duration: float, max_events: int,
-                   weights: np.ndarray, input_time: float, n_points: int):
+def example_traces(
+    model: NeuronModel,
+    duration: float,
+    max_events: int,
+    weights: np.ndarray,
+    input_time: float,
+    n_points: int,
+):
     """Time grid (P,), voltages V(t) (E, P) and ordinary spike times (E, K) (+inf padded)
     of the neuron for each example weight (E,)."""
     grid = np.linspace(0.0, duration, n_points)
-    voltage, spikes = _traces(model, max_events, duration, jnp.asarray(weights),
-                              jnp.asarray(input_time), jnp.asarray(grid))
+    voltage, spikes = _traces(
+        model,
+        max_events,
+        duration,
+        jnp.asarray(weights),
+        jnp.asarray(input_time),
+        jnp.asarray(grid),
+    )
     return grid, np.asarray(voltage), np.asarray(spikes)
 
 
 def largest_jump(first_spike: np.ndarray, duration: float) -> float:
     """``max |t_sp(x_{g+1}) - t_sp(x_g)|`` over a grid; a missing (LIF) spike counts as t = T,
     the smallest jump a vanishing spike can make."""
-    return float(np.max(np.abs(np.diff(np.where(np.isfinite(first_spike), first_spike,
-                                                 duration)))))
+    return float(np.max(np.abs(np.diff(np.where(np.isfinite(first_spike), first_spike, duration)))))
 
 
 def smooth_points(first_spike: np.ndarray, duration: float, indices: np.ndarray) -> np.ndarray:
@@ -225,29 +267,51 @@ def sweep_model(config: ConceptConfig, name: str) -> ModelSweeps:
     model, duration, max_events = model_setup(config, name)
     w_min = model.min_spiking_input
     weights = np.linspace(0.0, 2 * w_min, config.n_weights)
-    first_w = first_spike_sweep(model, duration, max_events, weights[:, None],
-                                np.full((config.n_weights, 1), config.input_time))
+    first_w = first_spike_sweep(
+        model,
+        duration,
+        max_events,
+        weights[:, None],
+        np.full((config.n_weights, 1), config.input_time),
+    )
     inhibition_times = np.linspace(0.0, duration, config.n_inhibition_times)
     pair = np.array([config.excitatory_weight, config.inhibitory_weight]) * w_min
     first_inh = first_spike_sweep(
-        model, duration, max_events, np.tile(pair, (config.n_inhibition_times, 1)),
-        np.stack([np.full(config.n_inhibition_times, config.excitatory_time),
-                  inhibition_times], axis=1))
-    indices = np.unique(np.linspace(0, config.n_weights - 1, config.n_gradient_points)
-                        .round().astype(int))
-    autodiff = dt_dw_autodiff(model, duration, max_events, weights[indices],
-                                     config.input_time)
+        model,
+        duration,
+        max_events,
+        np.tile(pair, (config.n_inhibition_times, 1)),
+        np.stack(
+            [np.full(config.n_inhibition_times, config.excitatory_time), inhibition_times], axis=1
+        ),
+    )
+    indices = np.unique(
+        np.linspace(0, config.n_weights - 1, config.n_gradient_points).round().astype(int)
+    )
+    autodiff = dt_dw_autodiff(model, duration, max_events, weights[indices], config.input_time)
     missing_as_nan = np.where(np.isfinite(first_w), first_w, np.nan)
     numeric = np.gradient(missing_as_nan, weights, edge_order=2)[indices]
     grid, voltage, spikes = example_traces(
-        model, duration, max_events, np.asarray(config.example_weights) * w_min,
-        config.input_time, config.n_trace_points)
+        model,
+        duration,
+        max_events,
+        np.asarray(config.example_weights) * w_min,
+        config.input_time,
+        config.n_trace_points,
+    )
     return ModelSweeps(
-        weights=weights, first_spike_vs_weight=first_w, inhibition_times=inhibition_times,
-        first_spike_vs_inhibition=first_inh, gradient_weights=weights[indices],
-        dt_dw_autodiff=autodiff, dt_dw_numeric=numeric,
-        gradient_compared=smooth_points(first_w, duration, indices), trace_times=grid,
-        trace_voltage=voltage, trace_spikes=spikes)
+        weights=weights,
+        first_spike_vs_weight=first_w,
+        inhibition_times=inhibition_times,
+        first_spike_vs_inhibition=first_inh,
+        gradient_weights=weights[indices],
+        dt_dw_autodiff=autodiff,
+        dt_dw_numeric=numeric,
+        gradient_compared=smooth_points(first_w, duration, indices),
+        trace_times=grid,
+        trace_voltage=voltage,
+        trace_spikes=spikes,
+    )
 
 
 def summarize(config: ConceptConfig, name: str, sweeps: ModelSweeps) -> ModelSummary:
@@ -256,11 +320,12 @@ def summarize(config: ConceptConfig, name: str, sweeps: ModelSweeps) -> ModelSum
     compared = sweeps.gradient_compared
     autodiff, numeric = sweeps.dt_dw_autodiff[compared], sweeps.dt_dw_numeric[compared]
     return ModelSummary(
-        w_min=model.min_spiking_input, duration=duration,
+        w_min=model.min_spiking_input,
+        duration=duration,
         largest_jump_vs_weight=largest_jump(sweeps.first_spike_vs_weight, duration),
         largest_jump_vs_inhibition=largest_jump(sweeps.first_spike_vs_inhibition, duration),
-        gradient_max_relative_error=float(np.max(np.abs(autodiff - numeric)
-                                                 / np.abs(autodiff))))
+        gradient_max_relative_error=float(np.max(np.abs(autodiff - numeric) / np.abs(autodiff))),
+    )
 
 
 def run(config: ConceptConfig = ConceptConfig()) -> ConceptResults:
@@ -271,38 +336,63 @@ def run(config: ConceptConfig = ConceptConfig()) -> ConceptResults:
     require_x64("the concept experiment")
     start = time.perf_counter()
     sweeps = {name: sweep_model(config, name) for name in MODEL_NAMES}
-    summaries = {f"{name}_summary": summarize(config, name, sweeps[name])
-                 for name in MODEL_NAMES}
-    return ConceptResults(config=config, qif=sweeps["qif"], lif=sweeps["lif"],
-                          qif_summary=summaries["qif_summary"],
-                          lif_summary=summaries["lif_summary"],
-                          metadata=run_metadata(time.perf_counter() - start, seed=None))
+    summaries = {f"{name}_summary": summarize(config, name, sweeps[name]) for name in MODEL_NAMES}
+    return ConceptResults(
+        config=config,
+        qif=sweeps["qif"],
+        lif=sweeps["lif"],
+        qif_summary=summaries["qif_summary"],
+        lif_summary=summaries["lif_summary"],
+        metadata=run_metadata(time.perf_counter() - start, seed=None),
+    )
 
 
 def compare(results: ConceptResults) -> list[tuple[str, str, str]]:
     """Rows (quantity, paper, this run) of the paper-vs-run table (times in units of tau)."""
     qif, lif, config = results.qif_summary, results.lif_summary, results.config
     rows = []
-    for sweep, points in (("weight", f"{config.n_weights:,} weights"),
-                          ("inhibition", f"{config.n_inhibition_times:,} inhibition times")):
+    for sweep, points in (
+        ("weight", f"{config.n_weights:,} weights"),
+        ("inhibition", f"{config.n_inhibition_times:,} inhibition times"),
+    ):
         qif_jump, lif_jump = (getattr(s, f"largest_jump_vs_{sweep}") for s in (qif, lif))
-        rows += [(f"largest change of the QIF spike time between neighbouring grid points "
-                  f"({sweep} sweep, {points})", PAPER["qif"], f"{qif_jump:.1e} τ"),
-                 (f"largest jump of the LIF spike time ({sweep} sweep)", PAPER["lif"],
-                  f"{lif_jump:.2f} τ ({lif_jump / lif.duration:.2f} T)")]
+        rows += [
+            (
+                f"largest change of the QIF spike time between neighbouring grid points "
+                f"({sweep} sweep, {points})",
+                PAPER["qif"],
+                f"{qif_jump:.1e} τ",
+            ),
+            (
+                f"largest jump of the LIF spike time ({sweep} sweep)",
+                PAPER["lif"],
+                f"{lif_jump:.2f} τ ({lif_jump / lif.duration:.2f} T)",
+            ),
+        ]
     error = max(qif.gradient_max_relative_error, lif.gradient_max_relative_error)
-    return [*rows,
-            ("autodiff vs finite differences, largest relative difference of "
-             "$\\mathrm{d}t_\\mathrm{sp}/\\mathrm{d}w$", PAPER["gradient"], f"{error:.0e}"),
-            ("trial lengths $T$ (QIF, LIF)",
-             f"{PAPER['qif_duration']:g} τ, {PAPER['lif_duration']:g} τ",
-             f"{qif.duration:g} τ, {lif.duration:g} τ")]
+    return [
+        *rows,
+        (
+            "autodiff vs finite differences, largest relative difference of "
+            "$\\mathrm{d}t_\\mathrm{sp}/\\mathrm{d}w$",
+            PAPER["gradient"],
+            f"{error:.0e}",
+        ),
+        (
+            "trial lengths $T$ (QIF, LIF)",
+            f"{PAPER['qif_duration']:g} τ, {PAPER['lif_duration']:g} τ",
+            f"{qif.duration:g} τ, {lif.duration:g} τ",
+        ),
+    ]
 
 
 def configure(variant: str, seed: int | None, options: RunOptions) -> ConceptConfig:
     """The paper's 1e5-point grids (--quick: 1e4 inhibition times, coarser derivatives)."""
-    return ConceptConfig(n_inhibition_times=10_000, n_gradient_points=200,
-                         n_trace_points=500) if options.quick else ConceptConfig()
+    return (
+        ConceptConfig(n_inhibition_times=10_000, n_gradient_points=200, n_trace_points=500)
+        if options.quick
+        else ConceptConfig()
+    )
 
 
 def _inhibition_times(stored: Results) -> int:
@@ -310,28 +400,44 @@ def _inhibition_times(stored: Results) -> int:
 
 
 EXPERIMENT = Experiment(
-    name="concept", description="QIF vs LIF spike times, Fig. 1", expected_time="~1 min",
-    config=ConceptConfig, results=ConceptResults, run=run, paper=PAPER, compare=compare,
-    variants={"paper": Variant("concept")}, configure=configure, size=_inhibition_times,
-    size_label="inhibition times", checkpointed=False, float64=True,
-    takes_length=False)
+    name="concept",
+    description="QIF vs LIF spike times, Fig. 1",
+    expected_time="~1 min",
+    config=ConceptConfig,
+    results=ConceptResults,
+    run=run,
+    paper=PAPER,
+    compare=compare,
+    variants={"paper": Variant("concept")},
+    configure=configure,
+    size=_inhibition_times,
+    size_label="inhibition times",
+    checkpointed=False,
+    float64=True,
+    takes_length=False,
+)
 
 
 # Details for the book's Fig. 1 panels (computed on demand, not part of ConceptResults).
+
 
 @partial(jax.jit, static_argnames=("model", "max_events"))
 def _protocol_traces(model: NeuronModel, max_events: int, duration, weights, times, grid):
     def one(w, t):
         events = simulate_neuron(model, w, t, duration, max_events)
         states = jnp.moveaxis(state_trace(model, events, grid), 0, 1)  # (D, P, 1)
-        return (model.voltage(states)[:, 0], states[1, :, 0],
-                ordinary_spike_times(events, [0], max_events)[0])
+        return (
+            model.voltage(states)[:, 0],
+            states[1, :, 0],
+            ordinary_spike_times(events, [0], max_events)[0],
+        )
 
     return jax.vmap(one)(weights, times)
 
 
-def protocol_traces(config: ConceptConfig, name: str, weights: np.ndarray,
-                    times: np.ndarray) -> dict[str, np.ndarray]:
+def protocol_traces(
+    config: ConceptConfig, name: str, weights: np.ndarray, times: np.ndarray
+) -> dict[str, np.ndarray]:
     """Traces of a neuron at rest receiving, in each of E examples, M input spikes of
     weights (E, M) (absolute) at times (E, M): time grid (P,), voltage V (E, P), synaptic
     current I (E, P) and ordinary spike times (E, K) (+inf padded). Needs a model whose
@@ -339,30 +445,40 @@ def protocol_traces(config: ConceptConfig, name: str, weights: np.ndarray,
     model, duration, max_events = model_setup(config, name)
     grid = np.linspace(0.0, duration, config.n_trace_points)
     voltage, current, spikes = _protocol_traces(
-        model, max_events, duration, jnp.asarray(weights, float), jnp.asarray(times, float),
-        jnp.asarray(grid))
-    return {"times": grid, "voltage": np.asarray(voltage), "current": np.asarray(current),
-            "spikes": np.asarray(spikes)}
+        model,
+        max_events,
+        duration,
+        jnp.asarray(weights, float),
+        jnp.asarray(times, float),
+        jnp.asarray(grid),
+    )
+    return {
+        "times": grid,
+        "voltage": np.asarray(voltage),
+        "current": np.asarray(current),
+        "spikes": np.asarray(spikes),
+    }
 
 
-def inhibition_examples(config: ConceptConfig, name: str,
-                        inhibition_times: tuple[float, ...]) -> dict[str, np.ndarray]:
+def inhibition_examples(
+    config: ConceptConfig, name: str, inhibition_times: tuple[float, ...]
+) -> dict[str, np.ndarray]:
     """protocol_traces of the inhibition sweep's protocol (excitatory input of
     config.excitatory_weight w_min at config.excitatory_time, inhibitory one of
     config.inhibitory_weight w_min) for a few inhibition times; adds "inhibition_times"."""
     model, _, _ = model_setup(config, name)
     w_min = model.min_spiking_input
     n = len(inhibition_times)
-    weights = np.tile([config.excitatory_weight * w_min, config.inhibitory_weight * w_min],
-                      (n, 1))
+    weights = np.tile([config.excitatory_weight * w_min, config.inhibitory_weight * w_min], (n, 1))
     times = np.stack([np.full(n, config.excitatory_time), inhibition_times], axis=1)
     traces = protocol_traces(config, name, weights, times)
     traces["inhibition_times"] = np.asarray(inhibition_times, float)
     return traces
 
 
-def derivative_near_threshold(config: ConceptConfig, name: str, n_points: int = 61,
-                              smallest: float = 1e-6) -> dict[str, np.ndarray]:
+def derivative_near_threshold(
+    config: ConceptConfig, name: str, n_points: int = 61, smallest: float = 1e-6
+) -> dict[str, np.ndarray]:
     """dt_sp/dw (autodiff) just above the smallest spiking weight: at w = w_min (1 + d) for
     distances d log-spaced in [smallest, 1]. The LIF derivative diverges as d -> 0 (the
     spike appears at a finite time with infinite slope); the QIF spike there is a
@@ -388,8 +504,9 @@ def figure_details(config: ConceptConfig) -> dict[str, dict[str, dict[str, np.nd
         model, _, _ = model_setup(config, name)
         details[name] = {
             "inhibition": inhibition_examples(config, name, INHIBITION_EXAMPLES[name]),
-            "single": protocol_traces(config, name, np.array([[model.min_spiking_input]]),
-                                      np.array([[config.input_time]])),
+            "single": protocol_traces(
+                config, name, np.array([[model.min_spiking_input]]), np.array([[config.input_time]])
+            ),
             "threshold": derivative_near_threshold(config, name, smallest=1e-8),
         }
     return details

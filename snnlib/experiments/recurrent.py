@@ -35,9 +35,14 @@ from ._results import ArrayGroup, ExperimentResults, config_from_dict, require_x
 # instances): 8.0e-4 after 10 000 trials on this book's task instance; the original
 # notebook's saved curves, on its own draw of the inputs, end near 1.8e-4 (AdaBelief,
 # 10 000 trials) and 6e-5 (grid search, 20 000 trials).
-PAPER = {"final_loss_normal": 8.0e-4, "trials_normal": 10_000,
-         "final_loss_notebook_normal": 1.8e-4, "final_loss_notebook_grid": 6e-5,
-         "trials_grid": 20_000, "max_spike_change_ms": 5.0}
+PAPER = {
+    "final_loss_normal": 8.0e-4,
+    "trials_normal": 10_000,
+    "final_loss_notebook_normal": 1.8e-4,
+    "final_loss_notebook_grid": 6e-5,
+    "trials_grid": 20_000,
+    "max_spike_change_ms": 5.0,
+}
 
 
 @dataclass(frozen=True)
@@ -55,11 +60,15 @@ class RecurrentTask:
 
     def __post_init__(self) -> None:
         if not 1 <= self.n_targets <= self.n_neurons:
-            raise ValueError(f"RecurrentTask: n_targets must lie in 1..n_neurons="
-                             f"{self.n_neurons}, got {self.n_targets}")
+            raise ValueError(
+                f"RecurrentTask: n_targets must lie in 1..n_neurons="
+                f"{self.n_neurons}, got {self.n_targets}"
+            )
         if len(self.target_rates) != self.n_targets:
-            raise ValueError(f"RecurrentTask: target_rates has {len(self.target_rates)} "
-                             f"entries, expected n_targets={self.n_targets}")
+            raise ValueError(
+                f"RecurrentTask: target_rates has {len(self.target_rates)} "
+                f"entries, expected n_targets={self.n_targets}"
+            )
         if self.duration <= 0:
             raise ValueError(f"RecurrentTask: duration must be positive, got {self.duration}")
 
@@ -79,11 +88,11 @@ class AdabeliefTraining:
         if self.n_trials < 1:
             raise ValueError(f"{name}: n_trials must be positive, got {self.n_trials}")
         if self.learning_rate <= 0:
-            raise ValueError(f"{name}: learning_rate must be positive, got "
-                             f"{self.learning_rate}")
+            raise ValueError(f"{name}: learning_rate must be positive, got {self.learning_rate}")
         if self.decay_trials is not None and self.decay_trials <= 0:
-            raise ValueError(f"{name}: decay_trials must be positive or None, got "
-                             f"{self.decay_trials}")
+            raise ValueError(
+                f"{name}: decay_trials must be positive or None, got {self.decay_trials}"
+            )
         if not 0 <= self.b2 < 1:
             raise ValueError(f"{name}: b2 must lie in [0, 1), got {self.b2}")
 
@@ -109,14 +118,16 @@ class GridSearchTraining(AdabeliefTraining):
     def __post_init__(self) -> None:
         super().__post_init__()
         if not 0 < self.grid_min < self.grid_max:
-            raise ValueError(f"GridSearchTraining: need 0 < grid_min < grid_max, got "
-                             f"grid_min={self.grid_min}, grid_max={self.grid_max}")
+            raise ValueError(
+                f"GridSearchTraining: need 0 < grid_min < grid_max, got "
+                f"grid_min={self.grid_min}, grid_max={self.grid_max}"
+            )
         if self.grid_points < 1:
-            raise ValueError(f"GridSearchTraining: grid_points must be positive, got "
-                             f"{self.grid_points}")
+            raise ValueError(
+                f"GridSearchTraining: grid_points must be positive, got {self.grid_points}"
+            )
         if self.dt_max <= 0:
-            raise ValueError(f"GridSearchTraining: dt_max must be positive, got "
-                             f"{self.dt_max}")
+            raise ValueError(f"GridSearchTraining: dt_max must be positive, got {self.dt_max}")
 
 
 @dataclass(frozen=True)
@@ -128,25 +139,30 @@ class RecurrentConfig:
 
     task: RecurrentTask = field(default_factory=RecurrentTask)
     model: QIF = field(default_factory=QIF)
-    training: AdabeliefTraining | GridSearchTraining = field(
-        default_factory=AdabeliefTraining)
+    training: AdabeliefTraining | GridSearchTraining = field(default_factory=AdabeliefTraining)
     max_events: int = 600  # K: input and network spikes per trial
     chunk: int = 100  # trials per compiled chunk: progress and checkpoint granularity
 
     def __post_init__(self) -> None:
-        kinds = {"task": (RecurrentTask, "a RecurrentTask"), "model": (QIF, "a QIF"),
-                 "training": (AdabeliefTraining, "an AdabeliefTraining or GridSearchTraining")}
+        kinds = {
+            "task": (RecurrentTask, "a RecurrentTask"),
+            "model": (QIF, "a QIF"),
+            "training": (AdabeliefTraining, "an AdabeliefTraining or GridSearchTraining"),
+        }
         for name, (kind, wanted) in kinds.items():
             if not isinstance(getattr(self, name), kind):
-                raise TypeError(f"RecurrentConfig: {name} must be {wanted}, got "
-                                f"{getattr(self, name)!r}")
+                raise TypeError(
+                    f"RecurrentConfig: {name} must be {wanted}, got {getattr(self, name)!r}"
+                )
         if self.max_events < 1 or self.chunk < 1:
-            raise ValueError(f"RecurrentConfig: max_events and chunk must be positive, got "
-                             f"{self.max_events} and {self.chunk}")
+            raise ValueError(
+                f"RecurrentConfig: max_events and chunk must be positive, got "
+                f"{self.max_events} and {self.chunk}"
+            )
 
     @property
     def mode(self) -> str:
-        """"grid" (step-size grid search) or "normal" (plain AdaBelief steps)."""
+        """ "grid" (step-size grid search) or "normal" (plain AdaBelief steps)."""
         return "grid" if isinstance(self.training, GridSearchTraining) else "normal"
 
     @classmethod
@@ -154,8 +170,9 @@ class RecurrentConfig:
         """The config of a results JSON: a training with grid fields is a
         `GridSearchTraining`, else an `AdabeliefTraining`."""
         kind = GridSearchTraining if "grid_points" in stored["training"] else AdabeliefTraining
-        return config_from_dict(cls, {**stored, "training": config_from_dict(
-            kind, stored["training"])})
+        return config_from_dict(
+            cls, {**stored, "training": config_from_dict(kind, stored["training"])}
+        )
 
 
 @dataclass(frozen=True)
@@ -220,8 +237,13 @@ def make_instance(config: RecurrentConfig) -> RecurrentInstance:
             target_lists.append([*spikes[spikes < duration], 1.1 * duration])
     order = np.argsort(times, kind="stable")
     targets, is_extra = _pad_targets(target_lists)
-    return RecurrentInstance(times[order], channels[order], input_weights(n, spec.w_in_exc,
-                spec.w_in_inh), targets, is_extra)
+    return RecurrentInstance(
+        times[order],
+        channels[order],
+        input_weights(n, spec.w_in_exc, spec.w_in_inh),
+        targets,
+        is_extra,
+    )
 
 
 def initial_parameters(config: RecurrentConfig) -> dict[str, jax.Array]:
@@ -245,14 +267,20 @@ def make_trial_functions(config: RecurrentConfig, task: RecurrentInstance):
 
     def simulate_trial(params: dict) -> tuple[jax.Array, Events]:
         weights = _network(params)
-        events = simulate(model, weights, jnp.asarray(task.weights_in),
-                          jnp.asarray(task.input_times), jnp.asarray(task.input_neurons),
-                          params["initial_state"], config.task.duration, config.max_events)
+        events = simulate(
+            model,
+            weights,
+            jnp.asarray(task.weights_in),
+            jnp.asarray(task.input_times),
+            jnp.asarray(task.input_neurons),
+            params["initial_state"],
+            config.task.duration,
+            config.max_events,
+        )
         # presynaptic pseudo rates with pseudo current 0 (input = -I(T))
         rates = pseudo_rates(model, events.final_state, -events.final_state[1])
         pseudo_input = weights[:n_targets] @ rates
-        times = output_spike_times(model, events, jnp.arange(n_targets), n_spikes,
-                                   pseudo_input)
+        times = output_spike_times(model, events, jnp.arange(n_targets), n_spikes, pseudo_input)
         return times, events
 
     def loss_and_times(params: dict):
@@ -270,14 +298,17 @@ def make_chunk_runner(config: RecurrentConfig, task: RecurrentInstance):
     value_and_grad = jax.value_and_grad(loss_and_times, has_aux=True)
     is_target = jnp.asarray(task.is_target)
     grid = config.training if isinstance(config.training, GridSearchTraining) else None
-    scales = None if grid is None else jnp.logspace(
-        math.log10(grid.grid_min), math.log10(grid.grid_max), grid.grid_points)
+    scales = (
+        None
+        if grid is None
+        else jnp.logspace(math.log10(grid.grid_min), math.log10(grid.grid_max), grid.grid_points)
+    )
 
     def grid_step(params, updates, times):
         """The update scaled by the grid's best factor (see GridSearchTraining)."""
         candidates = jax.tree.map(
-            lambda p, u: p[None] + scales.reshape((-1,) + (1,) * p.ndim) * u[None],
-            params, updates)
+            lambda p, u: p[None] + scales.reshape((-1,) + (1,) * p.ndim) * u[None], params, updates
+        )
         losses, (grid_times, _) = jax.vmap(loss_and_times)(candidates)
         moved = jnp.where(is_target, jnp.abs(grid_times - times[None]), 0.0)
         allowed = jnp.all(moved < grid.dt_max, axis=(1, 2))
@@ -358,57 +389,83 @@ def run(
     def start():
         params = initial_parameters(config)
         return {"params": params, "opt_state": optimizer.init(params)}, {
-            "loss": np.zeros(0), "times": np.zeros((0, *task.targets.shape))}
+            "loss": np.zeros(0),
+            "times": np.zeros((0, *task.targets.shape)),
+        }
 
     def advance(carry, _done, length):
         (params, opt_state), (loss, times, exhausted) = run_chunk(
-            carry["params"], carry["opt_state"], length)
+            carry["params"], carry["opt_state"], length
+        )
         return {"params": params, "opt_state": opt_state}, training.UnitRecords(
-            {"loss": loss, "times": times}, exhausted=np.asarray(exhausted))
+            {"loss": loss, "times": times}, exhausted=np.asarray(exhausted)
+        )
 
     identity = asdict(config)
     identity["training"]["n_trials"] = None  # a rerun with more trials continues the run
     result = training.run_loop(
-        advance, start, config.training.n_trials, unit=config.chunk, checkpoint=checkpoint,
-        identity=identity, desc=f"recurrent ({config.mode})", progress=progress,
+        advance,
+        start,
+        config.training.n_trials,
+        unit=config.chunk,
+        checkpoint=checkpoint,
+        identity=identity,
+        desc=f"recurrent ({config.mode})",
+        progress=progress,
         budget=Budget("max_events", config.max_events),
-        postfix=lambda new: {"loss": f"{float(new['loss'][-1]):.2e}"})
+        postfix=lambda new: {"loss": f"{float(new['loss'][-1]):.2e}"},
+    )
     return _collect(config, task, result)
 
 
-def _collect(config: RecurrentConfig, task: RecurrentInstance,
-             result: training.LoopResult) -> RecurrentResults:
+def _collect(
+    config: RecurrentConfig, task: RecurrentInstance, result: training.LoopResult
+) -> RecurrentResults:
     """Final evaluation (after training, and with pruned recurrent weights) into results."""
     simulate_trial, loss_and_times = make_trial_functions(config, task)
     evaluate = jax.jit(loss_and_times)
     final = result.carry["params"]
-    pruned = {**final, "weights_net": _network(final).at[config.task.n_targets:].set(0.0)}
+    pruned = {**final, "weights_net": _network(final).at[config.task.n_targets :].set(0.0)}
     snapshots: dict[str, NetworkSnapshot] = {}
-    for name, params in (("before", initial_parameters(config)), ("after", final),
-                         ("pruned", pruned)):
+    for name, params in (
+        ("before", initial_parameters(config)),
+        ("after", final),
+        ("pruned", pruned),
+    ):
         loss, (times, _) = evaluate(params)
         _, events = jax.jit(simulate_trial)(params)
         network = ~np.asarray(events.is_input) & (np.asarray(events.neuron) >= 0)
         snapshots[name] = NetworkSnapshot(
             spike_times=np.asarray(events.times)[network],
             spike_neurons=np.asarray(events.neuron)[network],
-            t_out=np.where(task.is_target, np.asarray(times), np.nan), loss=np.asarray(loss))
+            t_out=np.where(task.is_target, np.asarray(times), np.nan),
+            loss=np.asarray(loss),
+        )
     after = snapshots["after"]
     loss_curve = np.concatenate([result.records["loss"], after.loss[None]])
     t_out = np.concatenate([result.records["times"], np.nan_to_num(after.t_out)[None]])
     t_out = np.where(task.is_target[None], t_out, np.nan)
     errors = np.abs(after.t_out - task.targets)[task.is_target & ~task.is_extra]
     return RecurrentResults(
-        config=config, before=snapshots["before"], after=snapshots["after"],
-        pruned=snapshots["pruned"], loss=loss_curve, t_out=t_out,
+        config=config,
+        before=snapshots["before"],
+        after=snapshots["after"],
+        pruned=snapshots["pruned"],
+        loss=loss_curve,
+        t_out=t_out,
         max_spike_change=np.nanmax(np.abs(np.diff(t_out, axis=0)), axis=(1, 2)),
-        targets=task.targets, is_extra=task.is_extra, input_times=task.input_times,
-        input_neurons=task.input_neurons, weights_net=np.asarray(_network(final)),
-        initial_state=np.asarray(final["initial_state"]), final_loss=float(after.loss),
+        targets=task.targets,
+        is_extra=task.is_extra,
+        input_times=task.input_times,
+        input_neurons=task.input_neurons,
+        weights_net=np.asarray(_network(final)),
+        initial_state=np.asarray(final["initial_state"]),
+        final_loss=float(after.loss),
         n_exhausted=result.budget.n_exhausted,
         max_spike_time_error=float(errors.max()),
         seconds_per_trial=result.wall_time / max(config.training.n_trials, 1),
-        metadata=run_metadata(result.wall_time, config.task.seed))
+        metadata=run_metadata(result.wall_time, config.task.seed),
+    )
 
 
 def compare(results: RecurrentResults) -> list[tuple[str, str, str]]:
@@ -417,21 +474,34 @@ def compare(results: RecurrentResults) -> list[tuple[str, str, str]]:
     targets, after = results.targets, results.after.t_out
     inner = np.isfinite(targets) & ~results.is_extra
     if results.config.mode == "normal":
-        return [(f"loss after {trials:,} trials",
-                 f"{PAPER['final_loss_normal']:.1e} (the paper's code run on this task "
-                 f"instance, {PAPER['trials_normal']:,} trials); "
-                 f"{PAPER['final_loss_notebook_normal']:.1e} (the curve saved in the "
-                 "original notebook, on its own draw of the inputs)",
-                 f"{final_loss:.1e}"),
-                ("median spike-time error after training", "—",
-                 f"{np.median(np.abs(after - targets)[inner]) * MS:.2f} ms")]
-    return [(f"loss after {trials:,} trials",
-             f"about {PAPER['final_loss_notebook_grid']:.0e} (the curve saved in the original "
-             f"notebook, on its own draw of the inputs, {PAPER['trials_grid']:,} trials)",
-             f"{final_loss:.1e}"),
-            ("largest spike-time change between consecutive trials",
-             f"at most {PAPER['max_spike_change_ms']:g} ms (the cap)",
-             f"{np.nanmax(results.max_spike_change) * MS:.2f} ms")]
+        return [
+            (
+                f"loss after {trials:,} trials",
+                f"{PAPER['final_loss_normal']:.1e} (the paper's code run on this task "
+                f"instance, {PAPER['trials_normal']:,} trials); "
+                f"{PAPER['final_loss_notebook_normal']:.1e} (the curve saved in the "
+                "original notebook, on its own draw of the inputs)",
+                f"{final_loss:.1e}",
+            ),
+            (
+                "median spike-time error after training",
+                "—",
+                f"{np.median(np.abs(after - targets)[inner]) * MS:.2f} ms",
+            ),
+        ]
+    return [
+        (
+            f"loss after {trials:,} trials",
+            f"about {PAPER['final_loss_notebook_grid']:.0e} (the curve saved in the original "
+            f"notebook, on its own draw of the inputs, {PAPER['trials_grid']:,} trials)",
+            f"{final_loss:.1e}",
+        ),
+        (
+            "largest spike-time change between consecutive trials",
+            f"at most {PAPER['max_spike_change_ms']:g} ms (the cap)",
+            f"{np.nanmax(results.max_spike_change) * MS:.2f} ms",
+        ),
+    ]
 
 
 def configure(variant: str, seed: int | None, options: RunOptions) -> RecurrentConfig:
@@ -445,9 +515,18 @@ def configure(variant: str, seed: int | None, options: RunOptions) -> RecurrentC
 
 
 EXPERIMENT = Experiment(
-    name="recurrent", description="recurrent network, Fig. 3 (normal and grid mode)",
-    expected_time="~4 min (normal), ~25 min (grid) on 2 CPU cores", config=RecurrentConfig,
-    results=RecurrentResults, run=run, paper=PAPER, compare=compare,
+    name="recurrent",
+    description="recurrent network, Fig. 3 (normal and grid mode)",
+    expected_time="~4 min (normal), ~25 min (grid) on 2 CPU cores",
+    config=RecurrentConfig,
+    results=RecurrentResults,
+    run=run,
+    paper=PAPER,
+    compare=compare,
     variants={"normal": Variant("recurrent_normal"), "grid": Variant("recurrent_grid")},
-    configure=configure, size=trials_of, size_label="trials", float64=True,
-    reproductions={"recurrent": ("normal",), "recurrent-grid": ("grid",)})
+    configure=configure,
+    size=trials_of,
+    size_label="trials",
+    float64=True,
+    reproductions={"recurrent": ("normal",), "recurrent-grid": ("grid",)},
+)

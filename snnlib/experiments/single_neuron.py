@@ -32,8 +32,11 @@ from ._experiment import Experiment, RunOptions, Variant, trials_of
 from ._results import ArrayGroup, ExperimentResults, require_x64, run_metadata
 
 # the paper's Fig. 2 (loss: the paper's code on this instance; times in ms, tau = 10 ms)
-PAPER: dict[str, Any] = {"spike_times_ms": (25.0, 75.0), "final_loss": 6e-23,
-                         "initial_spike_count": 0}
+PAPER: dict[str, Any] = {
+    "spike_times_ms": (25.0, 75.0),
+    "final_loss": 6e-23,
+    "initial_spike_count": 0,
+}
 
 
 @dataclass(frozen=True)
@@ -56,18 +59,23 @@ class SingleNeuronConfig:
 
     def __post_init__(self) -> None:
         if min(self.n_trials, self.max_events, self.n_trace_points, self.chunk) < 1:
-            raise ValueError("SingleNeuronConfig: n_trials, max_events, n_trace_points and "
-                             "chunk must be positive")
+            raise ValueError(
+                "SingleNeuronConfig: n_trials, max_events, n_trace_points and "
+                "chunk must be positive"
+            )
         if self.gradient_clip <= 0 or self.learning_rate <= 0:
-            raise ValueError(f"SingleNeuronConfig: learning_rate and gradient_clip must be "
-                             f"positive, got {self.learning_rate} and {self.gradient_clip}")
+            raise ValueError(
+                f"SingleNeuronConfig: learning_rate and gradient_clip must be "
+                f"positive, got {self.learning_rate} and {self.gradient_clip}"
+            )
         if not isinstance(self.model, QIF):
             raise TypeError(f"SingleNeuronConfig: model must be a QIF, got {self.model!r}")
 
     def optimizer(self) -> optax.GradientTransformation:
         """Clip each gradient component to [-c, c], then plain SGD."""
-        return training.make_optimizer(self.learning_rate, kind="sgd",
-                                       gradient_clip=self.gradient_clip)
+        return training.make_optimizer(
+            self.learning_rate, kind="sgd", gradient_clip=self.gradient_clip
+        )
 
 
 @dataclass(frozen=True)
@@ -83,27 +91,39 @@ class SingleNeuronInstance:
 def make_instance(config: SingleNeuronConfig) -> SingleNeuronInstance:
     """The paper's instance (seed None), or a fresh draw with numpy's default_rng(seed):
     fixed input times uniform in [0, T], weights standard normal."""
-    initial = {"weights": np.zeros(len(config.trainable_initial_times)),
-               "times": np.asarray(config.trainable_initial_times, float)}
+    initial = {
+        "weights": np.zeros(len(config.trainable_initial_times)),
+        "times": np.asarray(config.trainable_initial_times, float),
+    }
     if config.seed is None:
         instance = load_instance("single_neuron")
-        paper = (instance["T"], instance["target_times"], instance["trainable_initial_times"],
-                 instance["trainable_initial_weights"], len(instance["fixed_input_times"]))
-        ours = (config.duration, list(config.target_times),
-                list(config.trainable_initial_times), initial["weights"].tolist(),
-                config.n_fixed_inputs)
+        paper = (
+            instance["T"],
+            instance["target_times"],
+            instance["trainable_initial_times"],
+            instance["trainable_initial_weights"],
+            len(instance["fixed_input_times"]),
+        )
+        ours = (
+            config.duration,
+            list(config.target_times),
+            list(config.trainable_initial_times),
+            initial["weights"].tolist(),
+            config.n_fixed_inputs,
+        )
         if paper != ours:
-            raise ValueError(f"the paper's instance has (T, targets, initial times, initial "
-                             f"weights, n_fixed_inputs) = {paper}: pass a seed for other "
-                             "settings")
+            raise ValueError(
+                f"the paper's instance has (T, targets, initial times, initial "
+                f"weights, n_fixed_inputs) = {paper}: pass a seed for other "
+                "settings"
+            )
         times = np.asarray(instance["fixed_input_times"])
         weights = np.asarray(instance["fixed_input_weights"])
     else:
         rng = np.random.default_rng(config.seed)
         times = rng.uniform(0.0, config.duration, config.n_fixed_inputs)
         weights = rng.normal(0.0, 1.0, config.n_fixed_inputs)
-    return SingleNeuronInstance(times, weights, np.asarray(config.target_times, float),
-                                initial)
+    return SingleNeuronInstance(times, weights, np.asarray(config.target_times, float), initial)
 
 
 def make_trial_function(config: SingleNeuronConfig, task: SingleNeuronInstance):
@@ -115,8 +135,16 @@ def make_trial_function(config: SingleNeuronConfig, task: SingleNeuronInstance):
     def simulate_trial(params: dict) -> Events:
         weights = jnp.concatenate([fixed_weights, params["weights"]])[None, :]
         times = jnp.concatenate([fixed_times, params["times"]])
-        return simulate(model, jnp.zeros((1, 1)), weights, times, jnp.arange(n_inputs),
-                        model.rest_state(1), config.duration, config.max_events)
+        return simulate(
+            model,
+            jnp.zeros((1, 1)),
+            weights,
+            times,
+            jnp.arange(n_inputs),
+            model.rest_state(1),
+            config.duration,
+            config.max_events,
+        )
 
     return model, simulate_trial
 
@@ -135,8 +163,12 @@ def make_loss(config: SingleNeuronConfig, task: SingleNeuronInstance):
     return loss
 
 
-def train_inputs(config: SingleNeuronConfig, task: SingleNeuronInstance,
-                 checkpoint: str | Path | None = None, progress: bool = False):
+def train_inputs(
+    config: SingleNeuronConfig,
+    task: SingleNeuronInstance,
+    checkpoint: str | Path | None = None,
+    progress: bool = False,
+):
     """Train in chunks of lax.scan trials (`snnlib.training.run_loop`). Returns the final
     parameters and, per trial (before its update, plus one evaluation after the last),
     loss, (spike times, counts, exhausted) and gradients."""
@@ -156,22 +188,31 @@ def train_inputs(config: SingleNeuronConfig, task: SingleNeuronInstance,
     def start():
         params = {k: jnp.asarray(v) for k, v in task.initial_params.items()}
         n = len(task.target_times)
-        empty = {"loss": np.zeros(0), "times": np.zeros((0, n)),
-                 "counts": np.zeros(0, np.int32)} | {
-                     f"grad_{k}": np.zeros((0, *np.shape(v))) for k, v in params.items()}
+        empty = {
+            "loss": np.zeros(0),
+            "times": np.zeros((0, n)),
+            "counts": np.zeros(0, np.int32),
+        } | {f"grad_{k}": np.zeros((0, *np.shape(v))) for k, v in params.items()}
         return {"params": params, "opt_state": optimizer.init(params)}, empty
 
     def advance(carry, _done, length):
         (params, opt_state), history = run_chunk(carry["params"], carry["opt_state"], length)
         records, exhausted = _history_records(history)
         return {"params": params, "opt_state": opt_state}, training.UnitRecords(
-            records, exhausted=exhausted)
+            records, exhausted=exhausted
+        )
 
     result = training.run_loop(
-        advance, start, config.n_trials, unit=config.chunk, checkpoint=checkpoint,
+        advance,
+        start,
+        config.n_trials,
+        unit=config.chunk,
+        checkpoint=checkpoint,
         identity=asdict(config) | {"n_trials": None, "n_trace_points": None},
-        desc="single neuron", progress=progress,
-        budget=Budget("max_events", config.max_events))
+        desc="single neuron",
+        progress=progress,
+        budget=Budget("max_events", config.max_events),
+    )
     final = result.carry["params"]
     (loss, aux), grads = jax.jit(loss_and_grad)(final)
     last, last_exhausted = _history_records(jax.tree.map(lambda x: x[None], (loss, aux, grads)))
@@ -185,7 +226,8 @@ def _history_records(history) -> tuple[dict[str, np.ndarray], np.ndarray]:
     history."""
     loss, (times, counts, exhausted), grads = jax.tree.map(np.asarray, history)
     return {"loss": loss, "times": times, "counts": counts} | {
-        f"grad_{k}": v for k, v in grads.items()}, exhausted
+        f"grad_{k}": v for k, v in grads.items()
+    }, exhausted
 
 
 def make_trace_function(config: SingleNeuronConfig, task: SingleNeuronInstance, grid: np.ndarray):
@@ -203,8 +245,13 @@ def make_trace_function(config: SingleNeuronConfig, task: SingleNeuronInstance, 
     return traces
 
 
-def trials_to_converge(times: np.ndarray, targets: np.ndarray, loss: np.ndarray,
-                       tolerance: float = 0.01, loss_bound: float = 1e-4) -> int | None:
+def trials_to_converge(
+    times: np.ndarray,
+    targets: np.ndarray,
+    loss: np.ndarray,
+    tolerance: float = 0.01,
+    loss_bound: float = 1e-4,
+) -> int | None:
     """First trial from which on every spike stays within tolerance of its target and the
     loss below loss_bound; None if that never happens."""
     good = np.all(np.abs(times - targets) < tolerance, axis=1) & (loss < loss_bound)
@@ -253,8 +300,11 @@ class SingleNeuronResults(ExperimentResults):
     n_exhausted: int  # trials whose event budget max_events ran out
 
 
-def run(config: SingleNeuronConfig = SingleNeuronConfig(), checkpoint: str | Path | None = None,
-        progress: bool = False) -> SingleNeuronResults:
+def run(
+    config: SingleNeuronConfig = SingleNeuronConfig(),
+    checkpoint: str | Path | None = None,
+    progress: bool = False,
+) -> SingleNeuronResults:
     """Train the two inputs; return the learning curves and the traces before and after.
 
     Needs float64 (jax_enable_x64), as the paper's experiment.
@@ -269,22 +319,36 @@ def run(config: SingleNeuronConfig = SingleNeuronConfig(), checkpoint: str | Pat
     for name, params in (("before", task.initial_params), ("after", final)):
         voltage, current, spikes = jax.tree.map(np.asarray, traces(params))
         snapshots[name] = NeuronSnapshot(
-            voltage=voltage, current=current, spikes=spikes[np.isfinite(spikes)],
+            voltage=voltage,
+            current=current,
+            spikes=spikes[np.isfinite(spikes)],
             trainable_weights=np.asarray(params["weights"]),
-            trainable_times=np.asarray(params["times"]))
+            trainable_times=np.asarray(params["times"]),
+        )
     grads = {name: history[f"grad_{name}"] for name in ("weights", "times")}
     finite = all(np.all(np.isfinite(a)) for a in (loss, times, *grads.values()))
     return SingleNeuronResults(
-        config=config, loss=loss, output_times=times, spike_counts=counts,
-        grad_weights=grads["weights"], grad_times=grads["times"],
-        target_times=task.target_times, fixed_times=task.fixed_times,
-        fixed_weights=task.fixed_weights, before=snapshots["before"],
-        after=snapshots["after"], trace_times=grid,
-        final_loss=float(loss[-1]), final_spike_times=tuple(times[-1].tolist()),
-        initial_spike_count=int(counts[0]), final_spike_count=int(counts[-1]),
+        config=config,
+        loss=loss,
+        output_times=times,
+        spike_counts=counts,
+        grad_weights=grads["weights"],
+        grad_times=grads["times"],
+        target_times=task.target_times,
+        fixed_times=task.fixed_times,
+        fixed_weights=task.fixed_weights,
+        before=snapshots["before"],
+        after=snapshots["after"],
+        trace_times=grid,
+        final_loss=float(loss[-1]),
+        final_spike_times=tuple(times[-1].tolist()),
+        initial_spike_count=int(counts[0]),
+        final_spike_count=int(counts[-1]),
         trials_to_converge=trials_to_converge(times, task.target_times, loss),
-        all_finite=bool(finite), n_exhausted=n_exhausted,
-        metadata=run_metadata(wall_time, config.seed))
+        all_finite=bool(finite),
+        n_exhausted=n_exhausted,
+        metadata=run_metadata(wall_time, config.seed),
+    )
 
 
 def compare(results: SingleNeuronResults) -> list[tuple[str, str, str]]:
@@ -292,33 +356,53 @@ def compare(results: SingleNeuronResults) -> list[tuple[str, str, str]]:
     spikes = np.asarray(results.final_spike_times) * MS
     paper_spikes = " and ".join(f"{t:g} ms" for t in PAPER["spike_times_ms"])
     return [
-        ("output spikes after training", f"at the targets, {paper_spikes}",
-         f"{spikes[0]:.4f} ms, {spikes[1]:.4f} ms"),
-        (f"loss after {results.config.n_trials} trials",
-         f"{PAPER['final_loss']:.0e} (the paper's code on this instance)",
-         f"{results.final_loss:.1e}"),
-        ("output spikes in the first trial",
-         f"{PAPER['initial_spike_count']} (initially silent)",
-         str(results.initial_spike_count)),
-        ("first trial from which both spikes stay within 0.1 ms of their targets", "—",
-         str(results.trials_to_converge)),
+        (
+            "output spikes after training",
+            f"at the targets, {paper_spikes}",
+            f"{spikes[0]:.4f} ms, {spikes[1]:.4f} ms",
+        ),
+        (
+            f"loss after {results.config.n_trials} trials",
+            f"{PAPER['final_loss']:.0e} (the paper's code on this instance)",
+            f"{results.final_loss:.1e}",
+        ),
+        (
+            "output spikes in the first trial",
+            f"{PAPER['initial_spike_count']} (initially silent)",
+            str(results.initial_spike_count),
+        ),
+        (
+            "first trial from which both spikes stay within 0.1 ms of their targets",
+            "—",
+            str(results.trials_to_converge),
+        ),
     ]
 
 
 def configure(variant: str, seed: int | None, options: RunOptions) -> SingleNeuronConfig:
     """The paper's run (3000 trials, seconds; --quick: the same)."""
-    return SingleNeuronConfig(n_trials=options.length) if options.length else (
-        SingleNeuronConfig())
+    return SingleNeuronConfig(n_trials=options.length) if options.length else (SingleNeuronConfig())
 
 
 EXPERIMENT = Experiment(
-    name="single_neuron", description="single QIF neuron learns two spikes, Fig. 2",
-    expected_time="~30 s", config=SingleNeuronConfig, results=SingleNeuronResults, run=run,
-    paper=PAPER, compare=compare, variants={"paper": Variant("single_neuron")},
-    configure=configure, size=trials_of, size_label="trials", float64=True)
+    name="single_neuron",
+    description="single QIF neuron learns two spikes, Fig. 2",
+    expected_time="~30 s",
+    config=SingleNeuronConfig,
+    results=SingleNeuronResults,
+    run=run,
+    paper=PAPER,
+    compare=compare,
+    variants={"paper": Variant("single_neuron")},
+    configure=configure,
+    size=trials_of,
+    size_label="trials",
+    float64=True,
+)
 
 
 # Details for the book's Fig. 2 panels (computed on demand from a run's results).
+
 
 @dataclass(frozen=True)
 class InputTrajectories:
@@ -333,10 +417,14 @@ def trainable_trajectories(results: SingleNeuronResults) -> InputTrajectories:
     replayed from the recorded gradients with the run's optimiser
     (`SingleNeuronConfig.optimizer`), whose updates depend only on them."""
     optimizer = results.config.optimizer()
-    start = {"weights": jnp.asarray(results.before.trainable_weights),
-             "times": jnp.asarray(results.before.trainable_times)}
-    grads = {"weights": jnp.asarray(results.grad_weights[:-1]),
-             "times": jnp.asarray(results.grad_times[:-1])}
+    start = {
+        "weights": jnp.asarray(results.before.trainable_weights),
+        "times": jnp.asarray(results.before.trainable_times),
+    }
+    grads = {
+        "weights": jnp.asarray(results.grad_weights[:-1]),
+        "times": jnp.asarray(results.grad_times[:-1]),
+    }
 
     def step(carry, grad):
         params, state = carry
@@ -345,6 +433,9 @@ def trainable_trajectories(results: SingleNeuronResults) -> InputTrajectories:
         return (params, state), params
 
     _, history = jax.lax.scan(step, (start, optimizer.init(start)), grads)
-    return InputTrajectories(**{
-        name: np.concatenate([np.asarray(start[name])[None], np.asarray(history[name])])
-        for name in start})
+    return InputTrajectories(
+        **{
+            name: np.concatenate([np.asarray(start[name])[None], np.asarray(history[name])])
+            for name in start
+        }
+    )

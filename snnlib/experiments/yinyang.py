@@ -45,7 +45,10 @@ from ._trained import TrainedClassifierResults, training_fields
 PAPER = {
     "EventProp (LIF, adjoint)": (0.981, 0.002, "Wunderlich & Pehle 2021, Sci. Rep. 11:12829"),
     "Göltz et al. (LIF, first-spike times)": (
-        0.959, 0.007, "Göltz et al. 2021, Nat. Mach. Intell. 3:823; Kriener et al. 2021"),
+        0.959,
+        0.007,
+        "Göltz et al. 2021, Nat. Mach. Intell. 3:823; Kriener et al. 2021",
+    ),
     "ANN 4-120-3": (0.987, 0.003, "Kriener et al. 2021, arXiv:2102.08211"),
     "shallow (no hidden layer)": (0.64, None, "Kriener et al. 2021, arXiv:2102.08211"),
 }
@@ -98,11 +101,15 @@ class YinYangNetwork(SpikingClassifier):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.sizes[0] != N_FEATURES + 1 or self.sizes[-1] != 3:
-            raise ValueError(f"YinYangNetwork: sizes must start with {N_FEATURES + 1} inputs "
-                             f"(4 features, bias) and end with 3 classes, got {self.sizes}")
+            raise ValueError(
+                f"YinYangNetwork: sizes must start with {N_FEATURES + 1} inputs "
+                f"(4 features, bias) and end with 3 classes, got {self.sizes}"
+            )
         if not 0 <= self.t_max <= self.duration or not 0 <= self.t_bias <= self.duration:
-            raise ValueError(f"YinYangNetwork: t_max and t_bias must lie in [0, duration="
-                             f"{self.duration}], got {self.t_max} and {self.t_bias}")
+            raise ValueError(
+                f"YinYangNetwork: t_max and t_bias must lie in [0, duration="
+                f"{self.duration}], got {self.t_max} and {self.t_bias}"
+            )
 
     input_name = "features"
     input_columns = N_FEATURES  # the bias input is added by input_times
@@ -112,9 +119,11 @@ class YinYangNetwork(SpikingClassifier):
         bad = self.invalid_inputs(features)
         if np.any(bad):
             sample, column = np.argwhere(np.asarray(bad))[0]
-            raise ValueError(f"{caller}: features[{sample}, {column}] is "
-                             f"{features[sample, column].item()!r}, but features must lie in "
-                             "[0, 1] (x, y, 1 - x, 1 - y of a point in the unit square)")
+            raise ValueError(
+                f"{caller}: features[{sample}, {column}] is "
+                f"{features[sample, column].item()!r}, but features must lie in "
+                "[0, 1] (x, y, 1 - x, 1 - y of a point in the unit square)"
+            )
 
     def invalid_inputs(self, features: ArrayLike) -> Array:
         """Features outside [0, 1] or NaN, traceable."""
@@ -129,8 +138,9 @@ class YinYangNetwork(SpikingClassifier):
         """Weights uniform in w_mean/fan_in +- w_scale/sqrt(fan_in); phases phase_init Theta."""
         params = super().init(key, dtype)
         weights = [w + self.w_mean / w.shape[1] for w in params["weights"]]
-        phases = [jnp.full_like(p, self.phase_init * self.model.period)
-                  for p in params["initial_phases"]]
+        phases = [
+            jnp.full_like(p, self.phase_init * self.model.period) for p in params["initial_phases"]
+        ]
         return {"weights": weights, "initial_phases": phases}
 
     def input_times(self, features: ArrayLike) -> Array:
@@ -143,23 +153,29 @@ class YinYangNetwork(SpikingClassifier):
         """Spikes of every layer for a batch of points (B, 4); leading axis B."""
         times = self.input_times(jnp.asarray(features, params["weights"][0].dtype))
         states = [p[None] for p in params["initial_phases"]]
-        return simulate_feedforward_batch(self.model, params["weights"], times,
-                                          jnp.arange(times.shape[-1]), states, self.duration,
-                                          self.max_spikes)
+        return simulate_feedforward_batch(
+            self.model,
+            params["weights"],
+            times,
+            jnp.arange(times.shape[-1]),
+            states,
+            self.duration,
+            self.max_spikes,
+        )
 
     def input_weights(self, params: Params, features: ArrayLike) -> Array:
         """First-layer weights per trial (B, N_1, 5): the same for every point."""
         first = params["weights"][0]
         return jnp.broadcast_to(first, (jnp.shape(features)[0], *first.shape))
 
-    def first_spike_times(self, params: Params, features: ArrayLike,
-                          layers: tuple[LayerSpikes, ...]) -> Array:
+    def first_spike_times(
+        self, params: Params, features: ArrayLike, layers: tuple[LayerSpikes, ...]
+    ) -> Array:
         """First output spike times (B, 3), with pseudospikes unless disabled."""
         first = super().first_spike_times(params, features, layers)
         return first if self.pseudospikes else jnp.minimum(first, self.duration)
 
-    def batch_metrics(self, params: Params, features: Array, labels: Array
-                      ) -> dict[str, Array]:
+    def batch_metrics(self, params: Params, features: Array, labels: Array) -> dict[str, Array]:
         """Sums over a batch, separately for validation (label < 3) and test samples."""
         self.check_data(features, labels, evaluation=True, caller="batch_metrics")
         is_test = labels >= TEST_OFFSET
@@ -167,37 +183,51 @@ class YinYangNetwork(SpikingClassifier):
         first, layers = self.forward(params, features)
         ordinary = jnp.minimum(first, self.duration)
         loss = jax.vmap(first_spike_cross_entropy, (0, 0, None, None))(
-            first, labels, self.duration, self.gamma)
+            first, labels, self.duration, self.gamma
+        )
         correct = jnp.argmin(first, axis=-1) == labels
         correct_ordinary = jnp.argmin(ordinary, axis=-1) == labels
-        counts = jnp.concatenate([jnp.minimum(h.counts, self.max_spikes) for h in layers[:-1]],
-                                 axis=-1) if len(layers) > 1 else jnp.zeros((len(labels), 1))
-        sums = {"hidden_spikes": jnp.sum(counts, axis=0),
-                "output_spikes": jnp.sum(jnp.minimum(layers[-1].counts, self.max_spikes)),
-                "n_exhausted": jnp.sum(jnp.any(jnp.stack([h.exhausted for h in layers]), 0))}
+        counts = (
+            jnp.concatenate([jnp.minimum(h.counts, self.max_spikes) for h in layers[:-1]], axis=-1)
+            if len(layers) > 1
+            else jnp.zeros((len(labels), 1))
+        )
+        sums = {
+            "hidden_spikes": jnp.sum(counts, axis=0),
+            "output_spikes": jnp.sum(jnp.minimum(layers[-1].counts, self.max_spikes)),
+            "n_exhausted": jnp.sum(jnp.any(jnp.stack([h.exhausted for h in layers]), 0)),
+        }
         for prefix, mask in (("", ~is_test), ("test_", is_test)):
-            sums |= {f"{prefix}n": jnp.sum(mask), f"{prefix}loss": jnp.sum(loss * mask),
-                     f"{prefix}correct": jnp.sum(correct & mask),
-                     f"{prefix}correct_ordinary": jnp.sum(correct_ordinary & mask)}
+            sums |= {
+                f"{prefix}n": jnp.sum(mask),
+                f"{prefix}loss": jnp.sum(loss * mask),
+                f"{prefix}correct": jnp.sum(correct & mask),
+                f"{prefix}correct_ordinary": jnp.sum(correct_ordinary & mask),
+            }
         return sums
 
     @staticmethod
     def summarize(  # type: ignore[override]  # other metrics than the MNIST classifier's
-            sums: dict[str, Array], n_samples: int) -> YinYangMetrics:
+        sums: dict[str, Array], n_samples: int
+    ) -> YinYangMetrics:
         """Accuracies and losses of the validation (no prefix) and test (``test_``) samples,
         spikes per hidden neuron and point, silent hidden neurons, output spikes."""
         split: dict[str, float] = {}
         for prefix in ("", "test_"):
             n = max(int(sums[f"{prefix}n"]), 1)
-            split |= {f"{prefix}accuracy": float(sums[f"{prefix}correct"]) / n,
-                      f"{prefix}accuracy_ordinary": float(sums[f"{prefix}correct_ordinary"]) / n,
-                      f"{prefix}loss": float(sums[f"{prefix}loss"]) / n}
+            split |= {
+                f"{prefix}accuracy": float(sums[f"{prefix}correct"]) / n,
+                f"{prefix}accuracy_ordinary": float(sums[f"{prefix}correct_ordinary"]) / n,
+                f"{prefix}loss": float(sums[f"{prefix}loss"]) / n,
+            }
         hidden = np.asarray(sums["hidden_spikes"])
         return YinYangMetrics(
-            **split, activity=float(np.mean(hidden)) / n_samples,
+            **split,
+            activity=float(np.mean(hidden)) / n_samples,
             silent=float(np.mean(hidden == 0)),
             output_activity=float(sums["output_spikes"]) / (3 * n_samples),
-            n_exhausted=int(sums["n_exhausted"]))
+            n_exhausted=int(sums["n_exhausted"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -220,8 +250,9 @@ class YinYangConfig:
     99.1 % validation accuracy for seeds 0 and 1)."""
 
     network: YinYangNetwork = field(default_factory=YinYangNetwork)
-    training: TrainConfig = field(default_factory=partial(
-        TrainConfig, batch_size=100, learning_rate=1e-2, decay_epochs=25.0))
+    training: TrainConfig = field(
+        default_factory=partial(TrainConfig, batch_size=100, learning_rate=1e-2, decay_epochs=25.0)
+    )
     data: YinYangData = field(default_factory=YinYangData)
     monitor_test: bool = True  # evaluate the test split too (recorded, never used to choose)
     map_points: int = 101  # decision map: map_points^2 points of the unit square
@@ -278,50 +309,76 @@ class YinYangResults(TrainedClassifierResults[YinYangMetrics]):
     example_index: Int[np.ndarray, " 3"]  # the example test points: the first of each class
     before: ExampleSpikes
     after: ExampleSpikes
-    peers: dict[str, list] = field(default_factory=lambda: {  # for reference
-        name: list(value) for name, value in PAPER.items()})
+    peers: dict[str, list] = field(
+        default_factory=lambda: {  # for reference
+            name: list(value) for name, value in PAPER.items()
+        }
+    )
 
     def example(self, which: str) -> ExampleSpikes:
         """The example points' spikes "before" or "after" training."""
         return {"before": self.before, "after": self.after}[which]
 
 
-def run(config: YinYangConfig = YinYangConfig(), checkpoint: str | Path | None = None,
-        progress: bool = True) -> YinYangResults:
+def run(
+    config: YinYangConfig = YinYangConfig(),
+    checkpoint: str | Path | None = None,
+    progress: bool = True,
+) -> YinYangResults:
     """Train one seed; return validation (and test) metrics per epoch, the parameters,
     the decision map and spike rasters of one example per class before and after."""
     start = time.perf_counter()
     net = config.network
     features, labels = load_yinyang("train")
-    train_data = (features[:config.data.n_train].astype(np.float32),
-                  labels[:config.data.n_train].astype(np.int32))
+    train_data = (
+        features[: config.data.n_train].astype(np.float32),
+        labels[: config.data.n_train].astype(np.int32),
+    )
     initial = net.init(jax.random.PRNGKey(config.training.seed))
     # the trajectory does not depend on the number of epochs or on the map shown
-    fingerprint = {"network": asdict(net), "data": asdict(config.data),
-                   "monitor_test": config.monitor_test}
-    result = train(net, initial, train_data, eval_data(config.monitor_test), config.training,
-                   checkpoint=checkpoint, fingerprint=fingerprint, progress=progress)
+    fingerprint = {
+        "network": asdict(net),
+        "data": asdict(config.data),
+        "monitor_test": config.monitor_test,
+    }
+    result = train(
+        net,
+        initial,
+        train_data,
+        eval_data(config.monitor_test),
+        config.training,
+        checkpoint=checkpoint,
+        fingerprint=fingerprint,
+        progress=progress,
+    )
     test_features, test_labels = load_yinyang("test")
     example_index = np.array([np.flatnonzero(test_labels == c)[0] for c in range(3)])
-    examples = {name: example_spikes(net, params, test_features[example_index])
-                for name, params in (("before", initial), ("after", result.params))}
+    examples = {
+        name: example_spikes(net, params, test_features[example_index])
+        for name, params in (("before", initial), ("after", result.params))
+    }
     return YinYangResults(
-        config=config, **training_fields(result),
+        config=config,
+        **training_fields(result),
         decision_map=compute_decision_map(net, result.params, config.map_points),
         test_prediction=predict(net, result.params, test_features),
-        example_index=example_index, before=examples["before"], after=examples["after"],
-        metadata=run_metadata(time.perf_counter() - start, config.training.seed))
+        example_index=example_index,
+        before=examples["before"],
+        after=examples["after"],
+        metadata=run_metadata(time.perf_counter() - start, config.training.seed),
+    )
 
 
-def predict(net: YinYangNetwork, params: Params, features: ArrayLike,
-            batch_size: int = 2000) -> np.ndarray:
+def predict(
+    net: YinYangNetwork, params: Params, features: ArrayLike, batch_size: int = 2000
+) -> np.ndarray:
     """Predicted class (earliest output spike, pseudospikes counted) of each point,
     simulated with the spike budget `ANALYSIS_SPIKES` (raises if it runs out)."""
     net = replace(net, max_spikes=ANALYSIS_SPIKES)
     features = np.asarray(features)
     predictions = []
     for begin in range(0, len(features), batch_size):
-        batch = jnp.asarray(features[begin:begin + batch_size], jnp.float32)
+        batch = jnp.asarray(features[begin : begin + batch_size], jnp.float32)
         first, layers = _first_times(net, params, batch)
         check_spike_budget(layers)
         predictions.append(np.asarray(jnp.argmin(first, axis=-1)))
@@ -334,12 +391,10 @@ def compute_decision_map(net: YinYangNetwork, params: Params, points: int) -> De
     x, y = np.meshgrid(grid, grid)
     xy = np.stack([x.ravel(), y.ravel()], axis=-1)
     features = np.concatenate([xy, 1 - xy], axis=-1)
-    return DecisionMap(grid=grid,
-                       prediction=predict(net, params, features).reshape(points, points))
+    return DecisionMap(grid=grid, prediction=predict(net, params, features).reshape(points, points))
 
 
-def example_spikes(net: YinYangNetwork, params: Params, features: ArrayLike
-                   ) -> ExampleSpikes:
+def example_spikes(net: YinYangNetwork, params: Params, features: ArrayLike) -> ExampleSpikes:
     """Spike times of all neurons (inputs first) for a few points, (B, 5 + N, S) with
     S = `ANALYSIS_SPIKES`, and their first output spike times (B, 3)."""
     net = replace(net, max_spikes=ANALYSIS_SPIKES)
@@ -347,15 +402,15 @@ def example_spikes(net: YinYangNetwork, params: Params, features: ArrayLike
     first, layers = _first_times(net, params, features)
     check_spike_budget(layers)
     inputs = net.input_times(features)[..., None]
-    inputs = jnp.pad(inputs, ((0, 0), (0, 0), (0, net.max_spikes - 1)),
-                     constant_values=jnp.inf)
+    inputs = jnp.pad(inputs, ((0, 0), (0, 0), (0, net.max_spikes - 1)), constant_values=jnp.inf)
     spikes = jnp.concatenate([inputs, *[layer.times for layer in layers]], axis=1)
     return ExampleSpikes(spike_times=np.asarray(spikes), first_times=np.asarray(first))
 
 
 @partial(jax.jit, static_argnums=0)
-def _first_times(net: YinYangNetwork, params: Params, features: Array
-                 ) -> tuple[Array, tuple[LayerSpikes, ...]]:
+def _first_times(
+    net: YinYangNetwork, params: Params, features: Array
+) -> tuple[Array, tuple[LayerSpikes, ...]]:
     """First output spike times (B, 3) and the spikes of every layer, compiled per net."""
     return net.forward(params, features)
 
@@ -376,8 +431,11 @@ def variant_config(variant: str, seed: int, epochs: int | None = None) -> YinYan
         raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
     config = YinYangConfig()
     changes = {} if epochs is None else {"epochs": epochs}
-    return replace(config, network=replace(config.network, **VARIANTS[variant]),
-                   training=replace(config.training, seed=seed, **changes))
+    return replace(
+        config,
+        network=replace(config.network, **VARIANTS[variant]),
+        training=replace(config.training, seed=seed, **changes),
+    )
 
 
 def configure(variant: str, seed: int | None, options: RunOptions) -> YinYangConfig:
@@ -400,15 +458,28 @@ def compare(groups: dict[str, Sequence[YinYangResults]]) -> list[tuple[str, str,
 
     def ours(label: str, runs: Sequence[YinYangResults], ordinary: bool = False):
         tested = all(run.config.monitor_test for run in runs)
-        values = [(run.final.test_accuracy_ordinary if ordinary else run.final.test_accuracy)
-                  if tested else run.final.accuracy for run in runs]
-        return (f"{label}{'' if tested else ' (validation)'}", percent_mean_std(values),
-                str(len(runs)), "this book")
+        values = [
+            (run.final.test_accuracy_ordinary if ordinary else run.final.test_accuracy)
+            if tested
+            else run.final.accuracy
+            for run in runs
+        ]
+        return (
+            f"{label}{'' if tested else ' (validation)'}",
+            percent_mean_std(values),
+            str(len(runs)),
+            "this book",
+        )
 
     if "full" in groups:
         rows.append(ours("theta network with pseudospikes (this book)", groups["full"]))
-        rows.append(ours("the same, counting ordinary spikes only (no output spike: class yin)",
-                         groups["full"], ordinary=True))
+        rows.append(
+            ours(
+                "the same, counting ordinary spikes only (no output spike: class yin)",
+                groups["full"],
+                ordinary=True,
+            )
+        )
     for variant, label in (("nopseudo", "no pseudospikes"), ("shallow", "no hidden layer")):
         if variant in groups:
             rows.append(ours(label, groups[variant]))
@@ -416,11 +487,21 @@ def compare(groups: dict[str, Sequence[YinYangResults]]) -> list[tuple[str, str,
 
 
 EXPERIMENT = Experiment(
-    name="yinyang", description="5-120-3 theta network on Yin-Yang, and its ablations "
+    name="yinyang",
+    description="5-120-3 theta network on Yin-Yang, and its ablations "
     "(no pseudospikes, no hidden layer), Fig. 5-6",
-    expected_time="~8 min per run (16 runs) on 2 busy CPUs", config=YinYangConfig,
-    results=YinYangResults, run=run, paper=PAPER, compare=compare,
-    variants={"full": Variant("yinyang", seeds=tuple(range(10))),
-              "nopseudo": Variant("yinyang_nopseudo", seeds=(0, 1, 2)),
-              "shallow": Variant("yinyang_shallow", seeds=(0, 1, 2))},
-    configure=configure, size=epochs_of, size_label="epochs")
+    expected_time="~8 min per run (16 runs) on 2 busy CPUs",
+    config=YinYangConfig,
+    results=YinYangResults,
+    run=run,
+    paper=PAPER,
+    compare=compare,
+    variants={
+        "full": Variant("yinyang", seeds=tuple(range(10))),
+        "nopseudo": Variant("yinyang_nopseudo", seeds=(0, 1, 2)),
+        "shallow": Variant("yinyang_shallow", seeds=(0, 1, 2)),
+    },
+    configure=configure,
+    size=epochs_of,
+    size_label="epochs",
+)

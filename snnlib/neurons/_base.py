@@ -66,9 +66,11 @@ class NeuronModel(ABC):
         infinite = np.isinf(state)
         if infinite.any():
             row, neuron = np.argwhere(infinite)[0]
-            return (f"entry [{row}, {neuron}] is {state[row, neuron]}: the states of "
-                    f"{type(self).__name__} are finite; pass a finite state (e.g. "
-                    "model.rest_state(n))")
+            return (
+                f"entry [{row}, {neuron}] is {state[row, neuron]}: the states of "
+                f"{type(self).__name__} are finite; pass a finite state (e.g. "
+                "model.rest_state(n))"
+            )
         return None
 
     def canonical_state(self, state: Float[Array, "D ..."]) -> Float[Array, "D ..."]:
@@ -102,7 +104,10 @@ class PseudodynamicsModel(NeuronModel):
         return phase / period
 
     def pseudospike_times(
-        self, state: Float[Array, "D ..."], duration: ArrayLike, n_spikes: int,
+        self,
+        state: Float[Array, "D ..."],
+        duration: ArrayLike,
+        n_spikes: int,
         pseudo_input: ArrayLike = 0.0,
     ) -> Float[Array, "... n_spikes"]:
         """t_k = T + k Theta - phi for k = 1..n_spikes."""

@@ -56,10 +56,12 @@ class PhaseNeuron(PseudodynamicsModel):
         outside = (state < 0) | (state > self.period)
         if outside.any():
             neuron = int(np.argwhere(outside)[0][-1])
-            return (f"neuron {neuron} has phase {float(state[0, neuron])}, outside [0, Theta] = "
-                    f"[0, {self.period:.6g}] of {type(self).__name__}: a phase runs from 0 "
-                    "(just reset) to Theta (the spike); pass phases in that range (e.g. "
-                    "jnp.mod(phase, model.period))")
+            return (
+                f"neuron {neuron} has phase {float(state[0, neuron])}, outside [0, Theta] = "
+                f"[0, {self.period:.6g}] of {type(self).__name__}: a phase runs from 0 "
+                "(just reset) to Theta (the spike); pass phases in that range (e.g. "
+                "jnp.mod(phase, model.period))"
+            )
         return None
 
     def canonical_state(self, state: Float[Array, "1 ..."]) -> Float[Array, "1 ..."]:

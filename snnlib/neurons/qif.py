@@ -36,8 +36,9 @@ class QIF(PseudodynamicsModel):
         as_float_fields(self, "tau", "alpha", "eps")
         check_positive(self, tau=self.tau, alpha=self.alpha, eps=self.eps)
         if self.eps > 1e-3:
-            raise ValueError(f"QIF: parameter eps must be <= 1e-3 (1/eps stands for infinity), "
-                             f"got {self.eps!r}")
+            raise ValueError(
+                f"QIF: parameter eps must be <= 1e-3 (1/eps stands for infinity), got {self.eps!r}"
+            )
 
     @property
     def v_infinity(self) -> float:
@@ -116,9 +117,11 @@ class QIF(PseudodynamicsModel):
         if refused.any():
             neuron = int(np.argwhere(refused)[0][0])
             v, current = state[0, neuron], state[1, neuron]
-            return (f"neuron {neuron} starts at V = {v}, I = {current}: QIF states need a "
-                    "finite I and V < +inf (V = -inf, the state right after a spike, is "
-                    "allowed); pass a finite state")
+            return (
+                f"neuron {neuron} starts at V = {v}, I = {current}: QIF states need a "
+                "finite I and V < +inf (V = -inf, the state right after a spike, is "
+                "allowed); pass a finite state"
+            )
         return None
 
     def canonical_state(self, state: Array) -> Array:
@@ -149,8 +152,10 @@ class QIF(PseudodynamicsModel):
         exceeds the largest number of the dtype.
         """
         parts = _PseudoParts.of(self, state, pseudo_input)
-        return (jnp.where(parts.direct, parts.phase, parts.phase_stable),
-                jnp.where(parts.direct, parts.period, parts.period_stable))
+        return (
+            jnp.where(parts.direct, parts.phase, parts.phase_stable),
+            jnp.where(parts.direct, parts.period, parts.period_stable),
+        )
 
     def pseudo_rate(
         self, state: Float[Array, "2 ..."], pseudo_input: ArrayLike = 0.0
@@ -160,7 +165,10 @@ class QIF(PseudodynamicsModel):
         return jnp.where(parts.direct, parts.phase / parts.period, 1.0 - parts.remaining_fraction)
 
     def pseudospike_times(
-        self, state: Float[Array, "2 ..."], duration: ArrayLike, n_spikes: int,
+        self,
+        state: Float[Array, "2 ..."],
+        duration: ArrayLike,
+        n_spikes: int,
         pseudo_input: ArrayLike = 0.0,
     ) -> Float[Array, "... n_spikes"]:
         """t_k = T + k Theta - phi = T + (k - 1) Theta + (Theta - phi), k = 1..n_spikes.
@@ -218,7 +226,8 @@ class _PseudoParts(NamedTuple):
         z_stable = jnp.where(direct, threshold, z)
         linear = z_stable < _LOG_SOFTPLUS_LINEAR
         log_softplus = jnp.where(
-            linear, z_stable, jnp.log(jax.nn.softplus(jnp.where(linear, 0.0, z_stable))))
+            linear, z_stable, jnp.log(jax.nn.softplus(jnp.where(linear, 0.0, z_stable)))
+        )
         half_log = 0.5 * (math.log(model.alpha) + log_softplus)  # ln r
         # Theta = tau pi / r is finite where ln(1/r) < big
         big = math.log(largest(z.dtype)) - max(math.log(tau * math.pi), 0.0) - 1.0
@@ -232,16 +241,19 @@ class _PseudoParts(NamedTuple):
         remaining_above = tau * arctan_ratio(w * w) / u_above
         # pi/2 - arctan(u/r), evaluated at (1, 0) where not needed (no 0/0 in its gradient)
         angle_below = jnp.arctan2(jnp.where(above, 1.0, r), jnp.where(above, 0.0, u))
-        remaining = jnp.where(above, remaining_above,
-                              jnp.where(representable, tau * angle_below * inverse_r, jnp.inf))
+        remaining = jnp.where(
+            above, remaining_above, jnp.where(representable, tau * angle_below * inverse_r, jnp.inf)
+        )
         fraction = jnp.where(above, arctan_ratio(w * w) * w, angle_below) / jnp.pi
         period = jnp.where(representable, tau * jnp.pi * inverse_r, jnp.inf)
         negative = u < 0  # phi = tau arctan(r/|u|)/r without cancellation
         u_negative = jnp.where(negative, u, -1.0)
         w_negative = r / u_negative
         phase_stable = jnp.where(
-            negative, tau * arctan_ratio(w_negative * w_negative) / -u_negative,
-            jnp.where(representable | above, period - remaining, jnp.inf))
+            negative,
+            tau * arctan_ratio(w_negative * w_negative) / -u_negative,
+            jnp.where(representable | above, period - remaining, jnp.inf),
+        )
         return cls(
             direct=direct,
             phase=phase,

@@ -50,8 +50,18 @@ COLORS = {
 
 PSEUDOSPIKE = {"ls": ":", "lw": 1.5}  #: a pseudospike's line, in its neuron's colour
 
-__all__ = ["COLORS", "PSEUDOSPIKE", "STYLE", "arc_length", "line_points", "moving_average",
-           "panel_labels", "place_legends", "spike_time_line", "use_style"]
+__all__ = [
+    "COLORS",
+    "PSEUDOSPIKE",
+    "STYLE",
+    "arc_length",
+    "line_points",
+    "moving_average",
+    "panel_labels",
+    "place_legends",
+    "spike_time_line",
+    "use_style",
+]
 
 
 def use_style() -> None:
@@ -59,8 +69,15 @@ def use_style() -> None:
     plt.style.use(STYLE)
 
 
-def spike_time_line(ax: Axes, x: np.ndarray, times: np.ndarray, duration: float, color,
-                    label: str | None = None, **style) -> None:
+def spike_time_line(
+    ax: Axes,
+    x: np.ndarray,
+    times: np.ndarray,
+    duration: float,
+    color,
+    label: str | None = None,
+    **style,
+) -> None:
     """Spike times against x: ordinary spikes (t <= T) solid, pseudospikes (t > T) in the
     ``PSEUDOSPIKE`` style, both in `color`; a pseudospike segment joins its neighbours.
 
@@ -132,8 +149,9 @@ def moving_average(values: np.ndarray, window: int = 11) -> np.ndarray:
         raise ValueError(f"window must be an odd positive integer, got {window}")
     values = np.asarray(values, float)
     finite = np.isfinite(values)
-    padded = np.concatenate([np.zeros((1, *values.shape[1:])),
-                             np.cumsum(np.where(finite, values, 0.0), axis=0)])
+    padded = np.concatenate(
+        [np.zeros((1, *values.shape[1:])), np.cumsum(np.where(finite, values, 0.0), axis=0)]
+    )
     counts = np.concatenate([np.zeros((1, *values.shape[1:])), np.cumsum(finite, axis=0)])
     n = len(values)
     low = np.clip(np.arange(n) - window // 2, 0, n)
@@ -143,8 +161,17 @@ def moving_average(values: np.ndarray, window: int = 11) -> np.ndarray:
         return np.where(count > 0, total / count, np.nan)
 
 
-LEGEND_LOCATIONS = ("upper right", "upper left", "lower left", "lower right", "center right",
-                    "center left", "upper center", "lower center", "center")
+LEGEND_LOCATIONS = (
+    "upper right",
+    "upper left",
+    "lower left",
+    "lower right",
+    "center right",
+    "center left",
+    "upper center",
+    "lower center",
+    "center",
+)
 
 
 def line_points(ax: Axes, renderer=None, step_px: float = 2.0) -> np.ndarray:
@@ -178,16 +205,23 @@ def line_points(ax: Axes, renderer=None, step_px: float = 2.0) -> np.ndarray:
         return np.zeros((0, 2))
     xy = np.concatenate(points)
     box = ax.get_window_extent(renderer)
-    inside = ((xy[:, 0] >= box.x0) & (xy[:, 0] <= box.x1) & (xy[:, 1] >= box.y0)
-              & (xy[:, 1] <= box.y1))
+    inside = (
+        (xy[:, 0] >= box.x0) & (xy[:, 0] <= box.x1) & (xy[:, 1] >= box.y0) & (xy[:, 1] <= box.y1)
+    )
     return xy[inside]
 
 
 def points_under(artist, points: np.ndarray, renderer=None) -> int:
     """How many of the display points lie inside the artist's bounding box."""
     box = artist.get_window_extent(renderer)
-    return int(np.sum((points[:, 0] >= box.x0) & (points[:, 0] <= box.x1)
-                      & (points[:, 1] >= box.y0) & (points[:, 1] <= box.y1)))
+    return int(
+        np.sum(
+            (points[:, 0] >= box.x0)
+            & (points[:, 0] <= box.x1)
+            & (points[:, 1] >= box.y0)
+            & (points[:, 1] <= box.y1)
+        )
+    )
 
 
 def place_legends(fig, locations: Sequence[str] = LEGEND_LOCATIONS) -> None:
@@ -207,8 +241,12 @@ def place_legends(fig, locations: Sequence[str] = LEGEND_LOCATIONS) -> None:
         for place in [*locations, *GRID_PLACES]:
             move_legend(legend, ax, place)
             box, frame = legend.get_window_extent(renderer), ax.get_window_extent(renderer)
-            if isinstance(place, tuple) and not (frame.x0 <= box.x0 and box.x1 <= frame.x1
-                                                 and frame.y0 <= box.y0 and box.y1 <= frame.y1):
+            if isinstance(place, tuple) and not (
+                frame.x0 <= box.x0
+                and box.x1 <= frame.x1
+                and frame.y0 <= box.y0
+                and box.y1 <= frame.y1
+            ):
                 continue  # a grid place must keep the legend inside the axes
             covered[place] = points_under(legend, points, renderer)
             if covered[place] == 0:

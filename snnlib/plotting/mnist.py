@@ -37,26 +37,43 @@ def raster(ax: Axes, results, which: str) -> None:
     label = int(results.example_label)
     output_rows = n_hidden + OUTPUT_ROW * (np.arange(n_out) + 0.5)
     positions = [*range(n_hidden), *output_rows]
-    ax.eventplot(rows, lineoffsets=positions,
-                 linelengths=[4.0] * n_hidden + [0.8 * OUTPUT_ROW] * n_out,
-                 linewidths=[1.5] * n_hidden + [2.5] * n_out,
-                 colors=[COLORS["spike"]] * n_hidden
-                 + [COLORS["target"] if k == label else COLORS["other"] for k in range(n_out)])
+    ax.eventplot(
+        rows,
+        lineoffsets=positions,
+        linelengths=[4.0] * n_hidden + [0.8 * OUTPUT_ROW] * n_out,
+        linewidths=[1.5] * n_hidden + [2.5] * n_out,
+        colors=[COLORS["spike"]] * n_hidden
+        + [COLORS["target"] if k == label else COLORS["other"] for k in range(n_out)],
+    )
     start = 0
     for index, size in enumerate(sizes[:-1]):
         if index % 2 == 0:
             ax.axhspan(start - 0.5, start + size - 0.5, color=COLORS["pseudo_range"], zorder=0)
-        ax.text(0.98 * duration, start + size / 2, f"hidden {index + 1}", ha="right",
-                va="center", fontsize=8, color=COLORS["reference"])
+        ax.text(
+            0.98 * duration,
+            start + size / 2,
+            f"hidden {index + 1}",
+            ha="right",
+            va="center",
+            fontsize=8,
+            color=COLORS["reference"],
+        )
         start += size
     top = n_hidden + OUTPUT_ROW * n_out
     ax.axhspan(n_hidden, top, color=COLORS["pseudo_range"], zorder=0)
     prediction = int(results.example(which).prediction)
-    ax.set(xlim=(0, duration), ylim=(-1, top), xlabel="time $t$", ylabel="neuron",
-           yticks=[*np.cumsum([0, *sizes[:-1]])[:-1], *output_rows[::3]],
-           yticklabels=[*(str(s) for s in np.cumsum([0, *sizes[:-1]])[:-1]),
-                        *(f"out {k}" for k in range(0, n_out, 3))],
-           title=f"{which} training: {sum(len(r) for r in rows)} spikes, predicts {prediction}")
+    ax.set(
+        xlim=(0, duration),
+        ylim=(-1, top),
+        xlabel="time $t$",
+        ylabel="neuron",
+        yticks=[*np.cumsum([0, *sizes[:-1]])[:-1], *output_rows[::3]],
+        yticklabels=[
+            *(str(s) for s in np.cumsum([0, *sizes[:-1]])[:-1]),
+            *(f"out {k}" for k in range(0, n_out, 3)),
+        ],
+        title=f"{which} training: {sum(len(r) for r in rows)} spikes, predicts {prediction}",
+    )
 
 
 def voltages(ax: Axes, results, which: str) -> None:
@@ -67,11 +84,21 @@ def voltages(ax: Axes, results, which: str) -> None:
     label = int(results.example_label)
     for index in range(voltage.shape[1]):
         if index != label:
-            ax.plot(time, voltage[:, index], color=COLORS["other"], lw=0.8,
-                    label="other digits" if index == (label == 0) else None)
+            ax.plot(
+                time,
+                voltage[:, index],
+                color=COLORS["other"],
+                lw=0.8,
+                label="other digits" if index == (label == 0) else None,
+            )
     ax.plot(time, voltage[:, label], color=COLORS["target"], lw=2.0, label=f"digit {label}")
-    ax.set(xlim=(0, time[-1]), ylim=(-8, 8), xlabel="time $t$", ylabel="output voltage $V$",
-           title=f"output neurons, {which} training")
+    ax.set(
+        xlim=(0, time[-1]),
+        ylim=(-8, 8),
+        xlabel="time $t$",
+        ylabel="output voltage $V$",
+        title=f"output neurons, {which} training",
+    )
     ax.legend(fontsize=8)
 
 
@@ -82,24 +109,57 @@ def error_vs_epoch(ax: Axes, runs: Sequence) -> None:
     import seaborn as sns
 
     frames = []
-    for name, label in (("accuracy", "incl. pseudospikes"),
-                        ("accuracy_ordinary", "ordinary spikes only")):
+    for name, label in (
+        ("accuracy", "incl. pseudospikes"),
+        ("accuracy_ordinary", "ordinary spikes only"),
+    ):
         error = 1 - stacked(runs, name)
         epochs = np.arange(1, error.shape[1] + 1)
         for run, row in zip(runs, error, strict=True):
-            frames.append(pd.DataFrame({"epoch + 1": epochs, "test error": row,
-                                        "seed": run.config.training.seed,
-                                        "counting": label}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "epoch + 1": epochs,
+                        "test error": row,
+                        "seed": run.config.training.seed,
+                        "counting": label,
+                    }
+                )
+            )
     data = pd.concat(frames, ignore_index=True)
-    palette = {"incl. pseudospikes": COLORS["with_pseudo"],
-               "ordinary spikes only": COLORS["without_pseudo"]}
+    palette = {
+        "incl. pseudospikes": COLORS["with_pseudo"],
+        "ordinary spikes only": COLORS["without_pseudo"],
+    }
     if len(runs) > 1:
-        sns.lineplot(data=data, x="epoch + 1", y="test error", hue="counting", units="seed",
-                     estimator=None, palette=palette, lw=0.5, alpha=0.5, legend=False, ax=ax)
-    sns.lineplot(data=data, x="epoch + 1", y="test error", hue="counting", palette=palette,
-                 errorbar="sd" if len(runs) > 1 else None, ax=ax)
-    ax.set(xscale="log", yscale="log", ylim=(1e-2, 1),
-           title=f"{len(runs)} seed{'s' if len(runs) > 1 else ''}")
+        sns.lineplot(
+            data=data,
+            x="epoch + 1",
+            y="test error",
+            hue="counting",
+            units="seed",
+            estimator=None,
+            palette=palette,
+            lw=0.5,
+            alpha=0.5,
+            legend=False,
+            ax=ax,
+        )
+    sns.lineplot(
+        data=data,
+        x="epoch + 1",
+        y="test error",
+        hue="counting",
+        palette=palette,
+        errorbar="sd" if len(runs) > 1 else None,
+        ax=ax,
+    )
+    ax.set(
+        xscale="log",
+        yscale="log",
+        ylim=(1e-2, 1),
+        title=f"{len(runs)} seed{'s' if len(runs) > 1 else ''}",
+    )
     ax.legend(title=None)
 
 

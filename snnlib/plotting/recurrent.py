@@ -25,10 +25,20 @@ def raster(ax: Axes, results, snapshot, title: str) -> None:
     colors = [*NEURON_COLORS[:n_targets], *[COLORS["other"]] * (n - n_targets)]
     ax.eventplot(rows, colors=colors, lineoffsets=np.arange(n), linelengths=0.7)
     target_rows = [t[np.isfinite(t) & (t < duration)] * MS for t in targets]
-    ax.eventplot(target_rows, colors=COLORS["target"], lineoffsets=np.arange(n_targets) - 0.45,
-                 linelengths=0.3, linewidths=2)
-    ax.set(xlim=(0, duration * MS), ylim=(n - 0.5, -0.9), xlabel="time (ms)", ylabel="neuron",
-           title=title)
+    ax.eventplot(
+        target_rows,
+        colors=COLORS["target"],
+        lineoffsets=np.arange(n_targets) - 0.45,
+        linelengths=0.3,
+        linewidths=2,
+    )
+    ax.set(
+        xlim=(0, duration * MS),
+        ylim=(n - 0.5, -0.9),
+        xlabel="time (ms)",
+        ylabel="neuron",
+        title=title,
+    )
 
 
 def spike_times_vs(ax: Axes, results, x: str, neuron: int = 0) -> None:
@@ -55,11 +65,18 @@ def spike_times_vs(ax: Axes, results, x: str, neuron: int = 0) -> None:
         for raw, column, color in zip(t_out.T, smooth.T, colors, strict=True):
             ax.plot(xs, raw, color=color, lw=0.5, alpha=0.3, rasterized=True)
             spike_time_line(ax, xs, column, duration, color, lw=1.2)
-        ax.set(xlim=(0, 1.03 * xs[-1]),
-               xlabel=f"spike-time arc length (ms), {SMOOTHING}-trial average")
+        ax.set(
+            xlim=(0, 1.03 * xs[-1]), xlabel=f"spike-time arc length (ms), {SMOOTHING}-trial average"
+        )
     ax.axhspan(duration, 1.3 * duration, color=COLORS["pseudo_range"], zorder=0)
-    ax.plot(np.full((~extra).sum(), ax.get_xlim()[1]), targets[~extra], ls="", marker="<",
-            color=COLORS["target"], clip_on=False)
+    ax.plot(
+        np.full((~extra).sum(), ax.get_xlim()[1]),
+        targets[~extra],
+        ls="",
+        marker="<",
+        color=COLORS["target"],
+        clip_on=False,
+    )
     ax.set(ylim=(0, 1.3 * duration), ylabel=f"spike times, neuron {neuron} (ms)")
 
 
@@ -81,18 +98,25 @@ def comparison(ax: Axes, results) -> None:
             t = t[np.isfinite(t) & (t < duration)] * MS
             ax.eventplot([t], colors=NEURON_COLORS[i], lineoffsets=base + offset, alpha=alpha)
         t = results.targets[i]
-        ax.eventplot([t[np.isfinite(t) & (t < duration)] * MS], colors=COLORS["target"],
-                     lineoffsets=base + 2.2)
+        ax.eventplot(
+            [t[np.isfinite(t) & (t < duration)] * MS],
+            colors=COLORS["target"],
+            lineoffsets=base + 2.2,
+        )
     ticks = [3.3 * i + o for i in range(n_targets) for o in (0, 1.1, 2.2)]
-    ax.set_yticks(ticks, [f"{n} {i}" for i in range(n_targets)
-                          for n in ("pruned", "trained", "target")])
+    ax.set_yticks(
+        ticks, [f"{n} {i}" for i in range(n_targets) for n in ("pruned", "trained", "target")]
+    )
     ax.set(xlim=(0, duration * MS), xlabel="time (ms)", title="without recurrence into others")
 
 
 def log_bins(n: int, per_decade: int = 12) -> list[np.ndarray]:
     """Indices 0 .. n-1 split into bins of equal width in log(index + 1)."""
-    edges = np.unique(np.round(np.logspace(0, np.log10(n + 1), per_decade
-                                           * max(int(np.ceil(np.log10(n + 1))), 1))).astype(int))
+    edges = np.unique(
+        np.round(
+            np.logspace(0, np.log10(n + 1), per_decade * max(int(np.ceil(np.log10(n + 1))), 1))
+        ).astype(int)
+    )
     edges = np.concatenate([[1], edges[edges > 1]]) - 1
     edges[-1] = n
     return [np.arange(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
@@ -109,15 +133,26 @@ def spike_change(ax: Axes, results) -> None:
     finite = [change[b][np.isfinite(change[b])] for b in bins]
     keep = np.array([len(f) > 0 for f in finite])
     stats = np.array([(np.median(f), f.min(), f.max()) for f in finite if len(f)])
-    ax.fill_between(centres[keep], stats[:, 1], stats[:, 2], color=COLORS["ink"], alpha=0.15,
-                    lw=0, label="range in the bin")
+    ax.fill_between(
+        centres[keep],
+        stats[:, 1],
+        stats[:, 2],
+        color=COLORS["ink"],
+        alpha=0.15,
+        lw=0,
+        label="range in the bin",
+    )
     ax.plot(centres[keep], stats[:, 0], color=COLORS["ink"], lw=1, label="median")
     if results.config.mode == "grid":
-        ax.axhline(results.config.training.dt_max * MS, color=COLORS["reference"], lw=1,
-                   ls="--", label=r"cap $\Delta t_{\max}$")
+        ax.axhline(
+            results.config.training.dt_max * MS,
+            color=COLORS["reference"],
+            lw=1,
+            ls="--",
+            label=r"cap $\Delta t_{\max}$",
+        )
     ax.legend(fontsize=8)
-    ax.set(xscale="log", yscale="log", xlabel="trial",
-           ylabel="largest spike-time change (ms)")
+    ax.set(xscale="log", yscale="log", xlabel="trial", ylabel="largest spike-time change (ms)")
 
 
 def figure(results) -> Figure:

@@ -20,11 +20,23 @@ def data_set(ax: Axes, features: np.ndarray, labels: np.ndarray, title: str = ""
     """Points of a split coloured by class."""
     for index, name in enumerate(CLASS_NAMES):
         chosen = labels == index
-        ax.scatter(features[chosen, 0], features[chosen, 1], s=3, color=CLASS_COLORS[index],
-                   label=name, rasterized=True)
+        ax.scatter(
+            features[chosen, 0],
+            features[chosen, 1],
+            s=3,
+            color=CLASS_COLORS[index],
+            label=name,
+            rasterized=True,
+        )
     ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal", xlabel="$x$", ylabel="$y$", title=title)
-    ax.legend(fontsize=8, markerscale=2, handletextpad=0.1, labelspacing=0.2, borderpad=0.1,
-              borderaxespad=0.1)
+    ax.legend(
+        fontsize=8,
+        markerscale=2,
+        handletextpad=0.1,
+        labelspacing=0.2,
+        borderpad=0.1,
+        borderaxespad=0.1,
+    )
 
 
 def decision_map(ax: Axes, results, features: np.ndarray, labels: np.ndarray) -> None:
@@ -33,16 +45,36 @@ def decision_map(ax: Axes, results, features: np.ndarray, labels: np.ndarray) ->
     grid = results.decision_map.grid
     step = grid[1] - grid[0]
     extent = (grid[0] - step / 2, grid[-1] + step / 2, grid[0] - step / 2, grid[-1] + step / 2)
-    ax.imshow(results.decision_map.prediction, origin="lower", extent=extent, alpha=0.45,
-              cmap=ListedColormap(CLASS_COLORS), vmin=-0.5, vmax=2.5, interpolation="nearest")
+    ax.imshow(
+        results.decision_map.prediction,
+        origin="lower",
+        extent=extent,
+        alpha=0.45,
+        cmap=ListedColormap(CLASS_COLORS),
+        vmin=-0.5,
+        vmax=2.5,
+        interpolation="nearest",
+    )
     wrong = results.test_prediction != labels
-    ax.scatter(features[wrong, 0], features[wrong, 1], marker="x", s=14, lw=0.8,
-               color=COLORS["ink"],
-               label=f"{int(wrong.sum())} wrong test points")
+    ax.scatter(
+        features[wrong, 0],
+        features[wrong, 1],
+        marker="x",
+        s=14,
+        lw=0.8,
+        color=COLORS["ink"],
+        label=f"{int(wrong.sum())} wrong test points",
+    )
     circle = plt.Circle((0.5, 0.5), 0.5, fill=False, color=COLORS["reference"], lw=0.6)
     ax.add_patch(circle)
-    ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal", xlabel="$x$", ylabel="$y$",
-           title=f"decision map, seed {results.config.training.seed}")
+    ax.set(
+        xlim=(0, 1),
+        ylim=(0, 1),
+        aspect="equal",
+        xlabel="$x$",
+        ylabel="$y$",
+        title=f"decision map, seed {results.config.training.seed}",
+    )
     ax.legend(loc="upper right", fontsize=8)
 
 
@@ -61,53 +93,86 @@ def raster(ax: Axes, results, example: int, which: str) -> None:
     positions = [*range(n_hidden + 5), *output_rows]
     lengths = [2.0] * (n_hidden + 5) + [0.8 * OUTPUT_ROW] * 3
     colors = [COLORS["spike"]] * (n_hidden + 5) + list(CLASS_COLORS)
-    ax.eventplot(rows, lineoffsets=positions, linelengths=lengths, colors=colors,
-                 linewidths=[1.0] * (n_hidden + 5) + [2.0] * 3)
+    ax.eventplot(
+        rows,
+        lineoffsets=positions,
+        linelengths=lengths,
+        colors=colors,
+        linewidths=[1.0] * (n_hidden + 5) + [2.0] * 3,
+    )
     right = duration + net.model.period
     pseudo = first > duration
     for k in np.nonzero(pseudo)[0]:
-        ax.vlines(first[k], output_rows[k] - 0.4 * OUTPUT_ROW, output_rows[k] + 0.4 * OUTPUT_ROW,
-                  color=CLASS_COLORS[k], zorder=3, **{**PSEUDOSPIKE, "lw": 2.5})
+        ax.vlines(
+            first[k],
+            output_rows[k] - 0.4 * OUTPUT_ROW,
+            output_rows[k] + 0.4 * OUTPUT_ROW,
+            color=CLASS_COLORS[k],
+            zorder=3,
+            **{**PSEUDOSPIKE, "lw": 2.5},
+        )
     ax.axvspan(duration, right, color=COLORS["pseudo_range"], alpha=0.5, lw=0, zorder=0)
     ax.axvline(duration, color=COLORS["reference"], lw=0.6, ls="--")
     predicted = CLASS_NAMES[int(np.argmin(first))]
-    ax.set(xlim=(0, right), ylim=(-1, output_rows[-1] + OUTPUT_ROW / 2), xlabel="time $t$",
-           yticks=[2, 5 + n_hidden / 2, *output_rows],
-           yticklabels=["input", "hidden", *CLASS_NAMES],
-           title=f"{CLASS_NAMES[example]}, {which} training: {predicted}")
+    ax.set(
+        xlim=(0, right),
+        ylim=(-1, output_rows[-1] + OUTPUT_ROW / 2),
+        xlabel="time $t$",
+        yticks=[2, 5 + n_hidden / 2, *output_rows],
+        yticklabels=["input", "hidden", *CLASS_NAMES],
+        title=f"{CLASS_NAMES[example]}, {which} training: {predicted}",
+    )
 
 
-def accuracy_vs_epoch(ax: Axes, groups: Mapping[str, Sequence], metrics=("accuracy",),
-                      colors: Sequence[str] | None = None, per_seed: bool = False) -> None:
+def accuracy_vs_epoch(
+    ax: Axes,
+    groups: Mapping[str, Sequence],
+    metrics=("accuracy",),
+    colors: Sequence[str] | None = None,
+    per_seed: bool = False,
+) -> None:
     """Accuracy (%) vs epoch: mean over the seeds of each group, +- one sample standard
     deviation shaded (per_seed: every seed's curve drawn thin instead); metrics name the
     fields of `YinYangEpochs` drawn (validation "accuracy", "test_accuracy"; the test
     split's only for runs that monitored it)."""
-    colors = list(colors or [COLORS["with_pseudo"], COLORS["without_pseudo"],
-                             COLORS["no_hidden"]])
-    lines = [(name, runs, metric) for name, runs in groups.items() for metric in metrics
-             if not metric.startswith("test") or all(run.config.monitor_test for run in runs)]
+    colors = list(colors or [COLORS["with_pseudo"], COLORS["without_pseudo"], COLORS["no_hidden"]])
+    lines = [
+        (name, runs, metric)
+        for name, runs in groups.items()
+        for metric in metrics
+        if not metric.startswith("test") or all(run.config.monitor_test for run in runs)
+    ]
     for (name, runs, metric), color in zip(lines, colors, strict=False):
         values = 100 * stacked(runs, metric)
         epochs = np.arange(values.shape[1])
         mean = values.mean(axis=0)
         split = "test" if metric.startswith("test") else "validation"
         label = f"{name}, {split}" if len(metrics) > 1 else name
-        ax.plot(epochs, mean, color=color, lw=1.2, label=f"{label} ({len(runs)})",
-                ls="-" if split == "validation" else "--")
+        ax.plot(
+            epochs,
+            mean,
+            color=color,
+            lw=1.2,
+            label=f"{label} ({len(runs)})",
+            ls="-" if split == "validation" else "--",
+        )
         if per_seed:
             ax.plot(epochs, values.T, color=color, lw=0.5, alpha=0.5)
         elif len(runs) > 1:
             spread = values.std(axis=0, ddof=1)
             ax.fill_between(epochs, mean - spread, mean + spread, color=color, alpha=0.25, lw=0)
     ax.set(xlabel="epoch", ylabel="accuracy (%)", ylim=(20, 100))
-    ax.legend(fontsize=8, loc="lower right", title="(seeds)",
-              title_fontsize=8)
+    ax.legend(fontsize=8, loc="lower right", title="(seeds)", title_fontsize=8)
 
 
-def figure(runs: Sequence, features: np.ndarray, labels: np.ndarray,
-           test_features: np.ndarray, test_labels: np.ndarray,
-           ablations: Mapping[str, Sequence] | None = None) -> Figure:
+def figure(
+    runs: Sequence,
+    features: np.ndarray,
+    labels: np.ndarray,
+    test_features: np.ndarray,
+    test_labels: np.ndarray,
+    ablations: Mapping[str, Sequence] | None = None,
+) -> Figure:
     """(a) the training set, (b) the decision map of the first seed with its wrong test
     points, (c) validation and test accuracy vs epoch over the seeds, (d) with the
     ablations' validation accuracy if given (thin lines: single seeds)."""
@@ -119,8 +184,12 @@ def figure(runs: Sequence, features: np.ndarray, labels: np.ndarray,
         fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))
     data_set(axes[0], features, labels, f"training set ({len(labels)} points)")
     decision_map(axes[1], runs[0], test_features, test_labels)
-    accuracy_vs_epoch(axes[2], {"theta net": runs}, metrics=("accuracy", "test_accuracy"),
-                      colors=[COLORS["with_pseudo"], COLORS["ink"]])
+    accuracy_vs_epoch(
+        axes[2],
+        {"theta net": runs},
+        metrics=("accuracy", "test_accuracy"),
+        colors=[COLORS["with_pseudo"], COLORS["ink"]],
+    )
     axes[2].set_title("validation and test accuracy")
     if ablations:
         accuracy_vs_epoch(axes[3], {"full": runs, **ablations}, per_seed=True)

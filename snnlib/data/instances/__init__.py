@@ -10,7 +10,8 @@ def load_instance(name: str) -> dict[str, Any]:
     folder = resources.files(__name__)
     path = folder / f"{name}.json"
     if not path.is_file():
-        known = sorted(p.name.removesuffix(".json") for p in folder.iterdir()
-                       if p.name.endswith(".json"))
+        known = sorted(
+            p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json")
+        )
         raise ValueError(f"unknown task instance {name!r}; shipped instances: {known}")
     return json.loads(path.read_text())
