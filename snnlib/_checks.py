@@ -121,14 +121,14 @@ def check_initial_state(caller: str, name: str, model: NeuronModel, state: Array
 
 def check_duration(caller: str, duration: ArrayLike) -> None:
     """A real scalar; where concrete, finite and >= 0."""
-    check_real(caller, "duration", jnp.asarray(duration) if is_concrete(duration) else duration)
+    check_real(caller, "duration", jnp.asarray(duration))
     if jnp.ndim(duration) != 0:
         raise ValueError(
             f"{caller}: duration must be a scalar (the trial length T), got shape "
             f"{jnp.shape(duration)}; one trial per call, use jax.vmap for batches"
         )
     if is_concrete(duration):
-        value = float(duration)
+        value = float(np.asarray(duration))
         if not np.isfinite(value) or value < 0:
             raise ValueError(f"{caller}: duration must be a finite number >= 0, got {value}")
 

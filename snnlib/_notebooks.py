@@ -138,6 +138,7 @@ def execute_notebook(
             raise FileNotFoundError(
                 f"{source} recorded no numbers (its last cell calls snnlib.notebook.record_numbers)"
             )
+        assert numbers_json is not None  # checked where written is set
         os.replace(written, numbers_json)
     os.replace(temporary, output)
     failed.unlink(missing_ok=True)
@@ -146,7 +147,7 @@ def execute_notebook(
 
 def figures(quick: bool, only: Sequence[str] | None, kernel: str) -> int:
     """Execute the notebooks (all, or those named in ``only``); return the exit status."""
-    sys.stdout.reconfigure(line_buffering=True)  # report each notebook as it finishes
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # report each notebook as it finishes
     available = notebook_names()
     if not available:
         print(f"no notebooks found in {NOTEBOOKS.resolve()}: run from the repository root")

@@ -48,7 +48,7 @@ class Checkpoint:
 
 def _write_npz(file: IO[bytes], arrays: dict[str, np.ndarray]) -> None:
     """The writer of the checkpoint's bytes (a seam for disk-full tests)."""
-    np.savez(file, **arrays)
+    np.savez(file, **arrays)  # type: ignore[arg-type]  # numpy's stub misreads **kwds
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], object]) -> Path:

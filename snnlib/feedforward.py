@@ -63,7 +63,7 @@ def _simulate_layer(
     initial_state: Float[ArrayLike, "D N"],
     duration: ArrayLike,
     max_spikes: int,
-    n_active: ArrayLike | None = None,
+    n_active: Array | None = None,
     chunk_size: int = 8,
     steps: LayerStepsFactory | None = None,
 ) -> LayerSpikes:
@@ -414,7 +414,11 @@ def _layers(
 
 def _per_layer(max_spikes: int | tuple[int, ...], n_layers: int) -> tuple[int, ...]:
     """One positive integer spike budget per layer."""
-    budgets = (max_spikes,) * n_layers if np.ndim(max_spikes) == 0 else tuple(max_spikes)
+    budgets: tuple = (
+        (max_spikes,) * n_layers
+        if isinstance(max_spikes, (int, np.integer)) or np.ndim(max_spikes) == 0
+        else tuple(max_spikes)
+    )
     if len(budgets) != n_layers or any(
         isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 1 for b in budgets
     ):

@@ -113,7 +113,7 @@ class PseudodynamicsModel(NeuronModel):
         """t_k = T + k Theta - phi for k = 1..n_spikes."""
         phase, period = self.pseudo_phase_and_period(state, pseudo_input)
         k = jnp.arange(1, n_spikes + 1)
-        return duration + k * period[..., None] - phase[..., None]
+        return jnp.asarray(duration + k * period[..., None] - phase[..., None])
 
 
 def check_positive(owner: object, **values: float) -> None:

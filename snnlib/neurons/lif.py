@@ -41,7 +41,7 @@ class LIF(NeuronModel):
     def flow(self, state: Array, dt: ArrayLike) -> Array:
         """V(dt) = (V + I) e - I e^2,  I(dt) = I e^2,  e = exp(-dt/tau)."""
         v, current = state[0], state[1]
-        e = jnp.exp(-dt / self.tau)
+        e = jnp.exp(-jnp.asarray(dt) / self.tau)
         return jnp.stack([(v + current) * e - current * e * e, current * e * e])
 
     def time_to_next_spike(self, state: Array) -> Array:

@@ -44,7 +44,7 @@ class OscLIF(PhaseNeuron):
 
     def phase_of_voltage(self, v: ArrayLike) -> Array:
         """Phi(V) = -tau ln(1 - V/I0) (negative for V < 0)."""
-        return -self.tau * jnp.log1p(-v / self.current)
+        return -self.tau * jnp.log1p(-jnp.asarray(v) / self.current)
 
     def voltage(self, state: Array) -> Array:
         """V = Phi^{-1}(phi) = I0 (1 - exp(-phi/tau))."""

@@ -65,6 +65,7 @@ class QIF(PseudodynamicsModel):
         spike; a neuron at or past its spike is returned at V = 1/eps.
         """
         v, current = state[0], state[1]
+        dt = jnp.asarray(dt)
         e = jnp.exp(-dt / self.tau)
         k = -jnp.expm1(-dt / self.tau)
         c, sinc = cos_sinc_pair(current * k * k)
