@@ -178,7 +178,9 @@ def test_registered_reproduction(tmp_path):
     runs = yinyang.EXPERIMENT.reproduce(
         tuple(yinyang.VARIANTS), RunOptions(run_dir=tmp_path, seeds=(3,), length=0,
                                             progress=False))
-    assert sorted(runs) == ["yinyang_nopseudo_seed3", "yinyang_seed3", "yinyang_shallow_seed3"]
+    assert sorted(runs) == ["yinyang_nopseudo_seed3", "yinyang_seed3", "yinyang_shallow_seed3",
+                            "yinyang_spikes_seed3"]
+    assert runs["yinyang_spikes_seed3"].config.network.early_weight > 0
     assert all(yinyang.EXPERIMENT.size(results.to_stored()) == 0 for results in runs.values())
     assert runs["yinyang_shallow_seed3"].config.network.sizes == (5, 3)
     assert runs["yinyang_nopseudo_seed3"].config.network.pseudospikes is False

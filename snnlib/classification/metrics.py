@@ -62,7 +62,7 @@ class Epochs(Generic[M]):
     def __init__(self, kind: type[M], arrays: Mapping[str, Any]) -> None:
         names = (*metric_names(kind), *LOOP_FIELDS)
         later = {item.name: item.default for item in dataclasses.fields(kind)
-                 if item.default is not dataclasses.MISSING}  # added after some runs
+                 if isinstance(item.default, float)}  # added after some runs were stored
         length = len(np.asarray(arrays["accuracy"])) if "accuracy" in arrays else 0
         arrays = {name: np.full(length, later[name], float) for name in later
                   if name not in arrays} | dict(arrays)
