@@ -37,12 +37,16 @@ CANDIDATES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 }
 
 
-def candidate_config(network: dict[str, Any], training: dict[str, Any], epochs: int,
-                     seed: int) -> yinyang.YinYangConfig:
+def candidate_config(
+    network: dict[str, Any], training: dict[str, Any], epochs: int, seed: int
+) -> yinyang.YinYangConfig:
     """The full-scale config with the overrides, `epochs` epochs, validation only."""
     config = yinyang.YinYangConfig(monitor_test=False)
-    return replace(config, network=replace(config.network, **network),
-                   training=replace(config.training, epochs=epochs, seed=seed, **training))
+    return replace(
+        config,
+        network=replace(config.network, **network),
+        training=replace(config.training, epochs=epochs, seed=seed, **training),
+    )
 
 
 def select(epochs: int, seed: int, run_dir: Path, names: list[str]) -> dict[str, Any]:
@@ -56,20 +60,31 @@ def select(epochs: int, seed: int, run_dir: Path, names: list[str]) -> dict[str,
         config = candidate_config(network, training, epochs, seed)
         net = config.network
         start = time.perf_counter()
-        result = train(net, net.init(jax.random.PRNGKey(seed)), train_data, validation,
-                       config.training, checkpoint=run_dir / f"{name}.ckpt",
-                       fingerprint={"network": asdict(net), "selection": name},
-                       progress=False)
+        result = train(
+            net,
+            net.init(jax.random.PRNGKey(seed)),
+            train_data,
+            validation,
+            config.training,
+            checkpoint=run_dir / f"{name}.ckpt",
+            fingerprint={"network": asdict(net), "selection": name},
+            progress=False,
+        )
         metrics = result.metrics
-        records.append({
-            "name": name, "network": network, "training": training,
-            "val_accuracy": np.round(metrics.accuracy, 4).tolist(),
-            "val_accuracy_spikes_only": np.round(metrics.accuracy_spikes_only, 4).tolist(),
-            "val_accuracy_ordinary": float(metrics.accuracy_ordinary[-1]),
-            "output_activity": float(metrics.output_activity[-1]),
-            "silent": float(metrics.silent[-1]),
-            "n_exhausted": int(metrics.n_exhausted[-1]),
-            "wall_s": round(time.perf_counter() - start, 1)})
+        records.append(
+            {
+                "name": name,
+                "network": network,
+                "training": training,
+                "val_accuracy": np.round(metrics.accuracy, 4).tolist(),
+                "val_accuracy_spikes_only": np.round(metrics.accuracy_spikes_only, 4).tolist(),
+                "val_accuracy_ordinary": float(metrics.accuracy_ordinary[-1]),
+                "output_activity": float(metrics.output_activity[-1]),
+                "silent": float(metrics.silent[-1]),
+                "n_exhausted": int(metrics.n_exhausted[-1]),
+                "wall_s": round(time.perf_counter() - start, 1),
+            }
+        )
         print(name, records[-1]["val_accuracy_spikes_only"][-1], flush=True)
     best = max(records, key=lambda r: r["val_accuracy_spikes_only"][-1])
     return {"runs": records, "chosen": best["name"]}
@@ -89,17 +104,22 @@ def main() -> None:
     document = {
         "format_version": FORMAT_VERSION,
         "what": "model selection of the Yin-Yang network for the readout of real spikes, on "
-                "the VALIDATION split only (monitor_test=False: the test split not simulated)",
+        "the VALIDATION split only (monitor_test=False: the test split not simulated)",
         "generator": "scripts/yinyang_selection.py "
-                     f"--epochs {args.epochs} --seed {args.seed} --only {' '.join(args.only)}",
+        f"--epochs {args.epochs} --seed {args.seed} --only {' '.join(args.only)}",
         "criterion": "highest final val_accuracy_spikes_only (prediction: the output neuron "
-                     "with the first ordinary spike before T; no spike or a tie: wrong)",
+        "with the first ordinary spike before T; no spike or a tie: wrong)",
         "fields": "val_*: after each epoch (entry 0: before training); output_activity: "
-                  "spikes per output neuron and point; silent: fraction of hidden neurons "
-                  "silent on every point; wall_s: of this process (a resumed run: the rest)",
-        "commit": commit, "uncommitted_changes": dirty, "machine": machine_metadata(),
-        "epochs": args.epochs, "seed": args.seed,
-        "wall_time_s": round(time.perf_counter() - start, 1), **table}
+        "spikes per output neuron and point; silent: fraction of hidden neurons "
+        "silent on every point; wall_s: of this process (a resumed run: the rest)",
+        "commit": commit,
+        "uncommitted_changes": dirty,
+        "machine": machine_metadata(),
+        "epochs": args.epochs,
+        "seed": args.seed,
+        "wall_time_s": round(time.perf_counter() - start, 1),
+        **table,
+    }
     args.output.write_text(json.dumps(document, indent=1) + "\n")
 
 

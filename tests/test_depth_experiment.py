@@ -13,8 +13,7 @@ from snnlib.experiments import RunOptions, depth
 
 def test_per_layer_records_of_a_tiny_network():
     """Hand-checkable: each layer's activity and silent fraction from the spike counts."""
-    net = depth.DepthNetwork(sizes=(784, 6, 5, 10), w_scale=20.0, max_spikes=4,
-                             pseudospikes=False)
+    net = depth.DepthNetwork(sizes=(784, 6, 5, 10), w_scale=20.0, max_spikes=4, pseudospikes=False)
     params = net.init(jax.random.PRNGKey(0))
     bins = jax.random.bernoulli(jax.random.PRNGKey(1), 0.3, (16, 784)).astype(jnp.float32)
     labels = jnp.arange(16) % 10

@@ -17,16 +17,19 @@ from snnlib.losses import first_spike_cross_entropy, late_spike_hinge
 T = 2.0
 
 
-@pytest.mark.parametrize(("times", "expected"), [
-    ([0.5, 1.0, 1.5], 0),  # the earliest ordinary spike
-    ([1.7, 0.3, 1.2], 1),
-    ([2.3, 1.9, 2.5], 1),  # the only ordinary spike; pseudospikes (t >= T) never count
-    ([2.1, 2.2, 2.5], -1),  # no ordinary spike: wrong (the pseudospike readout says 0)
-    ([T, T, T], -1),  # clipped at T (no pseudospikes): no spike, not class 0
-    ([T, 2.4, 3.0], -1),  # a spike exactly at T is not within the trial
-    ([1.0, 1.0, 1.5], -1),  # a tie of the earliest spikes: wrong
-    ([0.4, 1.0, 1.0], 0),  # a tie behind the earliest spike does not matter
-])
+@pytest.mark.parametrize(
+    ("times", "expected"),
+    [
+        ([0.5, 1.0, 1.5], 0),  # the earliest ordinary spike
+        ([1.7, 0.3, 1.2], 1),
+        ([2.3, 1.9, 2.5], 1),  # the only ordinary spike; pseudospikes (t >= T) never count
+        ([2.1, 2.2, 2.5], -1),  # no ordinary spike: wrong (the pseudospike readout says 0)
+        ([T, T, T], -1),  # clipped at T (no pseudospikes): no spike, not class 0
+        ([T, 2.4, 3.0], -1),  # a spike exactly at T is not within the trial
+        ([1.0, 1.0, 1.5], -1),  # a tie of the earliest spikes: wrong
+        ([0.4, 1.0, 1.0], 0),  # a tie behind the earliest spike does not matter
+    ],
+)
 def test_prediction_of_hand_built_spike_times(times, expected):
     got = spikes_only_prediction(jnp.asarray([times]), T)
     assert got.shape == (1,) and int(got[0]) == expected
@@ -57,12 +60,12 @@ def test_late_spike_hinge_is_off_by_default_and_pulls_the_label_neuron_early():
     assert float(late_spike_hinge(first[0], 0, 1.75)) == pytest.approx(0.2)
     assert float(late_spike_hinge(first[0], 1, 1.75)) == 0.0
     base = yinyang.YinYangNetwork()
-    plain = jax.vmap(first_spike_cross_entropy, (0, 0, None, None))(first, labels, T,
-                                                                     base.gamma)
+    plain = jax.vmap(first_spike_cross_entropy, (0, 0, None, None))(first, labels, T, base.gamma)
     np.testing.assert_array_equal(base.trial_losses(first, labels), plain)
     hinged = replace(base, early_weight=2.0, early_margin=0.25)
-    np.testing.assert_allclose(hinged.trial_losses(first, labels) - plain,
-                               2.0 * np.array([0.2, 0.85]), rtol=1e-6)
+    np.testing.assert_allclose(
+        hinged.trial_losses(first, labels) - plain, 2.0 * np.array([0.2, 0.85]), rtol=1e-6
+    )
     grad = jax.grad(lambda t: hinged.trial_losses(t, labels).sum())(first)
     plain_grad = jax.grad(lambda t: base.trial_losses(t, labels).sum())(first)
     np.testing.assert_allclose(grad[:, 0] - plain_grad[:, 0], 2.0, rtol=1e-6)
@@ -76,10 +79,24 @@ def test_invalid_hinge_settings_are_refused():
 
 
 def test_runs_stored_before_the_metric_read_it_as_nan():
-    arrays = {name: np.zeros(3) for name in (
-        "accuracy", "loss", "n_exhausted", "accuracy_ordinary", "activity", "silent",
-        "output_activity", "test_accuracy", "test_accuracy_ordinary", "test_loss",
-        "train_loss", "train_accuracy", "epoch_seconds")}
+    arrays = {
+        name: np.zeros(3)
+        for name in (
+            "accuracy",
+            "loss",
+            "n_exhausted",
+            "accuracy_ordinary",
+            "activity",
+            "silent",
+            "output_activity",
+            "test_accuracy",
+            "test_accuracy_ordinary",
+            "test_loss",
+            "train_loss",
+            "train_accuracy",
+            "epoch_seconds",
+        )
+    }
     epochs = Epochs(yinyang.YinYangMetrics, arrays)
     assert np.all(np.isnan(epochs.test_accuracy_spikes_only)) and len(epochs) == 3
     assert np.isnan(epochs.at(-1).accuracy_spikes_only)

@@ -84,8 +84,10 @@ class Epochs(Generic[M]):
     def at(self, index: int) -> M:
         """The task's metrics after epoch `index` (0: before training, -1: the last)."""
         values = {name: self.arrays[name][index] for name in metric_names(self.kind)}
-        return self.kind(**{name: value.item() if value.ndim == 0 else tuple(value.tolist())
-                            for name, value in values.items()})
+        scalars: dict[str, Any] = {
+            name: value.item() if value.ndim == 0 else tuple(value.tolist())
+            for name, value in values.items()}
+        return self.kind(**scalars)
 
     def replace(self, **arrays: Any) -> "Epochs[M]":
         """A copy with the named per-epoch arrays replaced."""

@@ -38,8 +38,12 @@ WIDTH = 100  # neurons per hidden layer
 SEEDS = (0, 1, 2)
 EPOCHS = 30
 CHANCE = 0.1
-PAPER = {"hypothesis": "without pseudospikes: chance (10 %) at every depth; with them: "
-         "the accuracy holds as depth grows", "depths": DEPTHS, "epochs": EPOCHS}
+PAPER = {
+    "hypothesis": "without pseudospikes: chance (10 %) at every depth; with them: "
+    "the accuracy holds as depth grows",
+    "depths": DEPTHS,
+    "epochs": EPOCHS,
+}
 
 
 @dataclass(frozen=True)
@@ -60,24 +64,28 @@ class DepthNetwork(SpikingClassifier):
 
     pseudospikes: bool = True
 
-    def first_spike_times(self, params: Params, bins: ArrayLike,
-                          layers: tuple[LayerSpikes, ...]) -> Array:
+    def first_spike_times(
+        self, params: Params, bins: ArrayLike, layers: tuple[LayerSpikes, ...]
+    ) -> Array:
         """First output spike times (B, 10), with pseudospikes unless disabled."""
         first = super().first_spike_times(params, bins, layers)
         return first if self.pseudospikes else jnp.minimum(first, self.duration)
 
     def summarize(  # type: ignore[override]  # a method: it needs the layer sizes
-            self, sums: dict[str, Array], n_samples: int) -> DepthMetrics:
+        self, sums: dict[str, Array], n_samples: int
+    ) -> DepthMetrics:
         """`SpikingClassifier.summarize` plus per-layer activity and silent fractions."""
         base = SpikingClassifier.summarize(sums, n_samples)
         # each neuron's spikes summed over the images: hidden layers, then the output
-        spikes = np.concatenate([np.asarray(sums["hidden_spikes"], float),
-                                 np.asarray(sums["output_spikes"], float)])
+        spikes = np.concatenate(
+            [np.asarray(sums["hidden_spikes"], float), np.asarray(sums["output_spikes"], float)]
+        )
         per_layer = np.split(spikes, np.cumsum(self.sizes[1:-1]))
         return DepthMetrics(
             **asdict(base),
             layer_activity=tuple(float(np.mean(s)) / n_samples for s in per_layer),
-            layer_silent=tuple(float(np.mean(s == 0)) for s in per_layer))
+            layer_silent=tuple(float(np.mean(s == 0)) for s in per_layer),
+        )
 
 
 def depth_network(depth: int, pseudospikes: bool = True, width: int = WIDTH) -> DepthNetwork:
@@ -97,8 +105,10 @@ class DepthConfig:
 
     def __post_init__(self) -> None:
         if self.network.sizes[0] != 784 or self.network.sizes[-1] != 10:
-            raise ValueError(f"DepthConfig: network.sizes must start with 784 pixels and end "
-                             f"with 10 classes, got {self.network.sizes}")
+            raise ValueError(
+                f"DepthConfig: network.sizes must start with 784 pixels and end "
+                f"with 10 classes, got {self.network.sizes}"
+            )
 
 
 def first_spike_epoch(layer_activity: ArrayLike) -> np.ndarray:
@@ -129,8 +139,12 @@ class DepthResults(TrainedClassifierResults[DepthMetrics]):
         return np.asarray(self.metrics.layer_silent[-1])
 
 
-def run(config: DepthConfig = DepthConfig(), checkpoint: str | Path | None = None,
-        progress: bool = True, data_dir: str | Path | None = None) -> DepthResults:
+def run(
+    config: DepthConfig = DepthConfig(),
+    checkpoint: str | Path | None = None,
+    progress: bool = True,
+    data_dir: str | Path | None = None,
+) -> DepthResults:
     """Train one network of the study; checkpointed after every epoch (a rerun with the
     same path resumes)."""
     start = time.perf_counter()
@@ -138,13 +152,22 @@ def run(config: DepthConfig = DepthConfig(), checkpoint: str | Path | None = Non
     train_data, test_data = load_data(config, data_dir)  # type: ignore[arg-type]
     initial = net.init(jax.random.PRNGKey(config.training.seed))
     fingerprint = {"network": asdict(net), "data": asdict(config.data)}
-    result = train_classifier(net, initial, train_data, test_data, config.training,
-                              checkpoint=checkpoint, fingerprint=fingerprint,
-                              progress=progress)
+    result = train_classifier(
+        net,
+        initial,
+        train_data,
+        test_data,
+        config.training,
+        checkpoint=checkpoint,
+        fingerprint=fingerprint,
+        progress=progress,
+    )
     return DepthResults(
-        config=config, **training_fields(result),
+        config=config,
+        **training_fields(result),
         first_spike_epoch=first_spike_epoch(result.metrics.layer_activity),
-        metadata=run_metadata(time.perf_counter() - start, config.training.seed))
+        metadata=run_metadata(time.perf_counter() - start, config.training.seed),
+    )
 
 
 def variant_name(depth: int, pseudospikes: bool) -> str:
@@ -152,8 +175,9 @@ def variant_name(depth: int, pseudospikes: bool) -> str:
     return f"L{depth}" + ("" if pseudospikes else "_nopseudo")
 
 
-VARIANTS = {variant_name(depth, pseudo): (depth, pseudo)
-            for depth in DEPTHS for pseudo in (True, False)}
+VARIANTS = {
+    variant_name(depth, pseudo): (depth, pseudo) for depth in DEPTHS for pseudo in (True, False)
+}
 # --quick: a CI-sized run of the same depth (width 20, 600 training and 200 test images)
 QUICK = {"width": 20, "epochs": 2, "n_train": 600, "n_test": 200, "batch_size": 200}
 
@@ -168,12 +192,18 @@ def configure(variant: str, seed: int | None, options: RunOptions) -> DepthConfi
     if options.quick:
         config = DepthConfig(
             network=depth_network(depth, pseudo, QUICK["width"]),
-            training=TrainConfig(epochs=QUICK["epochs"], batch_size=QUICK["batch_size"],
-                                 eval_batch_size=QUICK["n_test"], seed=seed),
-            data=MnistData(QUICK["n_train"], QUICK["n_test"]))
+            training=TrainConfig(
+                epochs=QUICK["epochs"],
+                batch_size=QUICK["batch_size"],
+                eval_batch_size=QUICK["n_test"],
+                seed=seed,
+            ),
+            data=MnistData(QUICK["n_train"], QUICK["n_test"]),
+        )
     else:
-        config = DepthConfig(network=depth_network(depth, pseudo),
-                             training=TrainConfig(epochs=EPOCHS, seed=seed))
+        config = DepthConfig(
+            network=depth_network(depth, pseudo), training=TrainConfig(epochs=EPOCHS, seed=seed)
+        )
     if options.length is not None:
         config = replace(config, training=replace(config.training, epochs=options.length))
     return config
@@ -182,6 +212,7 @@ def configure(variant: str, seed: int | None, options: RunOptions) -> DepthConfi
 def compare(groups: dict[str, Sequence[DepthResults]]) -> list[tuple[str, str, str, str]]:
     """Rows (network, test accuracy % with pseudospikes counted, real spikes only, seeds)
     for groups {variant: runs} (mean ± sample std over seeds, after the last epoch)."""
+
     def percent(values):
         values = 100 * np.asarray(values, float)
         spread = f" ± {values.std(ddof=1):.1f}" if len(values) > 1 else ""
@@ -191,16 +222,31 @@ def compare(groups: dict[str, Sequence[DepthResults]]) -> list[tuple[str, str, s
     for variant, runs in groups.items():
         depth, pseudo = VARIANTS[variant]
         label = f"784-{'-'.join([str(WIDTH)] * depth)}-10, " + (
-            "with pseudospikes" if pseudo else "without pseudospikes")
-        rows.append((label, percent([r.final.accuracy for r in runs]),
-                     percent([r.final.accuracy_spikes_only for r in runs]), str(len(runs))))
+            "with pseudospikes" if pseudo else "without pseudospikes"
+        )
+        rows.append(
+            (
+                label,
+                percent([r.final.accuracy for r in runs]),
+                percent([r.final.accuracy_spikes_only for r in runs]),
+                str(len(runs)),
+            )
+        )
     return rows
 
 
 EXPERIMENT = Experiment(
-    name="depth", description="784-100xL-10 initially silent theta networks on MNIST, "
+    name="depth",
+    description="784-100xL-10 initially silent theta networks on MNIST, "
     "L = 1, 2, 3, 4, 6, with and without pseudospikes (beyond the paper)",
     expected_time="see book/reproducing.md (30 runs, hours per run on 2 CPUs)",
-    config=DepthConfig, results=DepthResults, run=run, paper=PAPER, compare=compare,
+    config=DepthConfig,
+    results=DepthResults,
+    run=run,
+    paper=PAPER,
+    compare=compare,
     variants={key: Variant(f"depth_{key}", seeds=SEEDS) for key in VARIANTS},
-    configure=configure, size=epochs_of, size_label="epochs")
+    configure=configure,
+    size=epochs_of,
+    size_label="epochs",
+)
