@@ -34,6 +34,9 @@ CANDIDATES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "hinge1_m0.5": ({"early_weight": 1.0, "early_margin": 0.5}, {}),
     "hinge1_m0.25_gamma0.1": ({"early_weight": 1.0, "early_margin": 0.25, "gamma": 0.1}, {}),
     "hinge1_m0.25_T3": ({"early_weight": 1.0, "early_margin": 0.25, "duration": 3.0}, {}),
+    "hinge0.1_m0.25": ({"early_weight": 0.1, "early_margin": 0.25}, {}),
+    "hinge0.3_m0.25": ({"early_weight": 0.3, "early_margin": 0.25}, {}),
+    "hinge0.1_m0.1": ({"early_weight": 0.1, "early_margin": 0.1}, {}),
 }
 
 
