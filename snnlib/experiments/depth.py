@@ -220,10 +220,9 @@ def compare(groups: dict[str, Sequence[DepthResults]]) -> list[tuple[str, str, s
 
     rows = []
     for variant, runs in groups.items():
-        depth, pseudo = VARIANTS[variant]
-        label = f"784-{'-'.join([str(WIDTH)] * depth)}-10, " + (
-            "with pseudospikes" if pseudo else "without pseudospikes"
-        )
+        pseudo = VARIANTS[variant][1]
+        sizes = "-".join(str(n) for n in runs[0].config.network.sizes)
+        label = f"{sizes}, " + ("with pseudospikes" if pseudo else "without pseudospikes")
         rows.append(
             (
                 label,
@@ -246,6 +245,11 @@ EXPERIMENT = Experiment(
     paper=PAPER,
     compare=compare,
     variants={key: Variant(f"depth_{key}", seeds=SEEDS) for key in VARIANTS},
+    # `snnlib reproduce depth` runs all 10 networks, depth_L3 those of one depth
+    reproductions={
+        "depth": tuple(VARIANTS),
+        **{f"depth_L{d}": (variant_name(d, True), variant_name(d, False)) for d in DEPTHS},
+    },
     configure=configure,
     size=epochs_of,
     size_label="epochs",

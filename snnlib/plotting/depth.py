@@ -49,7 +49,7 @@ def accuracy_against_depth(ax: Axes, runs: Mapping[tuple[int, bool], Sequence[An
     ax.axhline(100 * CHANCE, color="0.5", linewidth=0.8, linestyle=":")
     ax.set(xlabel="hidden layers $L$", ylabel="test accuracy (%)", ylim=(0, 100))
     if runs:
-        ax.legend(fontsize=7, loc="lower left")
+        ax.legend(fontsize=8, loc="lower left")
 
 
 def activity_per_layer(
@@ -71,7 +71,7 @@ def activity_per_layer(
         title="after training, " + ("with" if pseudo else "without") + " pseudospikes",
     )
     if depths:
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=8)
 
 
 def figure(runs: Mapping[tuple[int, bool], Sequence[Any]]) -> Figure:
