@@ -51,3 +51,12 @@ def first_spike_cross_entropy(
     t_label = first_times[label]
     cross_entropy = -jax.nn.log_softmax(-first_times)[label]
     return cross_entropy + gamma * jnp.expm1(t_label / duration)
+
+
+def late_spike_hinge(
+    first_times: Float[ArrayLike, " N_out"], label: ArrayLike, deadline: ArrayLike
+) -> Float[Array, ""]:
+    """L = max(0, t_label - deadline) of one trial: zero once the label neuron's first
+    spike (ordinary or pseudo) comes before the deadline, e.g. T - margin, so that it
+    rewards an early ordinary spike of the correct neuron (issue 20)."""
+    return jax.nn.relu(jnp.asarray(first_times)[label] - deadline)

@@ -3,7 +3,13 @@ its evaluation metrics (`EvaluationMetrics`, per epoch `Epochs`), and its traini
 (`train`, `evaluate`, `TrainConfig`) on the generic loop of `snnlib.training`."""
 
 from .classifier import ClassifierMetrics, Params, SpikingClassifier
-from .metrics import Epochs, EvaluationMetrics, percent_mean_std, stacked
+from .metrics import (
+    Epochs,
+    EvaluationMetrics,
+    percent_mean_std,
+    spikes_only_prediction,
+    stacked,
+)
 from .training import (
     ClassificationModel,
     TrainConfig,
@@ -25,6 +31,7 @@ __all__ = [
     "evaluate",
     "make_train_step",
     "percent_mean_std",
+    "spikes_only_prediction",
     "stacked",
     "train",
 ]

@@ -29,7 +29,7 @@ from ..feedforward import (
 )
 from ..losses import first_spike_cross_entropy
 from ..neurons import Theta
-from .metrics import EvaluationMetrics
+from .metrics import EvaluationMetrics, spikes_only_prediction
 
 Params = dict[str, list[Array]]
 
@@ -45,6 +45,8 @@ class ClassifierMetrics(EvaluationMetrics):
     silent: float  # fraction of hidden neurons silent for every sample
     silent_first: float  # hidden neurons silent before the first output spike, every sample
     output_activity: float  # spikes per output neuron and sample
+    # real spikes only: no output spike before T, or a tie, is wrong (issue 20)
+    accuracy_spikes_only: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -190,14 +192,18 @@ class SpikingClassifier:
         if key is not None and self.flip_probability > 0:
             bins = flip_bins(key, bins, self.n_bins, self.flip_probability)
         first, layers = self.forward(params, bins)
-        losses = jax.vmap(first_spike_cross_entropy, (0, 0, None, None))(
-            first, labels, self.duration, self.gamma
-        )
+        losses = self.trial_losses(first, labels)
         correct = jnp.argmin(first, axis=-1) == labels
         return jnp.mean(_nan_where(losses, invalid)), {
             "accuracy": jnp.mean(correct),
             "n_exhausted": _n_exhausted(layers),
         }
+
+    def trial_losses(self, first: Array, labels: Array) -> Array:
+        """Loss of each trial (B,) of the first output spike times (B, n_classes)."""
+        return jax.vmap(first_spike_cross_entropy, (0, 0, None, None))(
+            first, labels, self.duration, self.gamma
+        )
 
     def batch_metrics(self, params: Params, bins: Array, labels: Array) -> dict[str, Array]:
         """Sums over a batch of the test metrics (`summarize` turns them into means).
@@ -222,6 +228,7 @@ class SpikingClassifier:
             ),
             "correct": jnp.sum(jnp.argmin(first, axis=-1) == labels),
             "correct_ordinary": jnp.sum(jnp.argmin(ordinary, axis=-1) == labels),
+            "correct_spikes_only": jnp.sum(spikes_only_prediction(first, self.duration) == labels),
             "hidden_spikes": jnp.concatenate([jnp.sum(c, axis=0) for c in counts]),
             "hidden_spikes_first": jnp.concatenate([jnp.sum(b, axis=0) for b in before]),
             "output_spikes": jnp.sum(jnp.minimum(layers[-1].counts, self.max_spikes), axis=0),
@@ -313,6 +320,7 @@ class SpikingClassifier:
             silent=float(jnp.mean(hidden == 0)),
             silent_first=float(jnp.mean(first == 0)),
             output_activity=float(jnp.mean(sums["output_spikes"])) / n_samples,
+            accuracy_spikes_only=float(sums["correct_spikes_only"]) / n_samples,
             n_exhausted=int(sums["n_exhausted"]),
         )
 

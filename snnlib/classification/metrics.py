@@ -4,7 +4,9 @@ A task's `summarize` returns a frozen dataclass derived from `EvaluationMetrics`
 evaluation of a data set: numbers). `Epochs` holds them after each epoch of a training
 run, with the training loop's own per-epoch values (`LOOP_FIELDS`), as arrays (E,) named
 like the fields: the per-epoch arrays and the one-epoch summaries (`Epochs.at`) both
-follow from the one dataclass.
+follow from the one dataclass. A field may hold one number per layer (a tuple; arrays
+(E, L)); a field with a default was added after some runs were stored, which read it as
+its default (nan). `spikes_only_prediction` is the readout of real spikes only.
 """
 
 import dataclasses
@@ -12,7 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+import jax.numpy as jnp
 import numpy as np
+from jax import Array
+from jax.typing import ArrayLike
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,18 @@ class EvaluationMetrics:
     accuracy: float  # class of the earliest output spike, pseudospikes counted
     loss: float  # mean loss of the first output spike times
     n_exhausted: int  # samples whose spike budget ran out
+
+
+def spikes_only_prediction(first_times: ArrayLike, duration: float) -> Array:
+    """Class of the output neuron with the first ordinary spike within the trial, (B,)
+    from first output spike times (B, C) (pseudospikes come at t >= T); -1 (wrong for
+    every label) where no output neuron spikes before T, and where several share the
+    earliest spike time exactly (the tie rule: a tie has no winner)."""
+    first_times = jnp.asarray(first_times)
+    earliest = jnp.min(first_times, axis=-1, keepdims=True)
+    unique = jnp.sum(first_times == earliest, axis=-1) == 1
+    spiked = earliest[..., 0] < duration
+    return jnp.where(unique & spiked, jnp.argmin(first_times, axis=-1), -1)
 
 
 M = TypeVar("M", bound=EvaluationMetrics)
@@ -44,6 +61,15 @@ class Epochs(Generic[M]):
 
     def __init__(self, kind: type[M], arrays: Mapping[str, Any]) -> None:
         names = (*metric_names(kind), *LOOP_FIELDS)
+        later = {
+            item.name: item.default
+            for item in dataclasses.fields(kind)
+            if isinstance(item.default, float)
+        }  # added after some runs were stored
+        length = len(np.asarray(arrays["accuracy"])) if "accuracy" in arrays else 0
+        arrays = {
+            name: np.full(length, later[name], float) for name in later if name not in arrays
+        } | dict(arrays)
         missing = sorted(set(names) - set(arrays))
         if missing:
             raise KeyError(f"Epochs of {kind.__name__}: no values for {missing}")
@@ -61,9 +87,12 @@ class Epochs(Generic[M]):
 
     def at(self, index: int) -> M:
         """The task's metrics after epoch `index` (0: before training, -1: the last)."""
-        return self.kind(
-            **{name: self.arrays[name][index].item() for name in metric_names(self.kind)}
-        )
+        values = {name: self.arrays[name][index] for name in metric_names(self.kind)}
+        scalars: dict[str, Any] = {
+            name: value.item() if value.ndim == 0 else tuple(value.tolist())
+            for name, value in values.items()
+        }
+        return self.kind(**scalars)
 
     def replace(self, **arrays: Any) -> "Epochs[M]":
         """A copy with the named per-epoch arrays replaced."""

@@ -1,0 +1,130 @@
+"""Model selection of the Yin-Yang network for the readout of real spikes (issue 20).
+
+Trains each candidate (overrides of `YinYangNetwork` / `TrainConfig` fields on the
+full-scale config of `snnlib.experiments.yinyang`) for a few epochs on the training split
+and evaluates it on the VALIDATION split only (monitor_test=False: the test split is never
+simulated). The candidate with the best final validation accuracy of real spikes
+(`accuracy_spikes_only`) is chosen. Every run is checkpointed under --run-dir, so that an
+interrupted selection resumes; the table (commit, machine, wall time, every candidate's
+per-epoch validation accuracies) goes to --output.
+
+    PYTHONPATH=$PWD nice -n 19 .venv/bin/python scripts/yinyang_selection.py --epochs 12
+"""
+
+import argparse
+import json
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+
+from snnlib.classification import train
+from snnlib.data.yinyang import load_yinyang
+from snnlib.experiments import yinyang
+from snnlib.experiments._results import FORMAT_VERSION
+from snnlib.provenance import git_state, machine_metadata
+
+# name -> (network overrides, training overrides); "base": the stored runs' config
+CANDIDATES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "base": ({}, {}),
+    "hinge1_m0.25": ({"early_weight": 1.0, "early_margin": 0.25}, {}),
+    "hinge1_m0.5": ({"early_weight": 1.0, "early_margin": 0.5}, {}),
+    "hinge1_m0.25_gamma0.1": ({"early_weight": 1.0, "early_margin": 0.25, "gamma": 0.1}, {}),
+    "hinge1_m0.25_T3": ({"early_weight": 1.0, "early_margin": 0.25, "duration": 3.0}, {}),
+    "hinge0.1_m0.25": ({"early_weight": 0.1, "early_margin": 0.25}, {}),
+    "hinge0.3_m0.25": ({"early_weight": 0.3, "early_margin": 0.25}, {}),
+    "hinge0.1_m0.1": ({"early_weight": 0.1, "early_margin": 0.1}, {}),
+}
+
+
+def candidate_config(
+    network: dict[str, Any], training: dict[str, Any], epochs: int, seed: int
+) -> yinyang.YinYangConfig:
+    """The full-scale config with the overrides, `epochs` epochs, validation only."""
+    config = yinyang.YinYangConfig(monitor_test=False)
+    return replace(
+        config,
+        network=replace(config.network, **network),
+        training=replace(config.training, epochs=epochs, seed=seed, **training),
+    )
+
+
+def select(epochs: int, seed: int, run_dir: Path, names: list[str]) -> dict[str, Any]:
+    """Train every candidate; the table of their validation metrics and the choice."""
+    features, labels = load_yinyang("train")
+    train_data = (features.astype(np.float32), labels.astype(np.int32))
+    validation = yinyang.eval_data(monitor_test=False)
+    records = []
+    for name in names:
+        network, training = CANDIDATES[name]
+        config = candidate_config(network, training, epochs, seed)
+        net = config.network
+        start = time.perf_counter()
+        result = train(
+            net,
+            net.init(jax.random.PRNGKey(seed)),
+            train_data,
+            validation,
+            config.training,
+            checkpoint=run_dir / f"{name}.ckpt",
+            fingerprint={"network": asdict(net), "selection": name},
+            progress=False,
+        )
+        metrics = result.metrics
+        records.append(
+            {
+                "name": name,
+                "network": network,
+                "training": training,
+                "val_accuracy": np.round(metrics.accuracy, 4).tolist(),
+                "val_accuracy_spikes_only": np.round(metrics.accuracy_spikes_only, 4).tolist(),
+                "val_accuracy_ordinary": float(metrics.accuracy_ordinary[-1]),
+                "output_activity": float(metrics.output_activity[-1]),
+                "silent": float(metrics.silent[-1]),
+                "n_exhausted": int(metrics.n_exhausted[-1]),
+                "wall_s": round(time.perf_counter() - start, 1),
+            }
+        )
+        print(name, records[-1]["val_accuracy_spikes_only"][-1], flush=True)
+    best = max(records, key=lambda r: r["val_accuracy_spikes_only"][-1])
+    return {"runs": records, "chosen": best["name"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only", nargs="*", default=list(CANDIDATES), choices=list(CANDIDATES))
+    parser.add_argument("--run-dir", type=Path, default=Path("runs/yinyang_selection"))
+    parser.add_argument("--output", type=Path, default=Path("results/yinyang_selection.json"))
+    args = parser.parse_args()
+    start = time.perf_counter()
+    commit, dirty = git_state(Path(yinyang.__file__).parent)
+    table = select(args.epochs, args.seed, args.run_dir, args.only)
+    document = {
+        "format_version": FORMAT_VERSION,
+        "what": "model selection of the Yin-Yang network for the readout of real spikes, on "
+        "the VALIDATION split only (monitor_test=False: the test split not simulated)",
+        "generator": "scripts/yinyang_selection.py "
+        f"--epochs {args.epochs} --seed {args.seed} --only {' '.join(args.only)}",
+        "criterion": "highest final val_accuracy_spikes_only (prediction: the output neuron "
+        "with the first ordinary spike before T; no spike or a tie: wrong)",
+        "fields": "val_*: after each epoch (entry 0: before training); output_activity: "
+        "spikes per output neuron and point; silent: fraction of hidden neurons "
+        "silent on every point; wall_s: of this process (a resumed run: the rest)",
+        "commit": commit,
+        "uncommitted_changes": dirty,
+        "machine": machine_metadata(),
+        "epochs": args.epochs,
+        "seed": args.seed,
+        "wall_time_s": round(time.perf_counter() - start, 1),
+        **table,
+    }
+    args.output.write_text(json.dumps(document, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
