@@ -33,23 +33,13 @@ def git(*args: str, cwd: Path = ROOT) -> str:
 
 
 def machine() -> dict[str, Any]:
-    """CPU model, usable cores, platform and versions of this measurement."""
+    """The machine of this measurement (`snnlib.provenance.machine_metadata`, as results
+    record it) and the versions of python and jax."""
     import jax
 
-    model = "unknown"
-    if Path("/proc/cpuinfo").exists():
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return {
-        "cpu": model,
-        "cores": len(os.sched_getaffinity(0)),
-        "platform": platform.platform(),
-        "devices": [str(d) for d in jax.devices()],
-        "jax": jax.__version__,
-        "python": platform.python_version(),
-    }
+    from snnlib.provenance import machine_metadata
+
+    return machine_metadata() | {"jax": jax.__version__, "python": platform.python_version()}
 
 
 def _cpu_seconds() -> tuple[float, float]:

@@ -30,34 +30,20 @@ import tempfile
 import time
 from pathlib import Path
 
+from snnlib.provenance import machine_metadata
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_AGAINST = "4bb5d1f"
 EVENTS_PER_NEURON = 60  # K = 60 N: the paper's K = 600 at N = 10
 
 
-# --- helpers (machine, commit, load) ---------------------------------------------------
+# --- helpers (commit, load) ---------------------------------------------------
 
 
 def git(*args: str, cwd: Path = ROOT) -> str:
     return subprocess.run(
         ["git", *args], capture_output=True, text=True, cwd=cwd, check=True
     ).stdout.strip()
-
-
-def machine() -> dict:
-    """CPU model, usable cores, platform and versions of this measurement."""
-    model = "unknown"
-    if Path("/proc/cpuinfo").exists():
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return {
-        "cpu": model,
-        "cores": len(os.sched_getaffinity(0)),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-    }
 
 
 def busy_cpu_seconds() -> float:
@@ -231,7 +217,7 @@ def main() -> None:
         "commit": git("rev-parse", "HEAD"),
         "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
         "against": baseline_commit,
-        "machine": machine(),
+        "machine": machine_metadata() | {"python": platform.python_version()},
         "load_before": os.getloadavg(),
         "sizes": [],
     }

@@ -178,7 +178,9 @@ def main() -> None:
     machine = reports["feedforward"]["machine"]
     load_avg = reports["feedforward"]["load"]["loadavg_before"][0]
     fig.suptitle(
-        f"{machine['cpu']}, {machine['cores']} cores, load average {load_avg:.1f}; "
+        f"{machine.get('cpu_model', machine.get('cpu'))}, "
+        f"{machine.get('cpus_available', machine.get('cores'))} cores, "
+        f"load average {load_avg:.1f}; "
         f"this tree {reports['feedforward']['this']['commit'][:7]} against "
         f"{reports['feedforward']['baseline']['commit'][:7]}",
         fontsize=9,
