@@ -35,7 +35,9 @@ def toc_notebooks(caption: str = "Figures") -> list[str]:
     return [e["file"].removeprefix(prefix) for e in entries if e["file"].startswith(prefix)]
 
 
-NOTEBOOKS = toc_notebooks()  # the figures: executed, built and checked against the paper
+# the figures and the chapters beyond the paper: executed, built and checked (the figures
+# also against the paper, PAPER_CHECKS in test_book.py)
+NOTEBOOKS = toc_notebooks() + toc_notebooks("Beyond the paper")
 GUIDES = toc_notebooks("User guide")  # the tutorials: executed and built too
 SOURCES = notebook_names(ROOT / "notebooks")  # every notebooks/*.py
 
