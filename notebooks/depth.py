@@ -114,12 +114,13 @@ glue_figure("fig-depth", fig)
 # ```{glue:figure} fig-depth
 # ---
 # name: fig-depth
+# width: 100%
 # alt: >-
 #   Test accuracy against the number of hidden layers, with and without pseudospikes in
 #   training, for both readouts; and the spikes per neuron of each layer after training.
 # ---
 #
-# **Depth study.** **(a)** Test accuracy after the last epoch against the number of
+# **Fig. 7. Depth study.** **(a)** Test accuracy after the last epoch against the number of
 # hidden layers $L$, trained with pseudospikes (orange) and without (blue), read from the
 # earliest output spike counting pseudospikes (solid) and from real spikes only (dashed);
 # mean and sample standard deviation over seeds; dotted: chance. **(b)** Spikes per

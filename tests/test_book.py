@@ -53,7 +53,9 @@ def test_toc_lists_every_notebook():
     ]
     listed = {f.removeprefix("book/notebooks/") for f in files if f.startswith("book/notebooks/")}
     assert listed == set(SOURCES), "_toc.yml must list every notebooks/*.py"
-    assert listed == set(NOTEBOOKS) | set(GUIDES), "notebooks outside Figures, Beyond the paper and User guide"
+    assert listed == set(NOTEBOOKS) | set(GUIDES), (
+        "notebooks outside Figures, Beyond the paper and User guide"
+    )
     assert len(GUIDES) >= 4 and all(name.startswith("guide_") for name in GUIDES)
 
 

@@ -286,7 +286,7 @@ def inspect_page(
                 errors.append(f"{params['entry'].get('url', '')}: {params['entry']['text']}")
             elif method == "Network.requestWillBeSent":
                 request_url = params["request"]["url"]
-                if not request_url.startswith((url.split("/book/")[0], "data:", "about:")):
+                if not request_url.startswith(("/".join(url.split("/")[:3]), "data:", "about:")):
                     foreign.append(request_url)
         return shown, errors, foreign
     finally:
