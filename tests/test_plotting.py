@@ -167,14 +167,17 @@ def stored_figures():
         from snnlib.experiments import mnist as experiment
         from snnlib.plotting.mnist import figure
 
-        return figure(experiment.load_runs(results))
+        return figure(experiment.EXPERIMENT.load_runs("full", results))
 
     def yinyang(rasters):
         from snnlib.data.yinyang import load_yinyang
         from snnlib.experiments import yinyang as experiment
         from snnlib.plotting.yinyang import figure, raster_figure
 
-        groups = {v: experiment.load_runs(v, results) for v in experiment.VARIANTS}
+        groups = {
+            v: experiment.EXPERIMENT.load_runs(v, results)
+            for v in ("full", "nopseudo", "shallow")  # the stored variants
+        }
         if rasters:
             return raster_figure(groups["full"][0])
         return figure(
