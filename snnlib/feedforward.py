@@ -388,7 +388,6 @@ def _layers(
     sources = input_neurons
     below_exhausted = False
     for w, state, budget in zip(weights, initial_states, budgets, strict=True):
-        w = _unknown_weight_gradients(w, times, sources)
         if batched:
             n_active = jnp.max(jnp.sum(times < duration, axis=-1))
             run = partial(_simulate_layer, model, max_spikes=budget, n_active=n_active, steps=steps)
@@ -408,23 +407,6 @@ def _layers(
         times = layer.times.reshape(*layer.times.shape[:-2], -1)
         sources = jnp.repeat(jnp.arange(n), budget)
     return tuple(layers)
-
-
-def _unknown_weight_gradients(w: Array, times: Array, sources: Array) -> Array:
-    """w with NaN gradients in the columns of sources that send a spike at a NaN time
-    (their effect depends on that time; `snnlib._checks.unknown_gradient`), in any trial.
-
-    Applied outside the batch's `jax.vmap`: weights shared by the batch get the NaN in the
-    batch's summed gradient, per-trial weights (B, N, C) in their own trial's.
-    """
-    unknown = jnp.zeros(times.shape[:-1] + (w.shape[-1],), bool)
-    channels = jnp.broadcast_to(sources, times.shape)
-    unknown = jax.vmap(checks.channels_at_unknown_times, (None, 0, 0))(
-        w.shape[-1], times.reshape(-1, times.shape[-1]), channels.reshape(-1, times.shape[-1])
-    ).reshape(unknown.shape)
-    if w.ndim == 3:  # per trial: (B, 1, C) against (B, N, C)
-        return checks.unknown_gradient(w, unknown[:, None, :])
-    return checks.unknown_gradient(w, jnp.any(unknown.reshape(-1, w.shape[-1]), axis=0))
 
 
 def _per_layer(max_spikes: int | tuple[int, ...], n_layers: int) -> tuple[int, ...]:

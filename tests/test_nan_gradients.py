@@ -114,12 +114,9 @@ def test_layered_simulator_nan_keeps_unreached_gradients_finite(poison):
     weight_grads, time_grads, state_grads = jax.grad(
         lambda *a: jnp.sum(output_zero(*a)), (0, 1, 2)
     )(weights, times, states)
-    # the weights of inputs at unknown times (hidden neuron 2's spikes, or the NaN input)
-    # have unknown effects: NaN gradients; every other gradient is finite
-    unknown = {0: [2], 1: [1, 2]} if poison == "input time" else {0: [], 1: [2]}
-    for layer, columns in unknown.items():
-        assert np.all(np.isnan(weight_grads[layer][:, columns]))
-        weight_grads[layer] = np.delete(np.asarray(weight_grads[layer]), columns, axis=1)
+    # the layered simulator treats inputs at unknown times as absent, also in the gradient
+    # of their weights (0, not NaN as in the generic simulator: its custom-VJP marking gave
+    # wrong gradients under jax.vmap, see the note on issue 18); every gradient is finite
     for grad in [*weight_grads, time_grads, *state_grads]:
         assert np.all(np.isfinite(grad)), (poison, weight_grads, time_grads, state_grads)
 
