@@ -132,7 +132,13 @@ if groups:
     display(
         Markdown(
             markdown_table(
-                ["network", "test accuracy (%)", "real spikes only (%)", "seeds"],
+                [
+                    "network",
+                    "test accuracy (%)",
+                    "real spikes only (%)",
+                    "seeds",
+                    "paper (L = 2) or hypothesis",
+                ],
                 depth.compare(groups),
             )
         )

@@ -31,6 +31,7 @@ from ..feedforward import LayerSpikes
 from ._experiment import Experiment, RunOptions, Variant, epochs_of
 from ._results import run_metadata
 from ._trained import TrainedClassifierResults, training_fields
+from .mnist import PAPER as MNIST_PAPER
 from .mnist import MnistData, load_data
 
 DEPTHS = (1, 2, 3, 4, 6)  # hidden layers L
@@ -209,9 +210,25 @@ def configure(variant: str, seed: int | None, options: RunOptions) -> DepthConfi
     return config
 
 
-def compare(groups: dict[str, Sequence[DepthResults]]) -> list[tuple[str, str, str, str]]:
-    """Rows (network, test accuracy % with pseudospikes counted, real spikes only, seeds)
-    for groups {variant: runs} (mean ± sample std over seeds, after the last epoch)."""
+def expected(layers: int, pseudo: bool) -> str:
+    """What the paper measured (its network has L = 2) or, for the other networks, what
+    the hypothesis stated before the runs predicts."""
+    if not pseudo:
+        return f"hypothesis: chance ({100 * CHANCE:.0f} %)"
+    if layers == 2:
+        paper = MNIST_PAPER
+        return (
+            f"paper: {100 * paper['accuracy']:.1f} ± {100 * paper['accuracy_std']:.1f} "
+            f"({100 * paper['accuracy_ordinary']:.1f} real spikes only), "
+            f"{paper['epochs']} epochs"
+        )
+    return "hypothesis: holds as depth grows"
+
+
+def compare(groups: dict[str, Sequence[DepthResults]]) -> list[tuple[str, str, str, str, str]]:
+    """Rows (network, test accuracy % with pseudospikes counted, real spikes only, seeds,
+    paper or hypothesis) for groups {variant: runs} (mean ± sample std over seeds, after
+    the last epoch)."""
 
     def percent(values):
         values = 100 * np.asarray(values, float)
@@ -220,7 +237,7 @@ def compare(groups: dict[str, Sequence[DepthResults]]) -> list[tuple[str, str, s
 
     rows = []
     for variant, runs in groups.items():
-        pseudo = VARIANTS[variant][1]
+        layers, pseudo = VARIANTS[variant]
         sizes = "-".join(str(n) for n in runs[0].config.network.sizes)
         label = f"{sizes}, " + ("with pseudospikes" if pseudo else "without pseudospikes")
         rows.append(
@@ -229,6 +246,7 @@ def compare(groups: dict[str, Sequence[DepthResults]]) -> list[tuple[str, str, s
                 percent([r.final.accuracy for r in runs]),
                 percent([r.final.accuracy_spikes_only for r in runs]),
                 str(len(runs)),
+                expected(layers, pseudo),
             )
         )
     return rows
