@@ -8,7 +8,8 @@ simulated). The candidate with the best final validation accuracy of real spikes
 interrupted selection resumes; the table (commit, machine, wall time, every candidate's
 per-epoch validation accuracies) goes to --output.
 
-    PYTHONPATH=$PWD nice -n 19 .venv/bin/python scripts/yinyang_selection.py --epochs 12
+    PYTHONPATH=$PWD nice -n 19 .venv/bin/python scripts/yinyang_selection.py --epochs 100 \
+        --output runs/yinyang_selection_100.json
 """
 
 import argparse
@@ -37,6 +38,14 @@ CANDIDATES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "hinge0.1_m0.25": ({"early_weight": 0.1, "early_margin": 0.25}, {}),
     "hinge0.3_m0.25": ({"early_weight": 0.3, "early_margin": 0.25}, {}),
     "hinge0.1_m0.1": ({"early_weight": 0.1, "early_margin": 0.1}, {}),
+    # second round (100 epochs): around the first round's choice, hinge 0.3, margin 0.25
+    "hinge0.3_m0.5": ({"early_weight": 0.3, "early_margin": 0.5}, {}),
+    "hinge0.3_m0.25_w5": ({"early_weight": 0.3, "early_margin": 0.25, "w_scale": 5.0}, {}),
+    "hinge0.3_m0.25_phase0.7": ({"early_weight": 0.3, "early_margin": 0.25, "phase_init": 0.7}, {}),
+    "hinge0.3_m0.25_T3": ({"early_weight": 0.3, "early_margin": 0.25, "duration": 3.0}, {}),
+    "hinge0.3_m0.25_h200": ({"early_weight": 0.3, "early_margin": 0.25, "sizes": (5, 200, 3)}, {}),
+    "hinge0.3_m0.25_lr3e-3": ({"early_weight": 0.3, "early_margin": 0.25}, {"learning_rate": 3e-3}),
+    "hinge1_m0.1": ({"early_weight": 1.0, "early_margin": 0.1}, {}),
 }
 
 
@@ -100,7 +109,10 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=list(CANDIDATES), choices=list(CANDIDATES))
     parser.add_argument("--run-dir", type=Path, default=Path("runs/yinyang_selection"))
     parser.add_argument("--output", type=Path, default=Path("results/yinyang_selection.json"))
+    parser.add_argument("--force", action="store_true", help="overwrite an existing --output")
     args = parser.parse_args()
+    if args.output.exists() and not args.force:
+        parser.error(f"{args.output} exists (a committed table?); pass another --output or --force")
     start = time.perf_counter()
     commit, dirty = git_state(Path(yinyang.__file__).parent)
     table = select(args.epochs, args.seed, args.run_dir, args.only)
