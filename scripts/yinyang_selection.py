@@ -46,6 +46,29 @@ CANDIDATES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "hinge0.3_m0.25_h200": ({"early_weight": 0.3, "early_margin": 0.25, "sizes": (5, 200, 3)}, {}),
     "hinge0.3_m0.25_lr3e-3": ({"early_weight": 0.3, "early_margin": 0.25}, {"learning_rate": 3e-3}),
     "hinge1_m0.1": ({"early_weight": 1.0, "early_margin": 0.1}, {}),
+    # third round (100 epochs): combinations of the second round's gains (hinge 1, T 3,
+    # 200 hidden neurons, initial phase 0.7; hinge1_m0.25_T3 is in the first round)
+    "hinge1_m0.5_T3": ({"early_weight": 1.0, "early_margin": 0.5, "duration": 3.0}, {}),
+    "hinge3_m0.25_T3": ({"early_weight": 3.0, "early_margin": 0.25, "duration": 3.0}, {}),
+    "hinge1_m0.25_T4": ({"early_weight": 1.0, "early_margin": 0.25, "duration": 4.0}, {}),
+    "hinge1_m0.25_T3_h200": (
+        {"early_weight": 1.0, "early_margin": 0.25, "duration": 3.0, "sizes": (5, 200, 3)},
+        {},
+    ),
+    "hinge1_m0.25_T3_phase0.7": (
+        {"early_weight": 1.0, "early_margin": 0.25, "duration": 3.0, "phase_init": 0.7},
+        {},
+    ),
+    "hinge1_m0.25_T3_h200_phase0.7": (
+        {
+            "early_weight": 1.0,
+            "early_margin": 0.25,
+            "duration": 3.0,
+            "sizes": (5, 200, 3),
+            "phase_init": 0.7,
+        },
+        {},
+    ),
 }
 
 
