@@ -12,9 +12,11 @@ $(VENV)/.stamp: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test,book,view]"
 	touch $@
 
-## make test: set up the venv and run the default (fast) test suite
+## make test: set up the venv and run the default (fast) test suite, in TEST_PROCESSES
+## processes (pytest-xdist; tests/conftest.py keeps each module, and the book tests, in one)
+TEST_PROCESSES ?= 2
 test: $(VENV)/.stamp
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadgroup
 
 ## make figures: execute every notebook with papermill (QUICK=1 for the CI parameters)
 figures: $(VENV)/.stamp

@@ -14,6 +14,7 @@ per-epoch validation accuracies) goes to --output.
 
 import argparse
 import json
+import math
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from snnlib.budget import EventBudgetError
 from snnlib.classification import train
 from snnlib.data.yinyang import load_yinyang
 from snnlib.experiments import yinyang
@@ -107,7 +109,8 @@ def candidate_config(
 
 def select(epochs: int, seeds: list[int], run_dir: Path, names: list[str]) -> dict[str, Any]:
     """Train every candidate with every seed; the table of their validation metrics and
-    the choice (the highest mean over seeds of the final real-spike accuracy)."""
+    the choice (the highest mean over seeds of the final real-spike accuracy; a candidate
+    whose spikes exceed the budget is recorded as failed, nan, and not chosen)."""
     features, labels = load_yinyang("train")
     train_data = (features.astype(np.float32), labels.astype(np.int32))
     validation = yinyang.eval_data(monitor_test=False)
@@ -118,16 +121,24 @@ def select(epochs: int, seeds: list[int], run_dir: Path, names: list[str]) -> di
             config = candidate_config(network, training, epochs, seed)
             net = config.network
             start = time.perf_counter()
-            result = train(
-                net,
-                net.init(jax.random.PRNGKey(seed)),
-                train_data,
-                validation,
-                config.training,
-                checkpoint=run_dir / f"{name}_seed{seed}.ckpt",
-                fingerprint={"network": asdict(net), "selection": name},
-                progress=False,
-            )
+            try:
+                result = train(
+                    net,
+                    net.init(jax.random.PRNGKey(seed)),
+                    train_data,
+                    validation,
+                    config.training,
+                    checkpoint=run_dir / f"{name}_seed{seed}.ckpt",
+                    fingerprint={"network": asdict(net), "selection": name},
+                    progress=False,
+                )
+            except EventBudgetError as error:  # a candidate whose spikes exceed the budget
+                records.append(
+                    {"name": name, "seed": seed, "network": network, "training": training}
+                    | {"failed": str(error), "val_accuracy_spikes_only": [math.nan]}
+                )
+                print(name, seed, "failed:", error, flush=True)
+                continue
             metrics = result.metrics
             records.append(
                 {
@@ -151,7 +162,8 @@ def select(epochs: int, seeds: list[int], run_dir: Path, names: list[str]) -> di
         )
         for name in names
     }
-    return {"runs": records, "mean_over_seeds": means, "chosen": max(means, key=means.__getitem__)}
+    valid = {name: mean for name, mean in means.items() if np.isfinite(mean)}
+    return {"runs": records, "mean_over_seeds": means, "chosen": max(valid, key=valid.__getitem__)}
 
 
 def main() -> None:

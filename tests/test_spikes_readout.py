@@ -52,6 +52,15 @@ def test_silent_yinyang_network_scores_zero_with_real_spikes():
     assert metrics.output_activity == 0.0
     assert metrics.accuracy_ordinary == pytest.approx(np.mean(labels[:200] == 0))
     assert metrics.accuracy_spikes_only == 0.0 and metrics.accuracy > 0
+    # the stored predictions of the real-spike readout: no class (-1) for every point
+    spikes = yinyang.predict(net, params, features[:200], readout="spikes")
+    assert spikes.dtype == np.int8 and np.all(spikes == -1)
+    counted = yinyang.predict(net, params, features[:200])
+    assert np.mean(counted == labels[:200] % 3) == pytest.approx(metrics.accuracy)
+    with pytest.raises(ValueError, match="readout must be one of"):
+        yinyang.predict(net, params, features[:2], readout="first")
+    with pytest.raises(ValueError, match="readout must be one of"):
+        yinyang.YinYangConfig(readout="spike")
 
 
 def test_late_spike_hinge_is_off_by_default_and_pulls_the_label_neuron_early():
@@ -105,6 +114,6 @@ def test_runs_stored_before_the_metric_read_it_as_nan():
 
 
 def test_stored_pseudospike_runs_still_load():
-    stored = yinyang.YinYangResults.load("results/yinyang_seed0")
+    stored = yinyang.YinYangResults.load("results/yinyang_pseudo_readout_seed0")
     assert stored.final.test_accuracy > 0.9 and np.isnan(stored.final.test_accuracy_spikes_only)
     assert load_yinyang("test")[0].shape == (1000, 4)

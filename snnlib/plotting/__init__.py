@@ -43,6 +43,7 @@ COLORS = {
     "reference": "0.5",  # reference lines: trial end T, zero, diagonals, caps
     "pseudo_range": "0.9",  # band above the trial end T, where pseudospikes lie
     "no_hidden": "0.3",  # the network without a hidden layer (Yin-Yang ablation)
+    "no_class": "0.7",  # decision maps read from real spikes: no output spike, no class
     # categorical sets (Paul Tol's colours, no fixed meaning elsewhere)
     "classes_yinyang": ("#332288", "#DDCC77", "#44AA99"),  # yin indigo, yang sand, dot teal
     "gradients": ("#332288", "#44AA99", "#AA4499", "#DDCC77"),  # dL/dw1, dL/dw2, dL/dt1, dL/dt2

@@ -39,9 +39,18 @@ def data_set(ax: Axes, features: np.ndarray, labels: np.ndarray, title: str = ""
     )
 
 
+NO_CLASS_COLOR = COLORS["no_class"]  # decision map, real spikes: no output spike
+
+
+def spikes_readout(results) -> bool:
+    """Whether a run's decision map and test predictions read real spikes only."""
+    return getattr(results.config, "readout", "pseudospikes") == "spikes"
+
+
 def decision_map(ax: Axes, results, features: np.ndarray, labels: np.ndarray) -> None:
-    """The trained network's class over the unit square, the test points it gets wrong
-    marked (black crosses)."""
+    """The trained network's class over the unit square (with the readout of real spikes,
+    points without an output spike in grey), the test points it gets wrong marked (black
+    crosses)."""
     grid = results.decision_map.grid
     step = grid[1] - grid[0]
     extent = (grid[0] - step / 2, grid[-1] + step / 2, grid[0] - step / 2, grid[-1] + step / 2)
@@ -50,8 +59,8 @@ def decision_map(ax: Axes, results, features: np.ndarray, labels: np.ndarray) ->
         origin="lower",
         extent=extent,
         alpha=0.45,
-        cmap=ListedColormap(CLASS_COLORS),
-        vmin=-0.5,
+        cmap=ListedColormap([NO_CLASS_COLOR, *CLASS_COLORS]),
+        vmin=-1.5,
         vmax=2.5,
         interpolation="nearest",
     )
@@ -73,7 +82,8 @@ def decision_map(ax: Axes, results, features: np.ndarray, labels: np.ndarray) ->
         aspect="equal",
         xlabel="$x$",
         ylabel="$y$",
-        title=f"decision map, seed {results.config.training.seed}",
+        title=f"decision map{' (real spikes)' if spikes_readout(results) else ''}, "
+        f"seed {results.config.training.seed}",
     )
     ax.legend(loc="upper right", fontsize=8)
 
@@ -113,7 +123,12 @@ def raster(ax: Axes, results, example: int, which: str) -> None:
         )
     ax.axvspan(duration, right, color=COLORS["pseudo_range"], alpha=0.5, lw=0, zorder=0)
     ax.axvline(duration, color=COLORS["reference"], lw=0.6, ls="--")
-    predicted = CLASS_NAMES[int(np.argmin(first))]
+    if spikes_readout(results):  # the first ordinary spike, none or a tie: no class
+        ordinary = first[first < duration]
+        unique = ordinary.size and np.sum(first == ordinary.min()) == 1
+        predicted = CLASS_NAMES[int(np.argmin(first))] if unique else "no class"
+    else:
+        predicted = CLASS_NAMES[int(np.argmin(first))]
     ax.set(
         xlim=(0, right),
         ylim=(-1, output_rows[-1] + OUTPUT_ROW / 2),
@@ -184,16 +199,22 @@ def figure(
         fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))
     data_set(axes[0], features, labels, f"training set ({len(labels)} points)")
     decision_map(axes[1], runs[0], test_features, test_labels)
+    # the accuracy of the readout that the runs are read with
+    metric, readout = (
+        ("accuracy_spikes_only", "real spikes") if spikes_readout(runs[0]) else ("accuracy", "")
+    )
     accuracy_vs_epoch(
         axes[2],
         {"theta net": runs},
-        metrics=("accuracy", "test_accuracy"),
+        metrics=(metric, f"test_{metric}"),
         colors=[COLORS["with_pseudo"], COLORS["ink"]],
     )
-    axes[2].set_title("validation and test accuracy")
+    axes[2].set_title("validation and test accuracy" + (f", {readout}" if readout else ""))
     if ablations:
-        accuracy_vs_epoch(axes[3], {"full": runs, **ablations}, per_seed=True)
-        axes[3].set(title="ablations (validation)", ylim=(0, 100))  # legend room below
+        accuracy_vs_epoch(axes[3], {"full": runs, **ablations}, metrics=(metric,), per_seed=True)
+        axes[3].set(  # legend room below
+            title="ablations (validation" + (f", {readout})" if readout else ")"), ylim=(0, 100)
+        )
     panel_labels(axes)
     place_legends(fig)
     return fig
