@@ -1,15 +1,17 @@
 """Model selection of the Yin-Yang network for the readout of real spikes (issue 20).
 
 Trains each candidate (overrides of `YinYangNetwork` / `TrainConfig` fields on the
-full-scale config of `snnlib.experiments.yinyang`) for a few epochs on the training split
-and evaluates it on the VALIDATION split only (monitor_test=False: the test split is never
-simulated). The candidate with the best final validation accuracy of real spikes
-(`accuracy_spikes_only`) is chosen. Every run is checkpointed under --run-dir, so that an
-interrupted selection resumes; the table (commit, machine, wall time, every candidate's
-per-epoch validation accuracies) goes to --output.
+full-scale config of `snnlib.experiments.yinyang`) for --epochs epochs on the training
+split and evaluates it on the VALIDATION split only (monitor_test=False: the test split
+is never simulated), in two stages: every candidate with the screening --seeds, then the
+--confirm-top best of them with the --confirm-seeds too. The confirmed candidate with the
+best mean final validation accuracy of real spikes (`accuracy_spikes_only`) is chosen.
+Every run is checkpointed under --run-dir, so that an interrupted selection resumes; the
+table (commit, machine, wall time, every run's per-epoch validation accuracies) goes to
+--output, which is never overwritten without --force:
 
-    PYTHONPATH=$PWD nice -n 19 .venv/bin/python scripts/yinyang_selection.py --epochs 100 \
-        --output runs/yinyang_selection_100.json
+    PYTHONPATH=$PWD nice -n 19 .venv/bin/python scripts/yinyang_selection.py \
+        --output results/yinyang_selection.json --force
 """
 
 import argparse
@@ -107,69 +109,95 @@ def candidate_config(
     )
 
 
-def select(epochs: int, seeds: list[int], run_dir: Path, names: list[str]) -> dict[str, Any]:
-    """Train every candidate with every seed; the table of their validation metrics and
-    the choice (the highest mean over seeds of the final real-spike accuracy; a candidate
-    whose spikes exceed the budget is recorded as failed, nan, and not chosen)."""
+def train_candidate(
+    name: str, seed: int, epochs: int, run_dir: Path, train_data, validation
+) -> dict[str, Any]:
+    """One candidate, one seed: its record (validation metrics per epoch; a candidate
+    whose spikes exceed the budget is recorded as failed, with nan accuracy)."""
+    network, training = CANDIDATES[name]
+    config = candidate_config(network, training, epochs, seed)
+    net = config.network
+    start = time.perf_counter()
+    record: dict[str, Any] = {"name": name, "seed": seed, "network": network, "training": training}
+    try:
+        result = train(
+            net,
+            net.init(jax.random.PRNGKey(seed)),
+            train_data,
+            validation,
+            config.training,
+            checkpoint=run_dir / f"{name}_seed{seed}.ckpt",
+            fingerprint={"network": asdict(net), "selection": name},
+            progress=False,
+        )
+    except EventBudgetError as error:
+        print(name, seed, "failed:", error, flush=True)
+        return record | {"failed": str(error), "val_accuracy_spikes_only": [math.nan]}
+    metrics = result.metrics
+    record |= {
+        "val_accuracy": np.round(metrics.accuracy, 4).tolist(),
+        "val_accuracy_spikes_only": np.round(metrics.accuracy_spikes_only, 4).tolist(),
+        "val_accuracy_ordinary": float(metrics.accuracy_ordinary[-1]),
+        "output_activity": float(metrics.output_activity[-1]),
+        "silent": float(metrics.silent[-1]),
+        "n_exhausted": int(metrics.n_exhausted[-1]),
+        "wall_s": round(time.perf_counter() - start, 1),
+    }
+    print(name, seed, record["val_accuracy_spikes_only"][-1], flush=True)
+    return record
+
+
+def select(
+    epochs: int,
+    seeds: list[int],
+    confirm_seeds: list[int],
+    confirm_top: int,
+    run_dir: Path,
+    names: list[str],
+) -> dict[str, Any]:
+    """Screen every candidate with `seeds`, then train the `confirm_top` best of them
+    (mean final validation accuracy of real spikes) with `confirm_seeds` too; the choice
+    is the confirmed candidate with the highest mean over all its seeds."""
     features, labels = load_yinyang("train")
     train_data = (features.astype(np.float32), labels.astype(np.int32))
     validation = yinyang.eval_data(monitor_test=False)
-    records = []
-    for name in names:
-        network, training = CANDIDATES[name]
-        for seed in seeds:
-            config = candidate_config(network, training, epochs, seed)
-            net = config.network
-            start = time.perf_counter()
-            try:
-                result = train(
-                    net,
-                    net.init(jax.random.PRNGKey(seed)),
-                    train_data,
-                    validation,
-                    config.training,
-                    checkpoint=run_dir / f"{name}_seed{seed}.ckpt",
-                    fingerprint={"network": asdict(net), "selection": name},
-                    progress=False,
-                )
-            except EventBudgetError as error:  # a candidate whose spikes exceed the budget
-                records.append(
-                    {"name": name, "seed": seed, "network": network, "training": training}
-                    | {"failed": str(error), "val_accuracy_spikes_only": [math.nan]}
-                )
-                print(name, seed, "failed:", error, flush=True)
-                continue
-            metrics = result.metrics
-            records.append(
-                {
-                    "name": name,
-                    "seed": seed,
-                    "network": network,
-                    "training": training,
-                    "val_accuracy": np.round(metrics.accuracy, 4).tolist(),
-                    "val_accuracy_spikes_only": np.round(metrics.accuracy_spikes_only, 4).tolist(),
-                    "val_accuracy_ordinary": float(metrics.accuracy_ordinary[-1]),
-                    "output_activity": float(metrics.output_activity[-1]),
-                    "silent": float(metrics.silent[-1]),
-                    "n_exhausted": int(metrics.n_exhausted[-1]),
-                    "wall_s": round(time.perf_counter() - start, 1),
-                }
-            )
-            print(name, seed, records[-1]["val_accuracy_spikes_only"][-1], flush=True)
-    means = {
-        name: float(
-            np.mean([r["val_accuracy_spikes_only"][-1] for r in records if r["name"] == name])
-        )
+    records = [
+        train_candidate(name, seed, epochs, run_dir, train_data, validation)
         for name in names
+        for seed in seeds
+    ]
+
+    def means() -> dict[str, float]:
+        return {
+            name: float(
+                np.mean([r["val_accuracy_spikes_only"][-1] for r in records if r["name"] == name])
+            )
+            for name in names
+        }
+
+    screened = {name: mean for name, mean in means().items() if np.isfinite(mean)}
+    confirmed = sorted(screened, key=screened.__getitem__, reverse=True)[:confirm_top]
+    records += [
+        train_candidate(name, seed, epochs, run_dir, train_data, validation)
+        for name in confirmed
+        for seed in confirm_seeds
+    ]
+    final = means()
+    return {
+        "runs": records,
+        "screened_mean": screened,
+        "confirmed": confirmed,
+        "mean_over_seeds": final,
+        "chosen": max(confirmed, key=final.__getitem__),
     }
-    valid = {name: mean for name, mean in means.items() if np.isfinite(mean)}
-    return {"runs": records, "mean_over_seeds": means, "chosen": max(valid, key=valid.__getitem__)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="screening seeds")
+    parser.add_argument("--confirm-seeds", type=int, nargs="*", default=[1])
+    parser.add_argument("--confirm-top", type=int, default=5, help="candidates confirmed")
     parser.add_argument("--only", nargs="*", default=list(CANDIDATES), choices=list(CANDIDATES))
     parser.add_argument("--run-dir", type=Path, default=Path("runs/yinyang_selection"))
     parser.add_argument("--output", type=Path, default=Path("results/yinyang_selection.json"))
@@ -179,17 +207,22 @@ def main() -> None:
         parser.error(f"{args.output} exists (a committed table?); pass another --output or --force")
     start = time.perf_counter()
     commit, dirty = git_state(Path(yinyang.__file__).parent)
-    table = select(args.epochs, args.seeds, args.run_dir, args.only)
+    table = select(
+        args.epochs, args.seeds, args.confirm_seeds, args.confirm_top, args.run_dir, args.only
+    )
     document = {
         "format_version": FORMAT_VERSION,
         "what": "model selection of the Yin-Yang network for the readout of real spikes, on "
         "the VALIDATION split only (monitor_test=False: the test split not simulated)",
         "generator": "scripts/yinyang_selection.py "
         f"--epochs {args.epochs} --seeds {' '.join(map(str, args.seeds))} "
-        f"--only {' '.join(args.only)}",
-        "criterion": "highest mean over seeds of the final val_accuracy_spikes_only "
-        "(prediction: the output neuron "
-        "with the first ordinary spike before T; no spike or a tie: wrong)",
+        f"--confirm-seeds {' '.join(map(str, args.confirm_seeds))} "
+        f"--confirm-top {args.confirm_top} --only {' '.join(args.only)}",
+        "criterion": "every candidate screened with --seeds; the --confirm-top best (mean "
+        "final val_accuracy_spikes_only) trained with --confirm-seeds too; chosen: the "
+        "confirmed candidate with the highest mean over all its seeds (prediction: the "
+        "output neuron with the first ordinary spike before T; no spike or a tie: wrong; "
+        "a candidate whose spikes exceed the budget failed: nan, not chosen)",
         "fields": "val_*: after each epoch (entry 0: before training); output_activity: "
         "spikes per output neuron and point; silent: fraction of hidden neurons "
         "silent on every point; wall_s: of this process (a resumed run: the rest)",
@@ -198,6 +231,7 @@ def main() -> None:
         "machine": machine_metadata(),
         "epochs": args.epochs,
         "seeds": args.seeds,
+        "confirm_seeds": args.confirm_seeds,
         "wall_time_s": round(time.perf_counter() - start, 1),
         **table,
     }
