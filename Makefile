@@ -13,10 +13,10 @@ $(VENV)/.stamp: pyproject.toml
 	touch $@
 
 ## make test: set up the venv and run the default (fast) test suite, in TEST_PROCESSES
-## processes (pytest-xdist; tests/conftest.py keeps each module, and the book tests, in one)
+## processes (pytest-xdist; each module runs whole in one process, see tests/conftest.py)
 TEST_PROCESSES ?= 2
 test: $(VENV)/.stamp
-	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadgroup
+	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadscope
 
 ## make figures: execute every notebook with papermill (QUICK=1 for the CI parameters)
 figures: $(VENV)/.stamp
