@@ -182,12 +182,22 @@ def _launch(args: argparse.Namespace) -> int:
     return launch_local(args.processes, command)
 
 
+def _describe(name: str, entry, width: int) -> str:
+    """One line of `snnlib reproduce --help`: an experiment's expected time and what it
+    is; a reproduction that runs part of one, the runs it makes."""
+    experiment = entry.experiment
+    if name == experiment.name:
+        return f"  {name:{width}s}  {experiment.expected_time}: {experiment.description}"
+    runs = ", ".join(experiment.variants[variant].name for variant in entry.variants)
+    return f"  {name:{width}s}  part of {experiment.name}: {runs}"
+
+
 def _add_reproduce(commands, describe: bool) -> None:
     """The reproduce command; with describe, its help lists the registered experiments
     (importing them)."""
     listing = (
         "\n".join(
-            f"  {name:15s} {entry.experiment.expected_time:>22s}  {entry.experiment.description}"
+            _describe(name, entry, max(map(len, registry())))
             for name, entry in sorted(registry().items())
         )
         if describe

@@ -184,3 +184,17 @@ def test_every_committed_result_loads_through_its_experiment(experiment, variant
     stored = results.to_stored()
     assert experiment.size(stored) > 0
     assert results.metadata["commit"] and results.metadata["machine"]
+
+
+def test_a_run_records_the_commit_its_code_was_imported_from(monkeypatch):
+    """The commit is read once, when the package is imported: a commit made while a long
+    run trains does not end up in its results (run_metadata asks git nothing later)."""
+    from snnlib.experiments import _results
+
+    def moved_on(directory):
+        raise AssertionError("run_metadata read the git state again at the end of the run")
+
+    monkeypatch.setattr(_results, "git_state", moved_on)
+    metadata = _results.run_metadata(1.0, seed=3)
+    assert (metadata["commit"], metadata["uncommitted_changes"]) == _results.CODE_STATE
+    assert len(metadata["commit"]) == 40 or metadata["commit"] == "unknown"

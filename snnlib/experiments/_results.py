@@ -363,14 +363,20 @@ def require_x64(what: str) -> None:
         )
 
 
+# (commit, uncommitted changes) of the package as this process imported it: a run records
+# the code it ran, not what is checked out when it ends (a commit made while it trains)
+CODE_STATE = git_state(Path(__file__).parent)
+
+
 def run_metadata(wall_time: float, seed: int | None) -> dict[str, Any]:
-    """Versions, commit, machine and wall time of a run, for Results.metadata."""
+    """Versions, commit (`CODE_STATE`), machine and wall time of a run, for
+    Results.metadata."""
     import jax
     import jaxlib
 
     from .. import __version__
 
-    commit, dirty = git_state(Path(__file__).parent)
+    commit, dirty = CODE_STATE
     return {
         "seed": seed,
         "wall_time_s": round(wall_time, 3),
