@@ -16,7 +16,7 @@ $(VENV)/.stamp: pyproject.toml
 ## processes (pytest-xdist; each module runs whole in one process, see tests/conftest.py)
 TEST_PROCESSES ?= 2
 test: $(VENV)/.stamp
-	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadscope
+	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadscope --no-loadscope-reorder
 
 ## make figures: execute every notebook with papermill (QUICK=1 for the CI parameters)
 figures: $(VENV)/.stamp
