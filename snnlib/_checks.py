@@ -172,12 +172,19 @@ def cut_nan(values: Array, unknown: Bool[Array, "..."]) -> Array:
 def unknown_gradient(values: Array, unknown: Bool[Array, "..."]) -> Array:
     """values unchanged, with a NaN gradient where `unknown` (broadcast): for quantities
     whose effect is unknown although their value is not (the weight of an input spike at
-    a NaN time: which neurons it moves, and how, depends on that time)."""
-    return values
+    a NaN time: which neurons it moves, and how, depends on that time).
+
+    The output depends on `unknown` (a `where` that picks `values` either way), so that
+    under `jax.vmap` with shared `values` (one weight matrix, a batch of input times) it
+    is batched like `unknown`: each trial's cotangent then reaches the backward rule on
+    its own. (Returned unbatched, the summed cotangent of the whole batch would reach the
+    backward rule of every trial, and the weights' gradient would come out B times too
+    large.)"""
+    return jnp.where(unknown, values, values)
 
 
 def _unknown_gradient_forward(values, unknown):
-    return values, unknown
+    return jnp.where(unknown, values, values), unknown
 
 
 def _unknown_gradient_backward(unknown, cotangent):

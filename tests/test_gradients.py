@@ -122,3 +122,35 @@ def test_no_nan_in_gradients_of_a_neuron_at_its_spike(kind):
 
     grad = jax.grad(loss)(state)
     assert np.all(np.isfinite(np.asarray(grad)))
+
+
+def test_gradients_of_shared_weights_under_a_users_vmap():
+    """A batch of trials with one weight matrix, batched with jax.vmap: the gradient of
+    the batch's sum is the sum of the trials' gradients, in both simulators (a custom
+    VJP that is unbatched while its residuals are batched gave B times the gradient)."""
+    import snnlib
+    from snnlib.feedforward import layer_output_times, simulate_feedforward
+
+    model, B, T = snnlib.QIF(), 4, 4.0
+    rng = np.random.default_rng(0)
+    w_net = jnp.asarray(rng.normal(0, 0.5, (3, 3)))
+    w_in = jnp.asarray(rng.uniform(1, 3, (3, 2)))
+    times = jnp.asarray(np.sort(rng.uniform(0, 2, (B, 3)), axis=1))
+    channels = jnp.asarray(rng.integers(0, 2, (B, 3)))
+
+    def generic(w, t, c):
+        events = snnlib.simulate(model, w_net, w, t, c, jnp.zeros((2, 3)), T, 60, throw=False)
+        return jnp.sum(snnlib.output_spike_times(model, events, jnp.arange(3), n_spikes=2))
+
+    def layered(w, t, c):
+        layers = simulate_feedforward(model, [w], t, c, [jnp.zeros((2, 3))], T, 3, throw=False)
+        return jnp.sum(layer_output_times(model, layers[0], T, n_spikes=2))
+
+    def batch_sum(value, w):
+        return jax.vmap(value, (None, 0, 0))(w, times, channels).sum()
+
+    for value in (generic, layered):
+        batched = jax.grad(batch_sum, argnums=1)(value, w_in)
+        looped = sum(jax.grad(value)(w_in, times[b], channels[b]) for b in range(B))
+        assert float(jnp.max(jnp.abs(looped))) > 0.1
+        np.testing.assert_allclose(batched, looped, rtol=1e-10, atol=1e-12)
