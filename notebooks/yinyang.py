@@ -242,6 +242,15 @@ except FileNotFoundError:
 if selection:
     header = ["candidate", "changes", "seeds", "real spikes (%)", "pseudospikes counted (%)"]
     display(Markdown(markdown_table(header, selection_rows(selection))))
+    chosen = [r for r in selection["runs"] if r["name"] == selection["chosen"]]
+    display(
+        Markdown(
+            f"The chosen candidate, **{selection['chosen']}**, reached "
+            + ", ".join(f"{100 * r['val_accuracy_spikes_only'][-1]:.1f}" for r in chosen)
+            + f" % on the validation split (seeds {', '.join(str(r['seed']) for r in chosen)}; "
+            f"table of commit {selection['commit'][:7]})."
+        )
+    )
 
 # %% [markdown]
 # The network of the first runs (variant `pseudo_readout`: $T = 2$, initial phases

@@ -83,13 +83,15 @@ def test_shallow_network():
 
 
 def test_quick_run_learns(quick_run):
-    """CI bound: 3 epochs reach well above chance on the validation and test splits
-    (validation: 86, 91, 92 % after epochs 1-3 in the tuning runs)."""
+    """CI bound: 3 epochs reach well above chance (1/3) on the validation and test splits
+    (validation, real spikes: 72, 75, 62 % after epochs 1-3 in the selection run of the
+    chosen network, seed 0)."""
     results = quick_run
     assert isinstance(results, yinyang.YinYangResults)
     assert results.epochs == 3 and results.metrics.accuracy.shape == (4,)
     assert results.initial.accuracy < 0.45  # before training: about chance (validation)
-    assert results.final.accuracy > 0.6 and results.final.test_accuracy > 0.6
+    assert results.final.accuracy > 0.5 and results.final.test_accuracy > 0.5
+    assert results.final.test_accuracy_spikes_only > 0.5
     assert results.final == results.metrics.at(-1)
     assert np.all(results.metrics.n_exhausted == 0)
     assert results.decision_map.prediction.shape == (21, 21)
