@@ -67,3 +67,24 @@ def test_quick_reproduction_resumes_and_round_trips(tmp_path):
     np.testing.assert_array_equal(back.metrics.layer_silent, once.metrics.layer_silent)
     np.testing.assert_array_equal(back.first_spike_epoch, once.first_spike_epoch)
     assert back.final == once.final and back.metadata["commit"]
+
+
+RESULTS = Path(__file__).parents[1] / "results"
+
+
+@pytest.mark.parametrize("path", sorted(RESULTS.glob("depth_*.npz")), ids=lambda p: p.stem)
+def test_every_committed_depth_run_loads(path):
+    """A stored run loads, has the config of its variant at full scale today (one source
+    of defaults), records its commit, and started silent as in the paper."""
+    import re
+
+    results = depth.DepthResults.load(path)
+    variant, seed = re.fullmatch(r"depth_(L\d+(?:_nopseudo)?)_seed(\d+)", path.stem).groups()
+    assert results.config == depth.configure(variant, int(seed), RunOptions(Path(".")))
+    assert results.epochs == results.config.training.epochs >= 30
+    assert len(results.metadata["commit"]) == 40
+    assert results.metadata["uncommitted_changes"] is False
+    assert np.all(results.silent_before[:-1] > 0.99)  # hidden layers silent before training
+    assert len(results.first_spike_epoch) == len(results.config.network.sizes) - 1
+    # measured, whatever the hypothesis says: both readouts are recorded
+    assert 0 <= results.final.accuracy_spikes_only <= results.final.accuracy <= 1
