@@ -192,7 +192,8 @@ display(
         f"batches of {training.batch_size} points, AdaBelief with learning rate "
         f"{training.learning_rate:g} decaying as "
         f"$e^{{-\\text{{epoch}}/{training.decay_epochs:g}}}$, "
-        f"{training.epochs} epochs; at most {net.max_spikes} spike per neuron and trial "
+        f"{training.epochs} epochs; at most {net.max_spikes} "
+        f"spike{'s' if net.max_spikes > 1 else ''} per neuron and trial "
         f"({exhausted_note})."
     )
 )
