@@ -8,8 +8,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-from . import COLORS, panel_labels
+from . import COLORS, panel_labels, place_legends
 
 # the training variants: (pseudospikes in training, label, colour)
 TRAININGS = (
@@ -17,6 +18,7 @@ TRAININGS = (
     (False, "without pseudospikes", COLORS["without_pseudo"]),
 )
 CHANCE = 0.1
+MAX_DEPTH = 6  # the x axis of (a) spans the study's depths, however many are stored
 
 
 def accuracy_against_depth(ax: Axes, runs: Mapping[tuple[int, bool], Sequence[Any]]) -> None:
@@ -47,9 +49,16 @@ def accuracy_against_depth(ax: Axes, runs: Mapping[tuple[int, bool], Sequence[An
                 label=label + suffix,
             )
     ax.axhline(100 * CHANCE, color=COLORS["reference"], linewidth=0.8, linestyle=":")
-    ax.set(xlabel="hidden layers $L$", ylabel="test accuracy (%)", ylim=(0, 100))
+    deepest = max([MAX_DEPTH, *(d for d, _ in runs)])
+    ax.set(
+        xlabel="hidden layers $L$",
+        ylabel="test accuracy (%)",
+        ylim=(0, 100),
+        xlim=(0.5, deepest + 0.5),
+    )
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if runs:
-        ax.legend(fontsize=8, loc="lower left")
+        ax.legend(fontsize=8, loc="center right")
 
 
 def activity_per_layer(
@@ -65,6 +74,7 @@ def activity_per_layer(
         )
         layers = np.arange(1, len(activity) + 1)
         ax.plot(layers, activity, marker="o", markersize=3, color=shade, label=f"$L = {depth}$")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set(
         xlabel="layer (last: output)",
         ylabel="spikes / neuron / image",
@@ -81,4 +91,5 @@ def figure(runs: Mapping[tuple[int, bool], Sequence[Any]]) -> Figure:
     accuracy_against_depth(axes[0], runs)
     activity_per_layer(axes[1], runs)
     panel_labels(axes)
+    place_legends(fig)
     return fig
