@@ -8,7 +8,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
-from ..classification.metrics import stacked
+from ..classification.metrics import spikes_only_prediction, stacked
 from ..data.yinyang import CLASS_NAMES
 from . import COLORS, PSEUDOSPIKE, panel_labels, place_legends
 
@@ -44,7 +44,7 @@ NO_CLASS_COLOR = COLORS["no_class"]  # decision map, real spikes: no output spik
 
 def spikes_readout(results) -> bool:
     """Whether a run's decision map and test predictions read real spikes only."""
-    return getattr(results.config, "readout", "pseudospikes") == "spikes"
+    return results.config.readout == "spikes"
 
 
 def decision_map(ax: Axes, results, features: np.ndarray, labels: np.ndarray) -> None:
@@ -124,9 +124,8 @@ def raster(ax: Axes, results, example: int, which: str) -> None:
     ax.axvspan(duration, right, color=COLORS["pseudo_range"], alpha=0.5, lw=0, zorder=0)
     ax.axvline(duration, color=COLORS["reference"], lw=0.6, ls="--")
     if spikes_readout(results):  # the first ordinary spike, none or a tie: no class
-        ordinary = first[first < duration]
-        unique = ordinary.size and np.sum(first == ordinary.min()) == 1
-        predicted = CLASS_NAMES[int(np.argmin(first))] if unique else "no class"
+        chosen = int(spikes_only_prediction(first[None], duration)[0])
+        predicted = CLASS_NAMES[chosen] if chosen >= 0 else "no class"
     else:
         predicted = CLASS_NAMES[int(np.argmin(first))]
     ax.set(
