@@ -93,7 +93,12 @@ def data(batch: int):
 def train_step(net, params, bins, labels):
     import jax
 
-    from snnlib.training import make_optimizer, make_train_step
+    from snnlib.training import make_optimizer
+
+    try:  # since the classification package (issue 17)
+        from snnlib.classification import make_train_step
+    except ImportError:
+        from snnlib.training import make_train_step
 
     optimizer = make_optimizer(4e-3, decay_steps=100 * 60)  # the paper's MNIST schedule
     return make_train_step(net, optimizer), (
