@@ -118,6 +118,16 @@ CANDIDATES |= {
         {},
     ),
 }
+# sixth round (100 epochs, 5 seeds, results/yinyang_selection_budget2.json): around the
+# fifth round's best, b2_T4 (98.0 % mean), with its other gains (initial phases 0.5,
+# batches of 50) and longer trials or a wider margin
+B2_T4 = B2 | {"duration": 4.0}
+CANDIDATES |= {
+    "b2_T4_phase0.5": (B2_T4 | {"phase_init": 0.5}, {}),
+    "b2_T4_batch50": (B2_T4, {"batch_size": 50}),
+    "b2_T4_m0.5": (B2_T4 | {"early_margin": 0.5}, {}),
+    "b2_T5": (B2 | {"duration": 5.0}, {}),
+}
 
 
 def candidate_config(
