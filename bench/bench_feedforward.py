@@ -201,8 +201,10 @@ def worker(batch: int, scaling: bool, only: list[str] | None) -> None:
     if not scaling:
         for name, params in (("trained", trained), ("initial", net.init(jax.random.PRNGKey(0)))):
             workloads[f"train_step_{name}"] = train_step(net, params, train_bins, train_labels)
+        # SpikingClassifier.forward since issue 17; _batch in the baseline tree
+        forward = getattr(net, "forward", None) or net._batch
         workloads["forward_trained"] = (
-            jax.jit(lambda p, x: net._batch(p, x)[0]),
+            jax.jit(lambda p, x: forward(p, x)[0]),
             (trained, test_bins),
         )
         workloads["test_probe_trained"] = (
