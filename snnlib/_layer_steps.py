@@ -349,11 +349,10 @@ def _sheared_unit_vector(x: Array, y: Array) -> tuple[Array, Array, Array]:
 
     The plain form x rsqrt(x^2 + y^2) overflows for |y| beyond sqrt(max float) (an
     extreme input weight) and underflows for tiny (x, y); there the vector is first
-    scaled by 1/max(|x|, |y|), and y = +-inf gives (0, +-1). Elsewhere bit for bit the
-    plain form.
+    scaled by 1/max(|x|, |y|), and y = +-inf gives (0, +-1). Elsewhere the scale is 1
+    and the result is bit for bit the plain form (x / 1 = x), with one rsqrt per neuron.
     """
     norm_squared = x * x + y * y
-    norm = jax.lax.rsqrt(norm_squared)  # the plain form, as before the robust one was added
     plain = (norm_squared < jnp.inf) & (norm_squared >= jnp.finfo(x.dtype).tiny)
     infinite = jnp.isinf(y)
     largest = jnp.where(plain | infinite, 1.0, jnp.maximum(x, jnp.abs(y)))
@@ -362,12 +361,8 @@ def _sheared_unit_vector(x: Array, y: Array) -> tuple[Array, Array, Array]:
     scaled_squared = x_scaled * x_scaled + y_scaled * y_scaled
     scaled_norm = jax.lax.rsqrt(scaled_squared)
     # 1/n^2 = (1/largest)^2 / |scaled|^2 (0 where n overflows)
-    robust_inverse = jnp.where(infinite, 0.0, (1 / largest) ** 2 / scaled_squared)
-    return (
-        jnp.where(plain, x * norm, x_scaled * scaled_norm),
-        jnp.where(plain, y * norm, y_scaled * scaled_norm),
-        jnp.where(plain, 1 / norm_squared, robust_inverse),
-    )
+    inverse = jnp.where(infinite, 0.0, (1 / largest) ** 2 / scaled_squared)
+    return x_scaled * scaled_norm, y_scaled * scaled_norm, inverse
 
 
 def _scan_chunks(
