@@ -86,6 +86,19 @@ class LayerSteps(Protocol):
         inputs are skipped; then the last step to T."""
         ...
 
+    def run_batch(
+        self,
+        initial_state: Array,
+        arrival: Array,
+        sources: Array,
+        weights_t: Array,
+        n_active: Array | None,
+    ) -> StepResult:
+        """`run` for a batch of B trials: initial_state (B, D, N), arrival and sources
+        (B, C, chunk), weights_t shared (N_src, N) or per trial (B, N_src, N); n_active
+        bounds the inputs of every trial. The results have a leading axis B."""
+        ...
+
 
 class LayerStepsFactory(Protocol):
     def __call__(self, model: NeuronModel, duration: Array, max_spikes: int) -> LayerSteps: ...
@@ -150,6 +163,17 @@ class ModelSteps:
         """All steps (`LayerSteps.run`), by autodiff through the scan."""
         return _scan_chunks(self, initial_state, arrival, sources, weights_t, n_active)
 
+    def run_batch(
+        self,
+        initial_state: Array,
+        arrival: Array,
+        sources: Array,
+        weights_t: Array,
+        n_active: Array | None,
+    ) -> StepResult:
+        """`run` on each trial (`LayerSteps.run_batch`)."""
+        return _vmapped_run(self, initial_state, arrival, sources, weights_t, n_active)
+
 
 class ThetaSteps:
     """The theta neuron as a rotating unit vector (x, y) = (cos a, sin a), a = phi c/tau - pi/2.
@@ -196,24 +220,45 @@ class ThetaSteps:
         (n: the norm after the shear) and the slots filled in this step."""
         t, x, y, counts, slot_x, slot_y, slot_t = carry
         t_input, weight = event
-        turn = (t_input - t) * self.omega
-        full_turns = jnp.floor(turn / jnp.pi)
-        rest = turn - full_turns * jnp.pi
-        cos_r, sin_r = jnp.cos(rest), jnp.sin(rest)
-        x_turned, y_turned = cos_r * x - sin_r * y, sin_r * x + cos_r * y
-        crossed = x_turned < 0
+        full_turns, crossed, x_turned, y_turned = self._turn(t, x, y, t_input)
         new_spikes = full_turns.astype(counts.dtype) + crossed.astype(counts.dtype)
         index = self.slots - counts  # the m-th spike of this step goes to slot counts + m
         recorded = (index >= 0) & (index < new_spikes)
         slot_x = jnp.where(recorded, x, slot_x)
         slot_y = jnp.where(recorded, y, slot_y)
         slot_t = jnp.where(recorded, t + index * self.model.period, slot_t)
-        x = jnp.where(crossed, -x_turned, x_turned)
-        y = jnp.where(crossed, -y_turned, y_turned)
-        shear = jnp.where(t_input < self.duration, weight / self.model.c, 0.0)
-        x, y, inverse_norm_squared = _sheared_unit_vector(x, y + shear * x)
+        x, y, inverse_norm_squared = self._receive(x_turned, y_turned, t_input, weight)
         carry = ThetaCarry(t_input, x, y, counts + new_spikes, slot_x, slot_y, slot_t)
         return carry, (inverse_norm_squared, x * x), recorded
+
+    def _turn(self, t: Array, x: Array, y: Array, t_input: Array):
+        """The free flow from t to t_input, a rotation by omega (t_input - t) = k pi + r:
+        k full turns, whether x crossed 0 in the rest r (a spike), and (x, y) after it,
+        sign-flipped after a crossing (the reset), so that x >= 0."""
+        turn = (t_input - t) * self.omega
+        full_turns = jnp.floor(turn / jnp.pi)
+        rest = turn - full_turns * jnp.pi
+        cos_r, sin_r = jnp.cos(rest), jnp.sin(rest)
+        x_turned, y_turned = cos_r * x - sin_r * y, sin_r * x + cos_r * y
+        crossed = x_turned < 0
+        x_turned = jnp.where(crossed, -x_turned, x_turned)
+        return full_turns, crossed, x_turned, jnp.where(crossed, -y_turned, y_turned)
+
+    def _receive(self, x: Array, y: Array, t_input: Array, weight: Array):
+        """The input (before T): the shear y -> y + (w/c) x, normalised; and 1/n^2."""
+        shear = jnp.where(t_input < self.duration, weight / self.model.c, 0.0)
+        return _sheared_unit_vector(x, y + shear * x)
+
+    def _angle_step(
+        self, state: tuple[Array, Array, Array], event: tuple[Array, Array]
+    ) -> tuple[tuple[Array, Array, Array], tuple[Array, Array]]:
+        """(t, x, y) of `_advance` without the spike slots, and its residuals: what the
+        backward pass recomputes for a chunk from the state at the chunk's start."""
+        t, x, y = state
+        t_input, weight = event
+        _, _, x, y = self._turn(t, x, y, t_input)
+        x, y, inverse_norm_squared = self._receive(x, y, t_input, weight)
+        return (t_input, x, y), (inverse_norm_squared, x * x)
 
     def run(
         self,
@@ -223,14 +268,31 @@ class ThetaSteps:
         weights_t: Array,
         n_active: Array | None,
     ) -> StepResult:
-        """All steps (`LayerSteps.run`), with the adjoint backward pass of `_theta_run`."""
-        phase = jnp.clip(initial_state[0], 0.0, self.model.period)
+        """All steps (`LayerSteps.run`): `run_batch` on a batch of one trial."""
+        result = self.run_batch(
+            initial_state[None], arrival[None], sources[None], weights_t, n_active
+        )
+        return StepResult(*(value[0] for value in result))
+
+    def run_batch(
+        self,
+        initial_state: Array,
+        arrival: Array,
+        sources: Array,
+        weights_t: Array,
+        n_active: Array | None,
+    ) -> StepResult:
+        """All steps of a batch (`LayerSteps.run_batch`), the trials side by side, with the
+        adjoint backward pass of `_theta_run`; weights per trial: `run` on each trial."""
+        if weights_t.ndim == 3:
+            return _vmapped_run(self, initial_state, arrival, sources, weights_t, n_active)
+        phase = jnp.clip(initial_state[:, 0], 0.0, self.model.period)
         if n_active is None:
-            n_active = jnp.asarray(arrival.size)
+            n_active = jnp.asarray(arrival[0].size)
         times, counts, final_phase = _theta_run(
             self.model, self.max_spikes, phase, arrival, sources, weights_t, n_active, self.duration
         )
-        return StepResult(times, counts, final_phase[None])
+        return StepResult(times, counts, final_phase[:, None])
 
     def finish(self, carry: ThetaCarry) -> StepResult:
         _, x, y, counts, slot_x, slot_y, slot_t = carry
@@ -257,17 +319,40 @@ class ThetaAutodiffSteps(ThetaSteps):
     ) -> StepResult:
         return _scan_chunks(self, initial_state, arrival, sources, weights_t, n_active)
 
+    def run_batch(
+        self,
+        initial_state: Array,
+        arrival: Array,
+        sources: Array,
+        weights_t: Array,
+        n_active: Array | None,
+    ) -> StepResult:
+        """`run` on each trial (`LayerSteps.run_batch`)."""
+        return _vmapped_run(self, initial_state, arrival, sources, weights_t, n_active)
+
+
+def _vmapped_run(
+    steps: LayerSteps,
+    initial_state: Array,
+    arrival: Array,
+    sources: Array,
+    weights_t: Array,
+    n_active: Array | None,
+) -> StepResult:
+    """steps.run on each trial of a batch (`jax.vmap`; shared weights_t stay shared)."""
+    axes = (0, 0, 0, 0 if weights_t.ndim == 3 else None, None)
+    return jax.vmap(steps.run, axes)(initial_state, arrival, sources, weights_t, n_active)
+
 
 def _sheared_unit_vector(x: Array, y: Array) -> tuple[Array, Array, Array]:
     """(x, y) / n and 1/n^2, n = |(x, y)|, for x >= 0 and any y (also +-inf).
 
     The plain form x rsqrt(x^2 + y^2) overflows for |y| beyond sqrt(max float) (an
     extreme input weight) and underflows for tiny (x, y); there the vector is first
-    scaled by 1/max(|x|, |y|), and y = +-inf gives (0, +-1). Elsewhere bit for bit the
-    plain form.
+    scaled by 1/max(|x|, |y|), and y = +-inf gives (0, +-1). Elsewhere the scale is 1
+    and the result is bit for bit the plain form (x / 1 = x), with one rsqrt per neuron.
     """
     norm_squared = x * x + y * y
-    norm = jax.lax.rsqrt(norm_squared)  # the plain form, as before the robust one was added
     plain = (norm_squared < jnp.inf) & (norm_squared >= jnp.finfo(x.dtype).tiny)
     infinite = jnp.isinf(y)
     largest = jnp.where(plain | infinite, 1.0, jnp.maximum(x, jnp.abs(y)))
@@ -276,12 +361,8 @@ def _sheared_unit_vector(x: Array, y: Array) -> tuple[Array, Array, Array]:
     scaled_squared = x_scaled * x_scaled + y_scaled * y_scaled
     scaled_norm = jax.lax.rsqrt(scaled_squared)
     # 1/n^2 = (1/largest)^2 / |scaled|^2 (0 where n overflows)
-    robust_inverse = jnp.where(infinite, 0.0, (1 / largest) ** 2 / scaled_squared)
-    return (
-        jnp.where(plain, x * norm, x_scaled * scaled_norm),
-        jnp.where(plain, y * norm, y_scaled * scaled_norm),
-        jnp.where(plain, 1 / norm_squared, robust_inverse),
-    )
+    inverse = jnp.where(infinite, 0.0, (1 / largest) ** 2 / scaled_squared)
+    return x_scaled * scaled_norm, y_scaled * scaled_norm, inverse
 
 
 def _scan_chunks(
@@ -319,45 +400,49 @@ def _scan_chunks(
 def _theta_forward(
     model: Theta, max_spikes: int, phase, arrival, sources, weights_t, n_active, duration
 ):
-    """The steps of `ThetaSteps` over the needed chunks (a loop of ceil(n_active / chunk)
-    chunks, so that the skipped ones cost nothing), recording per step and neuron the two
-    residuals of `_advance` and, per slot, the index of the step that filled it."""
+    """The steps of `ThetaSteps` for a batch of trials side by side (phase (B, N), arrival
+    and sources (B, C, chunk), weights_t (N_src, N) shared), over the needed chunks (a
+    loop of ceil(n_active / chunk) chunks, so that the skipped ones cost nothing). For the
+    backward pass it records the state (t, x, y) at the start of each chunk, from which
+    the chunk's residuals are recomputed, and per slot the index of the step that filled it."""
     steps = ThetaSteps(model, duration, max_spikes)
-    n_chunks, chunk_size = arrival.shape
+    advance = jax.vmap(steps._advance)
+    batch, n_chunks, chunk_size = arrival.shape
     n, dtype = phase.shape[-1], phase.dtype
 
     def one_step(carry, event):
         state, slot_step, index = carry
-        state, residuals, recorded = steps._advance(state, event)
-        return (state, jnp.where(recorded, index, slot_step), index + 1), residuals
+        state, _, recorded = advance(state, event)
+        return (state, jnp.where(recorded, index, slot_step), index + 1), None
 
     def run_chunk(chunk, carry):
-        state, slot_step, (inverse_norms, cos_squares) = carry
-        start = (state, slot_step, (chunk * chunk_size).astype(jnp.int32))
-        events = (arrival[chunk], weights_t[sources[chunk]])
-        (state, slot_step, _), (inverse_norm, cos_squared) = jax.lax.scan(one_step, start, events)
-        return (
-            state,
-            slot_step,
-            (inverse_norms.at[chunk].set(inverse_norm), cos_squares.at[chunk].set(cos_squared)),
+        state, slot_step, starts = carry
+        starts = tuple(
+            buffer.at[chunk].set(value)
+            for buffer, value in zip(starts, (state.t, state.x, state.y), strict=True)
         )
+        events = (arrival[:, chunk].T, weights_t[sources[:, chunk].T])  # (chunk, B, ...)
+        start = (state, slot_step, (chunk * chunk_size).astype(jnp.int32))
+        (state, slot_step, _), _ = jax.lax.scan(one_step, start, events, unroll=True)
+        return state, slot_step, starts
 
-    unvisited = jnp.zeros((n_chunks, chunk_size, n), dtype)  # never read by the backward pass
-    state, slot_step, residuals = jax.lax.fori_loop(
+    unvisited = jnp.zeros((n_chunks, batch, n), dtype)  # never read by the backward pass
+    state, slot_step, starts = jax.lax.fori_loop(
         0,
         _needed_chunks(n_active, chunk_size, n_chunks),
         run_chunk,
         (
-            steps.start(phase[None]),
-            jnp.full((max_spikes, n), -1, jnp.int32),
-            (unvisited, unvisited),
+            jax.vmap(steps.start)(phase[:, None]),
+            jnp.full((batch, max_spikes, n), -1, jnp.int32),
+            (jnp.zeros((n_chunks, batch), dtype), unvisited, unvisited),
         ),
     )
     last = n_chunks * chunk_size  # the index of the last step, the flow to T
-    state, last_residuals, recorded = steps._advance(state, (duration, jnp.zeros((n,), dtype)))
+    to_end = (jnp.full((batch,), duration, dtype), jnp.zeros((batch, n), dtype))
+    state, last_residuals, recorded = advance(state, to_end)
     slot_step = jnp.where(recorded, last, slot_step)
-    times, counts, final_state = steps.finish(state)
-    return (times, counts, final_state[0]), (residuals, last_residuals, slot_step)
+    times, counts, final_state = jax.vmap(steps.finish)(state)
+    return (times, counts, final_state[:, 0]), (starts, last_residuals, slot_step)
 
 
 def _needed_chunks(n_active, chunk_size: int, n_chunks: int) -> Array:
@@ -369,15 +454,18 @@ def _needed_chunks(n_active, chunk_size: int, n_chunks: int) -> Array:
 def _theta_run(
     model: Theta, max_spikes: int, phase, arrival, sources, weights_t, n_active, duration
 ):
-    """Spike times (N, S), counts (N,) and final phases (N,) of a theta layer.
+    """Spike times (B, N, S), counts (B, N) and final phases (B, N) of a batch of theta
+    layers with shared weights (`_theta_forward`).
 
     The backward pass is the adjoint of the phase angle a (x, y) = (cos a, sin a): a
     step maps a_before to a_after = arctan(tan(a_before + omega (t_k - t_{k-1})) + s_k),
     s_k = w_k / c, so da_after/da_before = 1/n_k^2 and da_after/ds_k = cos^2 a_after;
     a spike in step k at t_{k-1} + m Theta + (pi/2 - a_{k-1}) / omega and the final phase
-    (a_T + pi/2) / omega. The reverse scan carries the adjoint lambda of the angle and
-    that of the time of the last input; it skips the chunks that the forward pass skipped,
-    and adds each step's weight adjoint to the row of weights_t it came from.
+    (a_T + pi/2) / omega. The reverse loop carries the adjoint lambda of the angle and
+    that of the time of the last input, per trial; it skips the chunks that the forward
+    pass skipped, recomputes each chunk's residuals (1/n^2, cos^2 a) from the state at
+    its start, and adds the chunk's weight adjoints of all trials to the shared rows of
+    weights_t they came from.
     """
     return _theta_forward(
         model, max_spikes, phase, arrival, sources, weights_t, n_active, duration
@@ -385,41 +473,26 @@ def _theta_run(
 
 
 def _theta_run_fwd(model, max_spikes, phase, arrival, sources, weights_t, n_active, duration):
-    outputs, (residuals, last_residuals, slot_step) = _theta_forward(
+    outputs, (starts, last_residuals, slot_step) = _theta_forward(
         model, max_spikes, phase, arrival, sources, weights_t, n_active, duration
     )
     finite = jnp.isfinite(outputs[0])
-    return outputs, (
-        residuals,
-        last_residuals,
-        slot_step,
-        finite,
-        arrival,
-        sources,
-        weights_t,
-        n_active,
-        duration,
-    )
+    saved = (starts, last_residuals, slot_step, finite, arrival, sources, weights_t)
+    return outputs, (*saved, n_active, duration)
 
 
 def _theta_run_bwd(model, max_spikes, saved, cotangents):
-    (
-        residuals,
-        last_residuals,
-        slot_step,
-        finite,
-        arrival,
-        sources,
-        weights_t,
-        n_active,
-        duration,
-    ) = saved
+    starts, last_residuals, slot_step, finite, arrival, sources, weights_t, n_active, duration = (
+        saved
+    )
     times_bar, _, phase_bar = cotangents
-    omega = model.c / model.tau
-    n_chunks, chunk_size = arrival.shape
-    spike_bar = jnp.where(finite, times_bar, 0.0).T  # (S, N)
+    steps = ThetaSteps(model, duration, max_spikes)
+    omega = steps.omega
+    batch, n_chunks, chunk_size = arrival.shape
+    spike_bar = jnp.swapaxes(jnp.where(finite, times_bar, 0.0), -1, -2)  # (B, S, N)
 
-    def back_step(carry, inputs):
+    def back_step(slot_step, spike_bar, carry, inputs):
+        """One step of one trial, backwards: the adjoints of the angle and of the time."""
         angle_bar, time_bar = carry
         index, t_input, (inverse_norm_squared, cos_squared) = inputs
         spikes = jnp.sum(jnp.where(slot_step == index, spike_bar, 0.0), axis=0)  # (N,)
@@ -429,30 +502,36 @@ def _theta_run_bwd(model, max_spikes, saved, cotangents):
         carry = (turned_bar - spikes / omega, jnp.sum(spikes) - omega * jnp.sum(turned_bar))
         return carry, (arrival_bar, shear_bar)
 
+    back = partial(jax.vmap(back_step, (0, 0, 0, (None, 0, 0))), slot_step, spike_bar)
     last = n_chunks * chunk_size
-    carry, (duration_bar, _) = back_step(
-        (phase_bar / omega, jnp.zeros((), phase_bar.dtype)), (last, duration, last_residuals)
+    to_end = (last, jnp.full((batch,), duration, phase_bar.dtype), last_residuals)
+    carry, (duration_bar, _) = back(
+        (phase_bar / omega, jnp.zeros((batch,), phase_bar.dtype)), to_end
     )
+    angle_step = jax.vmap(steps._angle_step)
 
     def back_chunk(step, carry):
         adjoints, weights_bar, arrival_bar = carry
         chunk = n_needed - 1 - step
+        rows = sources[:, chunk].T  # (chunk, B)
+        times = arrival[:, chunk].T
+        start = tuple(buffer[chunk] for buffer in starts)
+        _, residuals = jax.lax.scan(angle_step, start, (times, weights_t[rows]), unroll=True)
         indices = chunk * chunk_size + jnp.arange(chunk_size)
-        chunk_residuals = (residuals[0][chunk], residuals[1][chunk])
         adjoints, (chunk_arrival_bar, shear_bar) = jax.lax.scan(
-            back_step, adjoints, (indices, arrival[chunk], chunk_residuals), reverse=True
+            back, adjoints, (indices, times, residuals), reverse=True, unroll=True
         )
         return (
             adjoints,
-            weights_bar.at[sources[chunk]].add(shear_bar),
-            arrival_bar.at[chunk].set(chunk_arrival_bar),
+            weights_bar.at[rows].add(shear_bar),
+            arrival_bar.at[:, chunk].set(chunk_arrival_bar.T),
         )
 
     n_needed = _needed_chunks(n_active, chunk_size, n_chunks)
     (angle_bar, _), weights_bar, arrival_bar = jax.lax.fori_loop(
         0, n_needed, back_chunk, (carry, jnp.zeros_like(weights_t), jnp.zeros_like(arrival))
     )
-    return angle_bar * omega, arrival_bar, None, weights_bar, None, duration_bar
+    return angle_bar * omega, arrival_bar, None, weights_bar, None, jnp.sum(duration_bar)
 
 
 _theta_run.defvjp(_theta_run_fwd, _theta_run_bwd)

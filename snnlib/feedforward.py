@@ -22,7 +22,7 @@ from jax.typing import ArrayLike
 from jaxtyping import Bool, Float, Int
 
 from . import _checks as checks
-from ._layer_steps import LayerStepsFactory, layer_steps
+from ._layer_steps import LayerStepsFactory, StepResult, layer_steps
 from .budget import is_concrete, raise_if_exhausted
 from .neurons import NeuronModel
 from .simulate import Events, simulate
@@ -76,8 +76,7 @@ def _simulate_layer(
     are ignored, those before 0 arrive at 0; a last step flows every neuron to T.
     M + 1 steps on N neurons (`snnlib._layer_steps`: through the model's functions, or
     for theta neurons in the rotation form, without transcendental functions per step).
-    A step gathers its input's weights when it runs; under `jax.vmap`, weights and
-    input_sources shared by the batch (not mapped) are never copied per trial.
+    A step gathers its input's weights when it runs. For a batch, `_simulate_layer_batch`.
 
     NaN policy as in `simulate`: a neuron with NaN in its initial state, in a weight of an
     input before T, or in the time of an input it receives with a nonzero weight (also a
@@ -86,34 +85,109 @@ def _simulate_layer(
 
     Args:
         max_spikes: S, the spike budget per neuron (static); `exhausted` if it ran out.
-        n_active: optional bound on the number of inputs before T (under `jax.vmap`, the
-            maximum over the batch, not batched): the steps are grouped in chunks of
-            chunk_size and chunks after the first n_active inputs are skipped.
+        n_active: optional bound on the number of inputs before T: the steps are grouped
+            in chunks of chunk_size and chunks after the first n_active inputs are skipped.
         steps: the `LayerStepsFactory` (static); default `layer_steps`, by model type.
     """
-    weights = jnp.asarray(weights)
     initial_state = jnp.asarray(initial_state)
+    weights_t, duration = _layer_arguments(weights, duration, initial_state.dtype)
+    inputs = _prepare_layer(
+        model, weights_t, input_times, input_sources, initial_state, duration, chunk_size
+    )
+    layer = (steps or layer_steps)(model, duration, max_spikes)
+    result = layer.run(
+        inputs.initial_state, inputs.arrival, inputs.sources, _zero_nan(weights_t), n_active
+    )
+    return _finish_layer(inputs, result, max_spikes)
+
+
+@partial(jax.jit, static_argnames=("model", "max_spikes", "chunk_size", "steps"))
+def _simulate_layer_batch(
+    model: NeuronModel,
+    weights: Float[ArrayLike, "*B N N_src"],
+    input_times: Float[ArrayLike, "B M"],
+    input_sources: Int[ArrayLike, "*B M"],
+    initial_state: Float[ArrayLike, "*B D N"],
+    duration: ArrayLike,
+    max_spikes: int,
+    n_active: Array,
+    chunk_size: int = 8,
+    steps: LayerStepsFactory | None = None,
+) -> LayerSpikes:
+    """`_simulate_layer` for a batch of B trials (weights, sources and initial state
+    shared by the batch or per trial, by their number of axes), whose steps skip the
+    chunks after the first n_active inputs of every trial (the maximum over the batch).
+    The inputs are prepared per trial (`jax.vmap`); the steps run the trials side by side
+    (`LayerSteps.run_batch`), so that shared weights and their gradient are never copied
+    per trial. The results have a leading axis B."""
+    weights, initial_state = jnp.asarray(weights), jnp.asarray(initial_state)
+    input_sources = jnp.asarray(input_sources)
+    weights_t, duration = _layer_arguments(weights, duration, initial_state.dtype)
+    prepare = partial(_prepare_layer, model, chunk_size=chunk_size)
+    axes = (
+        0 if weights.ndim == 3 else None,
+        0,
+        0 if input_sources.ndim == 2 else None,
+        0 if initial_state.ndim == 3 else None,
+        None,
+    )
+    inputs = jax.vmap(prepare, axes)(weights_t, input_times, input_sources, initial_state, duration)
+    layer = (steps or layer_steps)(model, duration, max_spikes)
+    result = layer.run_batch(
+        inputs.initial_state, inputs.arrival, inputs.sources, _zero_nan(weights_t), n_active
+    )
+    return jax.vmap(partial(_finish_layer, max_spikes=max_spikes))(inputs, result)
+
+
+class _LayerInputs(NamedTuple):
+    """One trial's inputs of a layer as its steps take them (`_prepare_layer`)."""
+
+    initial_state: Array  # (D, N) canonical; the rest state for poisoned neurons
+    arrival: Array  # (C, chunk) the sorted input times in [0, T], padded with T
+    sources: Array  # (C, chunk) their rows of weights_t
+    poisoned: Array  # (N,) neurons whose outputs are marked NaN
+    marked_initial_state: Array  # (D, N) the initial state, NaN where poisoned
+
+
+def _layer_arguments(weights: ArrayLike, duration: ArrayLike, dtype) -> tuple[Array, Array]:
+    """weights_t (..., N_src, N) in the state's dtype: row j, the weights of source j; and
+    T, NaN where it is negative (a traced bad T: NaN results)."""
+    weights_t = jnp.swapaxes(jnp.asarray(weights), -1, -2).astype(dtype)
+    duration = jnp.asarray(duration, dtype)
+    return weights_t, jnp.where(duration >= 0, duration, jnp.nan)
+
+
+def _zero_nan(weights_t: Array) -> Array:
+    """NaN weights as 0 (not per trial: weights shared by a batch stay shared); a neuron
+    that receives one before T is poisoned, so that its outputs are cut."""
+    return jnp.where(jnp.isnan(weights_t), 0.0, weights_t)
+
+
+def _prepare_layer(
+    model: NeuronModel,
+    weights_t: Float[Array, "N_src N"],
+    input_times: Float[ArrayLike, " M"],
+    input_sources: Int[ArrayLike, " M"],
+    initial_state: Float[Array, "D N"],
+    duration: Array,
+    chunk_size: int,
+) -> _LayerInputs:
+    """One trial: the NaN policy (`snnlib._checks`: poisoned neurons run as stand-ins, in
+    the rest state, and their outputs are marked NaN by `_finish_layer`: double where)
+    and the inputs sorted by time, clipped to [0, T] and grouped in chunks."""
     dtype = initial_state.dtype
     input_times = jnp.asarray(input_times, dtype)
     input_sources = jnp.asarray(input_sources)
-    duration = jnp.asarray(duration, dtype)
-    duration = jnp.where(duration >= 0, duration, jnp.nan)  # traced bad T: NaN results
     n = initial_state.shape[-1]
-    # NaN policy (`snnlib._checks`): poisoned neurons run as stand-ins (rest state, NaN
-    # weights as 0) and their outputs are marked NaN below (double where)
     initial_state = model.canonical_state(initial_state)
-    valid = (input_sources >= 0) & (input_sources < weights.shape[1])
+    valid = (input_sources >= 0) & (input_sources < weights_t.shape[0])
     sources = jnp.where(valid, input_sources, 0)
-    weights_t = weights.T.astype(dtype)  # (N_src, N): row j, the weights of source j
     unknown_time = jnp.isnan(input_times)
     poisoned = jnp.any(jnp.isnan(initial_state), axis=0) | _poisoned_by_inputs(
         weights_t, sources, valid, unknown_time, ~(input_times > duration)
     )
     marked_initial_state = checks.cut_nan(initial_state, poisoned)
     initial_state = checks.stand_in(initial_state, poisoned, model.rest_state(n, dtype))
-    # NaN weights as 0 (not per trial: weights shared by a vmapped batch stay shared); a
-    # neuron that receives one before T is poisoned, so its outputs are cut below
-    weights_t = jnp.where(jnp.isnan(weights_t), 0.0, weights_t)
     input_times = jnp.where(unknown_time, jnp.inf, input_times)
     order = jnp.argsort(input_times)
     n_chunks = -(-input_times.shape[0] // chunk_size)
@@ -124,14 +198,17 @@ def _simulate_layer(
     sorted_sources = jnp.concatenate(  # (n_chunks, chunk_size): their rows of weights_t
         [sources[order], jnp.zeros((padding,), sources.dtype)]
     ).reshape(n_chunks, chunk_size)
-    layer = (steps or layer_steps)(model, duration, max_spikes)
-    times, counts, final_state = layer.run(
-        initial_state, arrival, sorted_sources, weights_t, n_active
-    )
+    return _LayerInputs(initial_state, arrival, sorted_sources, poisoned, marked_initial_state)
+
+
+def _finish_layer(inputs: _LayerInputs, result: StepResult, max_spikes: int) -> LayerSpikes:
+    """One trial's `LayerSpikes` from the steps' result, poisoned neurons marked NaN."""
+    times, counts, final_state = result
+    poisoned = inputs.poisoned
     return LayerSpikes(
         times=checks.cut_nan(times, poisoned[:, None]),
         counts=counts,
-        initial_state=marked_initial_state,
+        initial_state=inputs.marked_initial_state,
         final_state=checks.cut_nan(final_state, poisoned),
         exhausted=jnp.any((counts > max_spikes) & ~poisoned),
     )
@@ -390,15 +467,9 @@ def _layers(
     for w, state, budget in zip(weights, initial_states, budgets, strict=True):
         if batched:
             n_active = jnp.max(jnp.sum(times < duration, axis=-1))
-            run = partial(_simulate_layer, model, max_spikes=budget, n_active=n_active, steps=steps)
-            axes = (
-                0 if w.ndim == 3 else None,
-                0,
-                0 if sources.ndim == 2 else None,
-                0 if state.ndim == 3 else None,
-                None,
+            layer = _simulate_layer_batch(
+                model, w, times, sources, state, duration, budget, n_active, steps=steps
             )
-            layer = jax.vmap(run, axes)(w, times, sources, state, duration)
         else:
             layer = _simulate_layer(model, w, times, sources, state, duration, budget, steps=steps)
         below_exhausted = layer.exhausted | below_exhausted
