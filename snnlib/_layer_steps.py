@@ -423,7 +423,7 @@ def _theta_forward(
         )
         events = (arrival[:, chunk].T, weights_t[sources[:, chunk].T])  # (chunk, B, ...)
         start = (state, slot_step, (chunk * chunk_size).astype(jnp.int32))
-        (state, slot_step, _), _ = jax.lax.scan(one_step, start, events, unroll=True)
+        (state, slot_step, _), _ = jax.lax.scan(one_step, start, events)
         return state, slot_step, starts
 
     unvisited = jnp.zeros((n_chunks, batch, n), dtype)  # never read by the backward pass
@@ -516,10 +516,10 @@ def _theta_run_bwd(model, max_spikes, saved, cotangents):
         rows = sources[:, chunk].T  # (chunk, B)
         times = arrival[:, chunk].T
         start = tuple(buffer[chunk] for buffer in starts)
-        _, residuals = jax.lax.scan(angle_step, start, (times, weights_t[rows]), unroll=True)
+        _, residuals = jax.lax.scan(angle_step, start, (times, weights_t[rows]))
         indices = chunk * chunk_size + jnp.arange(chunk_size)
         adjoints, (chunk_arrival_bar, shear_bar) = jax.lax.scan(
-            back, adjoints, (indices, times, residuals), reverse=True, unroll=True
+            back, adjoints, (indices, times, residuals), reverse=True
         )
         return (
             adjoints,
