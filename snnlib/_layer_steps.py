@@ -319,16 +319,7 @@ class ThetaAutodiffSteps(ThetaSteps):
     ) -> StepResult:
         return _scan_chunks(self, initial_state, arrival, sources, weights_t, n_active)
 
-    def run_batch(
-        self,
-        initial_state: Array,
-        arrival: Array,
-        sources: Array,
-        weights_t: Array,
-        n_active: Array | None,
-    ) -> StepResult:
-        """`run` on each trial (`LayerSteps.run_batch`)."""
-        return _vmapped_run(self, initial_state, arrival, sources, weights_t, n_active)
+    run_batch = ModelSteps.run_batch  # `run` on each trial
 
 
 def _vmapped_run(
