@@ -163,6 +163,21 @@ if groups:
         )
     )
 
+# %% [markdown]
+# ## What was measured
+#
+# The hypothesis against the stored runs (`depth.findings`: "holds" means within 2
+# points of the shallowest network's mean test accuracy; chance is 10 ± 2 %):
+
+# %% tags=["hide-input"]
+display(
+    Markdown(
+        "\n".join(f"- {line}" for line in depth.findings(groups))
+        if groups
+        else "No stored runs yet."
+    )
+)
+
 # %% tags=["remove-cell"]
 record = {
     "quick": quick,

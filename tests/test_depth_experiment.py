@@ -2,6 +2,7 @@
 layer spikes, registration and a quick reproduction that round-trips through results/."""
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import jax
 import jax.numpy as jnp
@@ -42,6 +43,33 @@ def test_the_initial_networks_are_silent_as_in_the_paper():
 def test_first_spike_epoch():
     activity = np.array([[0.0, 0.0, 0.0], [0.1, 0.0, 0.0], [0.2, 0.0, 0.3], [0.0, 0.0, 0.1]])
     np.testing.assert_array_equal(depth.first_spike_epoch(activity), [1, -1, 2])
+
+
+def _stored(accuracy, real, silent_after, first_spike_epoch):
+    """What `depth.findings` reads of a run."""
+    return SimpleNamespace(
+        final=SimpleNamespace(accuracy=accuracy, accuracy_spikes_only=real),
+        silent_after=np.array(silent_after),
+        first_spike_epoch=np.array(first_spike_epoch),
+    )
+
+
+def test_findings_report_where_the_runs_contradict_the_hypothesis():
+    shallow = [_stored(0.97, 0.95, [0, 0], [1, 1])] * 2
+    groups = {
+        "L1": shallow,
+        "L3": [_stored(0.90, 0.85, [0, 0, 0, 0], [1, 2, 3, 3])],
+        "L1_nopseudo": [_stored(0.098, 0.0, [1, 1], [-1, -1])],
+        "L3_nopseudo": [_stored(0.5, 0.4, [0.5, 1, 1, 1], [1, -1, -1, -1])],
+    }
+    silent, trained, first = depth.findings(groups)
+    assert "1 of 2 runs stay silent" in silent and "against the hypothesis" in silent
+    assert "L = 3: 90.0 % (85.0 % from real spikes)" in trained
+    assert "drops by more than 2 points below L = 1 at L = 3" in trained
+    assert "by epoch 3" in first
+    holding = depth.findings({"L1": shallow, "L2": [_stored(0.965, 0.96, [0] * 3, [1] * 3)]})
+    assert "as the hypothesis predicts" in holding[0] and "largest drop 0.5 points" in holding[0]
+    assert "not tested yet" in depth.findings({"L2": shallow})[0]
 
 
 def test_variants_and_run_names():

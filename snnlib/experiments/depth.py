@@ -252,6 +252,80 @@ def compare(groups: dict[str, Sequence[DepthResults]]) -> list[tuple[str, str, s
     return rows
 
 
+HOLDS_WITHIN = 0.02  # "the accuracy holds": within 2 points of the shallowest network's
+
+
+def findings(groups: dict[str, Sequence[DepthResults]]) -> list[str]:
+    """What the stored runs say about the hypothesis, one sentence per claim (Markdown):
+    without pseudospikes, is every run silent after training and at chance (within 2
+    points of 10 %)? With them, per depth the mean test accuracy (both readouts), and
+    whether it stays within HOLDS_WITHIN of the shallowest stored depth's; and the
+    latest epoch at which any layer first spiked."""
+    by_pseudo: dict[bool, dict[int, Sequence[DepthResults]]] = {True: {}, False: {}}
+    for variant, runs in groups.items():
+        layers, pseudo = VARIANTS[variant]
+        by_pseudo[pseudo][layers] = runs
+    lines = []
+    silent_runs = by_pseudo[False]
+    if silent_runs:
+        runs = [r for stored in silent_runs.values() for r in stored]
+        at_chance = [
+            r
+            for r in runs
+            if abs(r.final.accuracy - CHANCE) <= 0.02 and np.all(r.silent_after == 1.0)
+        ]
+        depths = ", ".join(str(d) for d in sorted(silent_runs))
+        verdict = (
+            "as the hypothesis predicts"
+            if len(at_chance) == len(runs)
+            else ("against the hypothesis for the others")
+        )
+        lines.append(
+            f"**Without pseudospikes** (L = {depths}): {len(at_chance)} of {len(runs)} runs "
+            f"stay silent in every layer and at chance, "
+            f"{100 * np.mean([r.final.accuracy for r in runs]):.1f} % on average, {verdict}."
+        )
+    trained = dict(sorted(by_pseudo[True].items()))
+    if trained:
+
+        def mean(runs, field: str) -> float:
+            return float(np.mean([getattr(r.final, field) for r in runs]))
+
+        accuracy = {d: mean(runs, "accuracy") for d, runs in trained.items()}
+        shallowest = min(accuracy)
+        per_depth = "; ".join(
+            f"L = {d}: {100 * accuracy[d]:.1f} % ({100 * mean(runs, 'accuracy_spikes_only'):.1f}"
+            " % from real spikes)"
+            for d, runs in trained.items()
+        )
+        drops = {d: accuracy[shallowest] - a for d, a in accuracy.items()}
+        failing = [d for d, drop in drops.items() if drop > HOLDS_WITHIN]
+        if len(trained) == 1:
+            verdict = "one depth only: the hypothesis is not tested yet"
+        elif failing:
+            verdict = (
+                f"against the hypothesis, the accuracy drops by more than "
+                f"{100 * HOLDS_WITHIN:.0f} points below L = {shallowest} at L = "
+                + ", ".join(str(d) for d in failing)
+            )
+        else:
+            verdict = (
+                f"as the hypothesis predicts, every depth stays within "
+                f"{100 * HOLDS_WITHIN:.0f} points of L = {shallowest} "
+                f"(largest drop {100 * max(0.0, *drops.values()):.1f} points)"
+            )
+        lines.append(f"**With pseudospikes**, mean test accuracy {per_depth}: {verdict}.")
+        epochs = [int(e) for runs in trained.values() for r in runs for e in r.first_spike_epoch]
+        never = sum(e < 0 for e in epochs)
+        lines.append(
+            f"Every layer of the runs with pseudospikes first spikes by epoch {max(epochs)}"
+            if never == 0
+            else f"{never} layers of the runs with pseudospikes never spike"
+        )
+        lines[-1] += " (epoch 0: before training)."
+    return lines
+
+
 EXPERIMENT = Experiment(
     name="depth",
     description="784-100xL-10 initially silent theta networks on MNIST, "
