@@ -200,15 +200,29 @@ display(
 
 # %% [markdown]
 # The hinge, $T$ and the initial phases were chosen on the validation split by
-# `scripts/yinyang_selection.py` (the test split is not simulated), in six rounds of
-# candidates, each trained for 100 epochs and judged by its validation accuracy read from
-# real spikes after the last epoch. In rounds 1-4 a neuron could spike once per trial;
-# each candidate was trained with seed 0, the five best with seeds 1-4 too, and the one
+# `scripts/yinyang_selection.py` (the test split is not simulated), in eight rounds of
+# candidates, each trained for 100 epochs (round 8: 150) and judged by its validation
+# accuracy read from real spikes after the last epoch. In rounds 1-4 a neuron could
+# spike once per trial; each candidate was trained with seed 0, the five best with seeds
+# 1-4 too, and the one
 # with the best mean over its seeds was chosen (`results/yinyang_selection.json`). With
 # $T = 3$ a hidden neuron may spike twice, so the stored runs allow two spikes per neuron;
 # with that budget the choice of round 4 stalled near 88 % for some seeds. Rounds 5 and 6
 # therefore trained candidates around it with the budget of 2 and with seeds 0-4 each,
-# and chose the best mean (`results/yinyang_selection_budget2.json`). The tables list
+# and chose the best mean (`results/yinyang_selection_budget2.json`). Their choice,
+# $T = 4$, reached 98.0 % with seeds 0-4 but 96.5 % with seeds 5-9 (its first 10-seed
+# runs, read on the validation split), where training stalled on plateaus for tens of
+# epochs. Round 7 therefore trained candidates around it with seeds 5-9, and the best
+# of them with seeds 0-4 too (`results/yinyang_selection_round7.json`); round 8 stretched
+# the schedule of $T = 4$ to 150 epochs (`results/yinyang_selection_round8.json`). These
+# rounds were prompted by those runs, whose test accuracy had been seen (97.4 % over 10
+# seeds, below the 98 % aimed at); the choices read the validation split only. Neither
+# round beat $T = 4$: retrained with seeds 5-9 on today's code it reached 97.7 % (the
+# rounding of a newer simulator changes the training paths, and with them the plateaus),
+# 97.9 % over its 10 seeds of rounds 6 and 7; round 7's best, initial weights 5/3 as
+# strong, 98.3 % with seeds 5-9 but 97.7 % over its 10; the 150-epoch schedule stalled
+# at 83.8 % with seed 2. So the network stays the choice of round 6, and the tables'
+# "chosen" of rounds 7 and 8 is the best of their own candidates only. The tables list
 # each candidate's changes to the network's defaults and its mean final validation
 # accuracy; the files hold every run's accuracy after each epoch.
 
@@ -227,7 +241,7 @@ def selection_rows(selection):
         counted = [r["val_accuracy"][-1] for r in records if "failed" not in r]
         rows.append(
             (
-                f"**{name}** (chosen)" if name == selection["chosen"] else name,
+                f"**{name}** (best here)" if name == selection["chosen"] else name,
                 ", ".join(f"{key} {value}" for key, value in changes.items())
                 or "the first runs' network",
                 " ".join(str(r["seed"]) for r in records),
@@ -252,7 +266,7 @@ def show_selection(name, title):
     chosen = [r for r in selection["runs"] if r["name"] == selection["chosen"]]
     display(
         Markdown(
-            f"The chosen candidate, **{selection['chosen']}**, reached "
+            f"The best candidate of this table, **{selection['chosen']}**, reached "
             + ", ".join(f"{100 * r['val_accuracy_spikes_only'][-1]:.1f}" for r in chosen)
             + f" % on the validation split (seeds {', '.join(str(r['seed']) for r in chosen)}; "
             f"table of commit {selection['commit'][:7]})."
@@ -260,6 +274,10 @@ def show_selection(name, title):
     )
 
 
+show_selection("yinyang_selection_round8.json", "Round 8: 150 epochs (stopped after 3 seeds)")
+show_selection(
+    "yinyang_selection_round7.json", "Round 7: two spikes per neuron, seeds 5-9, the best with 0-4"
+)
 show_selection("yinyang_selection_budget2.json", "Rounds 5 and 6: two spikes per neuron, seeds 0-4")
 show_selection("yinyang_selection.json", "Rounds 1-4: one spike per neuron")
 
@@ -296,6 +314,14 @@ shallow = np.mean(test_accuracies(ablations["no hidden layer"]))
 nopseudo = test_accuracies(ablations["no pseudospikes"])
 silent = [run.initial.output_activity == 0 for run in ablations["no pseudospikes"]]
 gap = np.mean(test_accuracies(runs, "test_accuracy")) - np.mean(test_accuracies(runs))
+# early stopping, for scale: the test accuracy at each run's epoch of best validation
+best_epochs = [int(np.argmax(run.metrics.accuracy_spikes_only)) for run in runs]
+early = [
+    float(run.metrics.test_accuracy_spikes_only[epoch])
+    for run, epoch in zip(runs, best_epochs, strict=True)
+]
+swings = [np.ptp(run.metrics.accuracy_spikes_only[-10:]) for run in runs]
+target = 0.98
 readouts_note = (
     "the two readouts nearly agree: the correct output neuron fires within the trial"
     if gap < 0.02
@@ -319,8 +345,18 @@ display(
         f"{mean_std(test_accuracies(runs))} % on the test split "
         f"({len(runs)} seed{'s' if len(runs) > 1 else ''}, {runs[0].epochs} epochs; "
         f"validation {mean_std(test_accuracies(runs, 'accuracy_spikes_only'))} %), against "
-        f"{peers}. Counting pseudospikes it reaches "
+        f"{peers}: {'at or above' if np.mean(test_accuracies(runs)) >= target else 'below'} "
+        f"the {100 * target:.0f} % this chapter aimed at. Counting pseudospikes it reaches "
         f"{mean_std(test_accuracies(runs, 'test_accuracy'))} %: {readouts_note}.\n"
+        f"- **Epoch to epoch**, the validation accuracy of a run still moves by "
+        f"{100 * np.mean(swings):.1f} points on average over the last 10 epochs (largest "
+        f"minus smallest). Had each run been stopped at its epoch of best validation "
+        f"accuracy (epochs {min(best_epochs)}-{max(best_epochs)}; early stopping, not the "
+        f"protocol fixed in advance), the test accuracy would be "
+        f"{100 * np.mean(early):.2f}"
+        + (f" ± {100 * np.std(early, ddof=1):.2f}" if len(early) > 1 else "")
+        + f" % (after the last "
+        f"epoch: {100 * np.mean(test_accuracies(runs)):.2f} %).\n"
         f"- **Output spikes.** An output neuron spikes within the trial in "
         f"{100 * np.mean(output_before):.1f} % of (neuron, point) pairs before training and "
         f"in {100 * np.mean(output_after):.0f} % after it.\n"
@@ -351,6 +387,7 @@ numbers = {
     "epochs": [run.epochs for run in runs],
     "test_accuracy": test_accuracies(runs),  # read from real spikes
     "test_accuracy_mean": float(np.mean(test_accuracies(runs))),
+    "test_accuracy_at_best_validation_epoch": early,
     "test_accuracy_pseudospikes": test_accuracies(runs, "test_accuracy"),
     "validation_accuracy": test_accuracies(runs, "accuracy_spikes_only"),
     "test_accuracy_ordinary": [run.final.test_accuracy_ordinary for run in runs],
