@@ -65,10 +65,20 @@ def test_findings_report_where_the_runs_contradict_the_hypothesis():
     silent, trained, first = depth.findings(groups)
     assert "1 of 2 runs stay silent" in silent and "against the hypothesis" in silent
     assert "L = 3: 90.0 % (85.0 % from real spikes)" in trained
-    assert "drops by more than 2 points below L = 1 at L = 3" in trained
+    assert (
+        "Counting pseudospikes, against the hypothesis, the accuracy drops by more than 2 "
+        "points below L = 1 at L = 3" in trained
+    )
     assert "by epoch 3" in first
     holding = depth.findings({"L1": shallow, "L2": [_stored(0.965, 0.96, [0] * 3, [1] * 3)]})
-    assert "as the hypothesis predicts" in holding[0] and "largest drop 0.5 points" in holding[0]
+    assert "Counting pseudospikes, as the hypothesis predicts" in holding[0]
+    assert "largest drop 0.5 points" in holding[0]
+    assert "from real spikes, as the hypothesis predicts" in holding[0]
+    silent_output = {"L1": shallow, "L4": [_stored(0.965, 0.0, [0] * 5, [1, 1, 9, -1, -1])]}
+    trained, first = depth.findings(silent_output)
+    assert "Counting pseudospikes, as the hypothesis predicts" in trained
+    assert "from real spikes, against the hypothesis" in trained
+    assert "2 layers of the runs with pseudospikes never spike" in first
     assert "not tested yet" in depth.findings({"L2": shallow})[0]
 
 
