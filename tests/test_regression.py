@@ -2,12 +2,16 @@
 91a84e0, before the refactoring of issue 10 (tests/fixtures/regression.npz, written by
 tests/fixtures/record_regression.py).
 
-float64 experiments (concept, single neuron, recurrent): at most 1e-12 relative difference
-(bit-identical when recorded). MNIST (float32): the forward pass (the test metrics before
-training) bit-identical; the trained parameters, losses and metrics within 1e-5 relative,
-because the theta layers' backward pass is now a hand-written adjoint (issue 11), whose
-float32 gradients differ from autodiff's by rounding (about 3e-6 relative; in float64 they
-agree to 1e-15, tests/test_feedforward.py).
+float64 experiments (concept, single neuron): at most 1e-12 relative difference
+(bit-identical when recorded). The recurrent training runs: 1e-9, because XLA compiles
+for the CPU it runs on, and the last bits it gives differ between machines; over 200
+training trials they grow to 5e-12 relative (a 2026-12-04 machine, the same for the code
+of 2e52ec4, two sessions older, which met 1e-12 where it was written).
+MNIST (float32): the forward pass (the test metrics before training) bit-identical; the
+trained parameters, losses and metrics within 1e-5 relative, because the theta layers'
+backward pass is now a hand-written adjoint (issue 11), whose float32 gradients differ
+from autodiff's by rounding (about 3e-6 relative; in float64 they agree to 1e-15,
+tests/test_feedforward.py).
 """
 
 from pathlib import Path
@@ -20,6 +24,7 @@ from snnlib.experiments import concept, mnist, recurrent, single_neuron
 
 FIXTURE = np.load(Path(__file__).parent / "fixtures" / "regression.npz")
 RTOL = 1e-12
+RTOL_TRAINED_FLOAT64 = 1e-9  # the recurrent training runs: machine rounding, amplified
 
 
 PREFIXES = ("recurrent_grid_", "recurrent_", "single_", "concept_", "mnist_")
@@ -54,12 +59,12 @@ def test_recurrent_quick_runs_reproduce():
         recurrent.RecurrentConfig(training=recurrent.AdabeliefTraining(n_trials=200), chunk=50),
         progress=False,
     )
-    assert_reproduces(normal.arrays, "recurrent_")
+    assert_reproduces(normal.arrays, "recurrent_", rtol=RTOL_TRAINED_FLOAT64)
     grid = recurrent.run(
         recurrent.RecurrentConfig(training=recurrent.GridSearchTraining(n_trials=30), chunk=10),
         progress=False,
     )
-    assert_reproduces(grid.arrays, "recurrent_grid_")
+    assert_reproduces(grid.arrays, "recurrent_grid_", rtol=RTOL_TRAINED_FLOAT64)
 
 
 def test_single_neuron_run_reproduces():
