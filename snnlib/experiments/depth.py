@@ -253,12 +253,13 @@ def compare(groups: dict[str, Sequence[DepthResults]]) -> list[tuple[str, str, s
 
 
 HOLDS_WITHIN = 0.02  # "the accuracy holds": within 2 points of the shallowest network's
+CHANCE_WITHIN = 0.02  # "at chance": within 2 points of CHANCE
 
 
 def findings(groups: dict[str, Sequence[DepthResults]]) -> list[str]:
     """What the stored runs say about the hypothesis, one sentence per claim (Markdown):
-    without pseudospikes, is every run silent after training and at chance (within 2
-    points of 10 %)? With them, per depth the mean test accuracy, and for each readout
+    without pseudospikes, is every run silent after training and at chance (within
+    CHANCE_WITHIN of 10 %)? With them, per depth the mean test accuracy, and for each readout
     whether it stays within HOLDS_WITHIN of the shallowest stored depth's; and the
     latest epoch at which any layer first spiked (or how many layers never did)."""
     by_pseudo: dict[bool, dict[int, Sequence[DepthResults]]] = {True: {}, False: {}}
@@ -272,13 +273,13 @@ def findings(groups: dict[str, Sequence[DepthResults]]) -> list[str]:
         at_chance = [
             r
             for r in runs
-            if abs(r.final.accuracy - CHANCE) <= 0.02 and np.all(r.silent_after == 1.0)
+            if abs(r.final.accuracy - CHANCE) <= CHANCE_WITHIN and np.all(r.silent_after == 1.0)
         ]
         depths = ", ".join(str(d) for d in sorted(silent_runs))
         verdict = (
             "as the hypothesis predicts"
             if len(at_chance) == len(runs)
-            else ("against the hypothesis for the others")
+            else "against the hypothesis for the others"
         )
         lines.append(
             f"**Without pseudospikes** (L = {depths}): {len(at_chance)} of {len(runs)} runs "
