@@ -549,6 +549,16 @@ PROBES = [
         lambda t: TrainConfig(decay_epochs=0),
         Raises(r"decay_epochs must be a number > 0"),
     ),
+    Probe(
+        "TrainConfig: ema_decay 1",
+        lambda t: TrainConfig(ema_decay=1.0),
+        Raises(r"ema_decay must be a number in \[0, 1\) \(0: no averaging\)"),
+    ),
+    Probe(
+        "TrainConfig: ema_decay NaN",
+        lambda t: TrainConfig(ema_decay=float("nan")),
+        Raises(r"ema_decay must be a number in \[0, 1\)"),
+    ),
     # family 1: checkpoint fingerprint
     Probe(
         "resume with other training data",

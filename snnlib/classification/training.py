@@ -66,6 +66,9 @@ class TrainConfig:
     b2: float = 0.999
     seed: int = 0
     eval_batch_size: int = 1000
+    # d: evaluate and return the average of the parameters over the steps taken, step s
+    # weighted by d^(t - s) (`average_step`; Polyak averaging); 0: the last step's
+    ema_decay: float = 0.0
 
     def __post_init__(self) -> None:
         _check_train_config(self)
@@ -97,6 +100,7 @@ def _check_train_config(config: TrainConfig) -> None:
         "decay_epochs": ("a number > 0 (inf: a constant learning rate)", lambda v: v > 0, "100.0"),
         "b1": ("a number in [0, 1)", lambda v: 0 <= v < 1, "0.9"),
         "b2": ("a number in [0, 1)", lambda v: 0 <= v < 1, "0.999"),
+        "ema_decay": ("a number in [0, 1) (0: no averaging)", lambda v: 0 <= v < 1, "0.998"),
     }
     for name, (wanted, valid, example) in reals.items():
         value = getattr(config, name)
@@ -145,9 +149,9 @@ def data_fingerprint(*arrays: Any) -> str:
 
 @dataclass
 class TrainResult(Generic[M]):
-    """Final parameters, test metrics per epoch (entry 0: before training), the per-step
-    training loss and accuracy, the budget report of the training steps and the wall
-    time."""
+    """Final parameters (with `TrainConfig.ema_decay` > 0: their average, the parameters
+    evaluated), test metrics per epoch (entry 0: before training), the per-step training
+    loss and accuracy, the budget report of the training steps and the wall time."""
 
     params: Any
     metrics: Epochs[M]
@@ -170,6 +174,19 @@ def make_train_step(task: ClassificationModel, optimizer: optax.GradientTransfor
         return params, opt_state, loss, aux
 
     return jax.jit(step)
+
+
+@jax.jit
+def average_step(average: Any, params: Any, weight: jax.Array) -> Any:
+    """One step of the debiased exponential moving average of the parameters,
+    A_t = A_{t-1} + w_t (p_t - A_{t-1}) with w_t = (1 - d) / (1 - d^t): the mean of
+    p_1 .. p_t weighted by d^(t - s) (A_1 = p_1, whatever A_0)."""
+    return jax.tree.map(lambda a, p: a + weight * (p - a), average, params)
+
+
+def average_weight(decay: float, step: int) -> float:
+    """w_t = (1 - d) / (1 - d^t) of `average_step` at step t >= 1."""
+    return (1.0 - decay) / (1.0 - decay**step)
 
 
 @partial(jax.jit, static_argnums=0)
@@ -230,7 +247,10 @@ def train(
     Every epoch shuffles the training set and augments each batch with its own key (both
     derived from config.seed), so a run is reproducible. Batches are sharded over
     `devices` (default: all), which must divide config.batch_size; a last incomplete batch
-    is dropped. With `checkpoint`, the state after every epoch is saved (see `run_loop`)
+    is dropped. With config.ema_decay = d > 0, the metrics after each epoch and the
+    returned parameters are those of the average of the parameters over the steps so far,
+    step s of t weighted by d^(t - s) (`average_step`), while training continues from the
+    last step's. With `checkpoint`, the state after every epoch is saved (see `run_loop`)
     and a call with the same path resumes from it, giving exactly the result of an
     uninterrupted run; a checkpoint with fewer epochs is continued, one with as many or
     more is returned as is (`TrainResult.metrics` has one entry per epoch done, plus one).
@@ -261,6 +281,7 @@ def train(
     optimizer = config.optimizer(n_batches)
     step = make_train_step(task, optimizer)
     writer = placement.is_writer
+    averaging = config.ema_decay > 0
     kind: list[type[M]] = []  # the type of the task's metrics (of the first evaluation)
 
     def start():
@@ -268,7 +289,7 @@ def train(
             "params": params,
             "opt_state": optimizer.init(params),
             "key": jax.random.fold_in(jax.random.PRNGKey(config.seed), 1),
-        }
+        } | ({"average": params} if averaging else {})
         initial = evaluate(task, params, *test_data, config.eval_batch_size, placement.devices)
         kind.append(type(initial))
         empty = {name: np.zeros(0) for name in ("step_loss", "step_accuracy")}
@@ -276,7 +297,9 @@ def train(
 
     def advance(carry, epoch, _length):
         epoch_start = time.perf_counter()
-        params, opt_state = placement.replicate((carry["params"], carry["opt_state"]))
+        params, opt_state, average = placement.replicate(
+            (carry["params"], carry["opt_state"], carry.get("average"))
+        )
         key, order_key, flip_key = jax.random.split(jnp.asarray(carry["key"]), 3)
         order = np.asarray(jax.random.permutation(order_key, len(train_inputs)))
         losses, accuracies, exhausted = [], [], []
@@ -292,11 +315,17 @@ def train(
             params, opt_state, loss, aux = step(
                 params, opt_state, inputs, labels, jax.random.fold_in(flip_key, index)
             )
+            if averaging:
+                step_number = epoch * n_batches + index + 1
+                average = average_step(
+                    average, params, average_weight(config.ema_decay, step_number)
+                )
             losses.append(float(loss))
             accuracies.append(float(aux["accuracy"]))
             exhausted.append(int(aux["n_exhausted"]))
             batches.set_postfix(loss=f"{losses[-1]:.3f}", acc=f"{accuracies[-1]:.3f}")
-        test = evaluate(task, params, *test_data, config.eval_batch_size, placement.devices)
+        evaluated = task.constrain(average) if averaging else params
+        test = evaluate(task, evaluated, *test_data, config.eval_batch_size, placement.devices)
         records = _epoch_records(
             test,
             float(np.mean(losses)),
@@ -304,6 +333,7 @@ def train(
             time.perf_counter() - epoch_start,
         )
         carry = {"params": params, "opt_state": opt_state, "key": key}
+        carry |= {"average": average} if averaging else {}
         return jax.device_get(carry), UnitRecords(
             records | {"step_loss": np.asarray(losses), "step_accuracy": np.asarray(accuracies)},
             exhausted=np.asarray(exhausted, np.int64),
@@ -315,7 +345,12 @@ def train(
         config.epochs,
         checkpoint=checkpoint,
         identity={
-            "train": asdict(config) | {"epochs": None},
+            # without averaging as before it existed (so older checkpoints resume)
+            "train": {
+                name: value
+                for name, value in (asdict(config) | {"epochs": None}).items()
+                if name != "ema_decay" or averaging
+            },
             "task": fingerprint,
             "train_data": data_fingerprint(*train_data),
             "test_data": data_fingerprint(*test_data),
@@ -340,8 +375,9 @@ def train(
             if name.startswith("metric_")
         },
     )
+    final = result.carry["average"] if averaging else result.carry["params"]
     return TrainResult(
-        params=result.carry["params"],
+        params=jax.device_get(task.constrain(final)) if averaging else final,
         metrics=metrics,
         step_loss=result.records["step_loss"],
         step_accuracy=result.records["step_accuracy"],
