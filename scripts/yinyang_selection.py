@@ -151,6 +151,11 @@ CANDIDATES |= {
 # 98.5 % over 10 seeds; up to 2 points in one seed): the parameters evaluated are the
 # average over the last 4 or 10 epochs' steps (`TrainConfig.ema_decay`: 50 steps/epoch)
 CANDIDATES |= {f"b2_T4_ema{decay}": (B2_T4, {"ema_decay": decay}) for decay in (0.995, 0.998)}
+# round 9 on today's code: b2_T4 93.3 %, seeds 2 and 4 stuck at 76-78 % with both
+# readouts (96-98 % on the code of round 6), and the averages do not lift them (93.2 %,
+# 93.1 %). Tenth round (seeds 0-9, one table per candidate,
+# results/yinyang_selection_round10_NAME.json): the runners-up of rounds 6 and 7,
+# b2_T4_w5 and b2_T4_phase0.5, on today's code
 
 
 def candidate_config(

@@ -6,8 +6,14 @@ import numpy as np
 import pytest
 
 from snnlib.checkpoint import checkpoint_meta
-from snnlib.classification import SpikingClassifier, TrainConfig, evaluate, train
-from snnlib.classification.training import average_step, average_weight
+from snnlib.classification import (
+    SpikingClassifier,
+    TrainConfig,
+    average_step,
+    average_weight,
+    evaluate,
+    train,
+)
 
 
 def test_the_average_is_the_mean_weighted_by_powers_of_the_decay():

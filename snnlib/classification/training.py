@@ -56,7 +56,13 @@ class ClassificationModel(Protocol[M_co]):
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimiser and loop settings of `train` (defaults: the paper's MNIST training)."""
+    """Optimiser and loop settings of `train` (defaults: the paper's MNIST training).
+
+    AdaBelief (b1, b2) with learning rate learning_rate exp(-epoch / decay_epochs), on
+    shuffled batches of batch_size; with ema_decay = d > 0, the parameters evaluated
+    after each epoch and returned are the average over the steps taken, step s of t
+    weighted by d^(t - s) (`average_step`), e.g. d = 0.998: over the last 500 steps.
+    """
 
     epochs: int = 100
     batch_size: int = 1000
