@@ -281,6 +281,27 @@ def select(
     }
 
 
+def choose_window(tables: list[dict[str, Any]]) -> dict[str, Any]:
+    """The choice of round 11 from its tables: the mean final validation accuracy of real
+    spikes over the seeds of each (candidate, readout window); chosen: the highest, ties
+    to the shorter window (then the candidate first listed)."""
+    means: dict[str, dict[str, float]] = {}
+    for table in tables:
+        by_name: dict[str, list[dict[str, float]]] = {}
+        for record in table["runs"]:
+            by_name.setdefault(record["name"], []).append(record["val_accuracy_spikes_by_window"])
+        for name, windows in by_name.items():
+            means[name] = {
+                window: round(float(np.mean([w[window] for w in windows])), 5)
+                for window in windows[0]
+            }
+    best = max(
+        ((name, window) for name in means for window in means[name]),
+        key=lambda item: (means[item[0]][item[1]], -float(item[1])),
+    )
+    return {"mean_by_window": means, "chosen": best[0], "chosen_window": float(best[1])}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=100)
@@ -291,9 +312,29 @@ def main() -> None:
     parser.add_argument("--run-dir", type=Path, default=Path("runs/yinyang_selection"))
     parser.add_argument("--output", type=Path, default=Path("results/yinyang_selection.json"))
     parser.add_argument("--force", action="store_true", help="overwrite an existing --output")
+    parser.add_argument(
+        "--choose",
+        type=Path,
+        nargs="+",
+        help="no training: choose the (candidate, readout window) of these round-11 tables",
+    )
     args = parser.parse_args()
     if args.output.exists() and not args.force:
         parser.error(f"{args.output} exists (a committed table?); pass another --output or --force")
+    if args.choose:
+        tables = [json.loads(path.read_text()) for path in args.choose]
+        choice = {
+            "what": "choice of the network and readout window from the tables "
+            + ", ".join(str(path) for path in args.choose),
+            "generator": "scripts/yinyang_selection.py --choose "
+            + " ".join(str(path) for path in args.choose),
+            "criterion": choose_window.__doc__.split(": ", 1)[1].replace("\n    ", " "),
+            "commits": sorted({table["commit"] for table in tables}),
+            **choose_window(tables),
+        }
+        args.output.write_text(json.dumps(choice, indent=1) + "\n")
+        print(json.dumps(choice, indent=1))
+        return
     start = time.perf_counter()
     commit, dirty = git_state(Path(yinyang.__file__).parent)
     table = select(

@@ -72,6 +72,40 @@ def test_metrics_keep_validation_and_test_apart():
     assert alone.test_accuracy == 0.0  # no test samples
 
 
+def test_readout_window():
+    """The readout of real spikes in a trial longer than the training trial: the spikes
+    before T are those of the training trial's simulation, and an output spike after T
+    decides where none came before it."""
+    with pytest.raises(ValueError, match="readout_window"):
+        yinyang.YinYangNetwork(duration=3.0, readout_window=2.5)
+    # weak weights: every neuron spikes freely at (1 - 0.5) Theta = 3, after T = 2
+    net = yinyang.YinYangNetwork(sizes=(5, 6, 3), w_scale=0.1, duration=2.0)
+    params = net.init(jax.random.PRNGKey(1))
+    features, labels = yinyang.eval_data(monitor_test=False)
+    features, labels = features[:60], labels[:60]
+    within = evaluate(net, params, features, labels)
+    same = evaluate(replace(net, readout_window=2.0), params, features, labels)
+    longer = evaluate(replace(net, readout_window=4.0), params, features, labels)
+    assert within == same
+    assert within.accuracy_spikes_only == within.accuracy_spikes_within_T == 0.0
+    assert within.late_decisions == 0.0
+    assert longer.accuracy_spikes_within_T == 0.0 and longer.late_decisions == 1.0
+    assert longer.accuracy == within.accuracy and longer.loss == within.loss
+    decided = yinyang.predict(replace(net, readout_window=4.0), params, features, "spikes")
+    assert np.all(decided >= 0)
+    assert longer.accuracy_spikes_only == pytest.approx(np.mean(decided == labels))
+    # a trained-like network: the spikes before T agree with the training trial's
+    strong = replace(yinyang.variant_config("full", 0).network, readout_window=6.0)
+    params = strong.init(jax.random.PRNGKey(3))
+    _, layers = strong.forward(params, features)
+    _, readout_layers = strong.readout_network().forward(params, features)
+    for short, long in zip(layers, readout_layers, strict=True):
+        early = np.where(long.times < strong.duration, long.times, np.inf)[..., : strong.max_spikes]
+        np.testing.assert_array_equal(
+            np.where(short.times < strong.duration, short.times, np.inf), early
+        )
+
+
 def test_shallow_network():
     config = yinyang.variant_config("shallow", seed=0, epochs=1)
     net = config.network

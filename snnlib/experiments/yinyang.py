@@ -78,10 +78,18 @@ class YinYangMetrics(EvaluationMetrics):
     test_accuracy: float
     test_accuracy_ordinary: float
     test_loss: float
-    # real spikes only: the output neuron with the first ordinary spike before T; no
-    # output spike, or a tie of the earliest ones, is wrong (`spikes_only_prediction`)
+    # real spikes only: the output neuron with the first ordinary spike within the
+    # readout window (`YinYangNetwork.window`); no output spike, or a tie of the earliest
+    # ones, is wrong (`spikes_only_prediction`)
     accuracy_spikes_only: float = math.nan
     test_accuracy_spikes_only: float = math.nan
+    # the same, counting only the spikes before the training trial's end T (equal to
+    # accuracy_spikes_only where the window is T; nan in runs stored before it was recorded)
+    accuracy_spikes_within_T: float = math.nan
+    test_accuracy_spikes_within_T: float = math.nan
+    # fraction of points decided by an output spike after T, within the window
+    late_decisions: float = math.nan
+    test_late_decisions: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,12 @@ class YinYangNetwork(SpikingClassifier):
     correct neuron is pushed to spike, ordinarily, before T - early_margin (for the
     readout of real spikes; 0: off, the stored runs' loss). The evaluation metrics are split into
     validation and test by the labels (`TEST_OFFSET`).
+
+    readout_window: the length of the trial in which the readout of real spikes counts
+    output spikes (>= duration; None: duration). Training simulates [0, T] and continues
+    missing spikes as pseudospikes; the readout simulates the network exactly on
+    [0, readout_window], with ordinary spikes only, so that a spike that the pseudospike
+    stood for can decide (`window`).
     """
 
     sizes: tuple[int, ...] = (N_FEATURES + 1, 120, 3)
@@ -112,6 +126,7 @@ class YinYangNetwork(SpikingClassifier):
     max_spikes: int = 1
     early_weight: float = 0.0
     early_margin: float = 0.0
+    readout_window: float | None = None
     simulator: str = field(default="layered", init=False)
 
     def __post_init__(self) -> None:
@@ -132,6 +147,28 @@ class YinYangNetwork(SpikingClassifier):
                 f"in [0, duration={self.duration}], got {self.early_weight} "
                 f"and {self.early_margin}"
             )
+        if self.readout_window is not None and not self.readout_window >= self.duration:
+            raise ValueError(
+                f"YinYangNetwork: readout_window must be None or >= duration="
+                f"{self.duration} (the readout trial contains the training trial), "
+                f"got {self.readout_window}"
+            )
+
+    @property
+    def window(self) -> float:
+        """Length of the readout trial of real spikes: readout_window, or T if None."""
+        return self.duration if self.readout_window is None else self.readout_window
+
+    def readout_network(self) -> "YinYangNetwork":
+        """This network simulated for the readout of real spikes: trial length `window`,
+        spike budget at least `ANALYSIS_SPIKES` per neuron (a hidden neuron may spike more
+        often in a longer trial)."""
+        return replace(
+            self,
+            duration=self.window,
+            readout_window=None,
+            max_spikes=max(self.max_spikes, ANALYSIS_SPIKES),
+        )
 
     input_name = "features"
     input_columns = N_FEATURES  # the bias input is added by input_times
@@ -218,7 +255,15 @@ class YinYangNetwork(SpikingClassifier):
         )
         correct = jnp.argmin(first, axis=-1) == labels
         correct_ordinary = jnp.argmin(ordinary, axis=-1) == labels
-        correct_spikes_only = spikes_only_prediction(first, self.duration) == labels
+        if self.window > self.duration:  # the readout trial, simulated on its own
+            readout_first, readout_layers = self.readout_network().forward(params, features)
+            exhausted = _exhausted(layers) | _exhausted(readout_layers)
+        else:
+            readout_first, exhausted = first, _exhausted(layers)
+        correct_spikes_only = spikes_only_prediction(readout_first, self.window) == labels
+        correct_within_T = spikes_only_prediction(readout_first, self.duration) == labels
+        late = jnp.min(readout_first, axis=-1) >= self.duration
+        late = late & (spikes_only_prediction(readout_first, self.window) >= 0)
         counts = (
             jnp.concatenate([jnp.minimum(h.counts, self.max_spikes) for h in layers[:-1]], axis=-1)
             if len(layers) > 1
@@ -227,7 +272,7 @@ class YinYangNetwork(SpikingClassifier):
         sums = {
             "hidden_spikes": jnp.sum(counts, axis=0),
             "output_spikes": jnp.sum(jnp.minimum(layers[-1].counts, self.max_spikes)),
-            "n_exhausted": jnp.sum(jnp.any(jnp.stack([h.exhausted for h in layers]), 0)),
+            "n_exhausted": jnp.sum(exhausted),
         }
         for prefix, mask in (("", ~is_test), ("test_", is_test)):
             sums |= {
@@ -236,6 +281,8 @@ class YinYangNetwork(SpikingClassifier):
                 f"{prefix}correct": jnp.sum(correct & mask),
                 f"{prefix}correct_ordinary": jnp.sum(correct_ordinary & mask),
                 f"{prefix}correct_spikes_only": jnp.sum(correct_spikes_only & mask),
+                f"{prefix}correct_within_T": jnp.sum(correct_within_T & mask),
+                f"{prefix}late": jnp.sum(late & mask),
             }
         return sums
 
@@ -252,6 +299,8 @@ class YinYangNetwork(SpikingClassifier):
                 f"{prefix}accuracy": float(sums[f"{prefix}correct"]) / n,
                 f"{prefix}accuracy_ordinary": float(sums[f"{prefix}correct_ordinary"]) / n,
                 f"{prefix}accuracy_spikes_only": float(sums[f"{prefix}correct_spikes_only"]) / n,
+                f"{prefix}accuracy_spikes_within_T": float(sums[f"{prefix}correct_within_T"]) / n,
+                f"{prefix}late_decisions": float(sums[f"{prefix}late"]) / n,
                 f"{prefix}loss": float(sums[f"{prefix}loss"]) / n,
             }
         hidden = np.asarray(sums["hidden_spikes"])
@@ -419,12 +468,17 @@ def predict(
     batch_size: int = 2000,
 ) -> np.ndarray:
     """Predicted class of each point: the earliest output spike, pseudospikes counted
-    (readout "pseudospikes"), or the first ordinary spike before T, -1 where there is
-    none or a tie (readout "spikes", `spikes_only_prediction`); simulated with the spike
-    budget `ANALYSIS_SPIKES` (raises if it runs out)."""
+    (readout "pseudospikes", trial length T), or the first ordinary spike within the
+    readout window, -1 where there is none or a tie (readout "spikes",
+    `spikes_only_prediction`, trial length `YinYangNetwork.window`); simulated with at
+    least `ANALYSIS_SPIKES` spikes per neuron (raises if the budget runs out)."""
     if readout not in READOUTS:
         raise ValueError(f"predict: readout must be one of {READOUTS}, got {readout!r}")
-    net = replace(net, max_spikes=ANALYSIS_SPIKES)
+    net = (
+        net.readout_network()
+        if readout == "spikes"
+        else replace(net, max_spikes=max(net.max_spikes, ANALYSIS_SPIKES))
+    )
     features = np.asarray(features)
     predictions = []
     for begin in range(0, len(features), batch_size):
@@ -452,8 +506,9 @@ def compute_decision_map(
 
 def example_spikes(net: YinYangNetwork, params: Params, features: ArrayLike) -> ExampleSpikes:
     """Spike times of all neurons (inputs first) for a few points, (B, 5 + N, S) with
-    S = `ANALYSIS_SPIKES`, and their first output spike times (B, 3)."""
-    net = replace(net, max_spikes=ANALYSIS_SPIKES)
+    S = `ANALYSIS_SPIKES`, and their first output spike times (B, 3), in the readout
+    trial (`YinYangNetwork.readout_network`: length `YinYangNetwork.window`)."""
+    net = net.readout_network()
     features = jnp.asarray(features, jnp.float32)
     first, layers = _first_times(net, params, features)
     check_spike_budget(layers)
@@ -461,6 +516,11 @@ def example_spikes(net: YinYangNetwork, params: Params, features: ArrayLike) -> 
     inputs = jnp.pad(inputs, ((0, 0), (0, 0), (0, net.max_spikes - 1)), constant_values=jnp.inf)
     spikes = jnp.concatenate([inputs, *[layer.times for layer in layers]], axis=1)
     return ExampleSpikes(spike_times=np.asarray(spikes), first_times=np.asarray(first))
+
+
+def _exhausted(layers: tuple[LayerSpikes, ...]) -> Array:
+    """Per trial (B,): whether the spike budget of any layer ran out."""
+    return jnp.any(jnp.stack([layer.exhausted for layer in layers]), axis=0)
 
 
 @partial(jax.jit, static_argnums=0)

@@ -91,10 +91,11 @@ def decision_map(ax: Axes, results, features: np.ndarray, labels: np.ndarray) ->
 def raster(ax: Axes, results, example: int, which: str) -> None:
     """Spikes of the input, hidden and output neurons for the test example of one class,
     before or after training. The three output neurons get wide rows in their class
-    colours; their first spikes, when these are pseudospikes (after T, before T + Theta),
-    are dotted ticks in the class colour (``PSEUDOSPIKE``)."""
+    colours; their first spikes, when these are pseudospikes (after the readout trial's
+    end, before it + Theta), are dotted ticks in the class colour (``PSEUDOSPIKE``).
+    Where the readout trial is longer than the training trial T, both ends are marked."""
     net = results.config.network
-    duration = net.duration
+    duration = net.window  # the end of the readout trial
     spikes = results.example(which).spike_times[example]
     first = results.example(which).first_times[example]
     rows = [row[np.isfinite(row)] for row in spikes]
@@ -123,6 +124,8 @@ def raster(ax: Axes, results, example: int, which: str) -> None:
         )
     ax.axvspan(duration, right, color=COLORS["pseudo_range"], alpha=0.5, lw=0, zorder=0)
     ax.axvline(duration, color=COLORS["reference"], lw=0.6, ls="--")
+    if duration > net.duration:  # the training trial's end T
+        ax.axvline(net.duration, color=COLORS["reference"], lw=0.6, ls=":")
     if spikes_readout(results):  # the first ordinary spike, none or a tie: no class
         chosen = int(spikes_only_prediction(first[None], duration)[0])
         predicted = CLASS_NAMES[chosen] if chosen >= 0 else "no class"
