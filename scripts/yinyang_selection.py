@@ -157,13 +157,14 @@ CANDIDATES |= {f"b2_T4_ema{decay}": (B2_T4, {"ema_decay": decay}) for decay in (
 # results/yinyang_selection_round10_NAME.json): the runners-up of rounds 6 and 7,
 # b2_T4_w5 and b2_T4_phase0.5, on today's code: 97.7 % and 97.2 %.
 # Eleventh round (seeds 0-9, one table per candidate,
-# results/yinyang_selection_round11_NAME.json): b2_T4, b2_T4_w5 and b2_T4_phase0.5 again,
-# with the trained network also read out in longer trials (READOUT_EXTRA): of the errors
-# of the stored b2_T4 runs, 1.3 % of 2.6 % are points without any output spike before T,
-# whose pseudospikes stand for spikes that come after T. The readout window (the trial
-# length of the evaluation, >= the training T) is chosen with the network: the highest
-# mean final validation accuracy of real spikes over (candidate, window); ties: the
-# shorter window
+# results/yinyang_selection_round11_NAME.json): b2_T4 and b2_T4_w5 again (the best two of
+# rounds 6-10; b2_T4_phase0.5, 97.2 % in round 10, left out for time), each trained
+# network also read out in longer trials (READOUT_EXTRA): of the errors of the stored
+# b2_T4 runs, 1.3 % of 2.6 % are points without any output spike before T, whose
+# pseudospikes stand for spikes that come after T. The readout window (the trial length
+# of the evaluation, >= the training T) is chosen with the network (`choose_window`,
+# --choose): the highest mean final validation accuracy of real spikes over (candidate,
+# window); ties: the shorter window
 READOUT_EXTRA = (0.0, 0.5, 1.0, 2.0, 3.0)  # readout window - T
 
 
@@ -285,16 +286,15 @@ def choose_window(tables: list[dict[str, Any]]) -> dict[str, Any]:
     """The choice of round 11 from its tables: the mean final validation accuracy of real
     spikes over the seeds of each (candidate, readout window); chosen: the highest, ties
     to the shorter window (then the candidate first listed)."""
-    means: dict[str, dict[str, float]] = {}
-    for table in tables:
-        by_name: dict[str, list[dict[str, float]]] = {}
-        for record in table["runs"]:
-            by_name.setdefault(record["name"], []).append(record["val_accuracy_spikes_by_window"])
-        for name, windows in by_name.items():
-            means[name] = {
-                window: round(float(np.mean([w[window] for w in windows])), 5)
-                for window in windows[0]
-            }
+    by_name: dict[str, list[dict[str, float]]] = {}
+    for record in (record for table in tables for record in table["runs"]):
+        by_name.setdefault(record["name"], []).append(record["val_accuracy_spikes_by_window"])
+    means = {
+        name: {
+            window: round(float(np.mean([w[window] for w in windows])), 5) for window in windows[0]
+        }
+        for name, windows in by_name.items()
+    }
     best = max(
         ((name, window) for name in means for window in means[name]),
         key=lambda item: (means[item[0]][item[1]], -float(item[1])),
