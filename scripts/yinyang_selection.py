@@ -323,13 +323,17 @@ def main() -> None:
         parser.error(f"{args.output} exists (a committed table?); pass another --output or --force")
     if args.choose:
         tables = [json.loads(path.read_text()) for path in args.choose]
+        commit, dirty = git_state(Path(yinyang.__file__).parent)
         choice = {
+            "format_version": FORMAT_VERSION,
             "what": "choice of the network and readout window from the tables "
             + ", ".join(str(path) for path in args.choose),
             "generator": "scripts/yinyang_selection.py --choose "
             + " ".join(str(path) for path in args.choose),
             "criterion": choose_window.__doc__.split(": ", 1)[1].replace("\n    ", " "),
             "commits": sorted({table["commit"] for table in tables}),
+            "commit": commit,  # of the code that made the choice
+            "uncommitted_changes": dirty,
             **choose_window(tables),
         }
         args.output.write_text(json.dumps(choice, indent=1) + "\n")
