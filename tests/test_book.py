@@ -190,7 +190,8 @@ def check_mnist(numbers: dict) -> None:
 
 def check_yinyang(numbers: dict) -> None:
     """Fig. 5, quick (3 epochs): the network learns well above chance (1/3), read from
-    real spikes (measured on the validation split: 62 % after epoch 3, seed 0)."""
+    real spikes (the stored full-scale run, seed 0: 90.2 % on the validation split after
+    epoch 3)."""
     assert numbers["quick"] is True and numbers["test_accuracy"][0] > 0.5
 
 
