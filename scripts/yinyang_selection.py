@@ -229,7 +229,8 @@ def window_accuracies(net, params, validation) -> dict[str, float]:
     for extra in READOUT_EXTRA:
         window = net.duration + extra
         try:
-            predicted = yinyang.predict(replace(net, duration=window), params, features, "spikes")
+            reader = replace(net, readout_window=window)
+            predicted = yinyang.predict(reader, params, features, "spikes")
             accuracies[f"{window:g}"] = round(float(np.mean(predicted == labels)), 4)
         except EventBudgetError:
             accuracies[f"{window:g}"] = math.nan
@@ -282,10 +283,15 @@ def select(
     }
 
 
+WINDOW_CRITERION = (
+    "the mean final validation accuracy of real spikes over the seeds of each (candidate, "
+    "readout window); chosen: the highest, ties to the shorter window (then the candidate "
+    "first listed)."
+)
+
+
 def choose_window(tables: list[dict[str, Any]]) -> dict[str, Any]:
-    """The choice of round 11 from its tables: the mean final validation accuracy of real
-    spikes over the seeds of each (candidate, readout window); chosen: the highest, ties
-    to the shorter window (then the candidate first listed)."""
+    """The choice of round 11 from its tables (`WINDOW_CRITERION`)."""
     by_name: dict[str, list[dict[str, float]]] = {}
     for record in (record for table in tables for record in table["runs"]):
         by_name.setdefault(record["name"], []).append(record["val_accuracy_spikes_by_window"])
@@ -330,7 +336,7 @@ def main() -> None:
             + ", ".join(str(path) for path in args.choose),
             "generator": "scripts/yinyang_selection.py --choose "
             + " ".join(str(path) for path in args.choose),
-            "criterion": choose_window.__doc__.split(": ", 1)[1].replace("\n    ", " "),
+            "criterion": WINDOW_CRITERION,
             "commits": sorted({table["commit"] for table in tables}),
             "commit": commit,  # of the code that made the choice
             "uncommitted_changes": dirty,

@@ -14,8 +14,9 @@ selection resumes; --output is never overwritten without --force:
 
 Rerun with the code of the commit that added this script, "base3" (3 epochs) reproduced
 its stored validation accuracies, ordinary-spike accuracy, activity and silent fraction
-exactly (tests/test_selection_scripts.py checks it). The longer runs have not been rerun; the rounding of the simulator has
-changed since the table was written (issue 19), so their curves may drift.
+exactly (tests/test_selection_scripts.py checks it). The longer runs have not been
+rerun; the rounding of the simulator has changed since the table was written (issue
+19), so their curves may drift.
 """
 
 import argparse

@@ -260,10 +260,10 @@ class YinYangNetwork(SpikingClassifier):
             exhausted = _exhausted(layers) | _exhausted(readout_layers)
         else:
             readout_first, exhausted = first, _exhausted(layers)
-        correct_spikes_only = spikes_only_prediction(readout_first, self.window) == labels
+        decided = spikes_only_prediction(readout_first, self.window)
+        correct_spikes_only = decided == labels
         correct_within_T = spikes_only_prediction(readout_first, self.duration) == labels
-        late = jnp.min(readout_first, axis=-1) >= self.duration
-        late = late & (spikes_only_prediction(readout_first, self.window) >= 0)
+        late = (decided >= 0) & (jnp.min(readout_first, axis=-1) >= self.duration)
         counts = (
             jnp.concatenate([jnp.minimum(h.counts, self.max_spikes) for h in layers[:-1]], axis=-1)
             if len(layers) > 1
