@@ -342,13 +342,13 @@ show_selection("yinyang_selection.json", "Rounds 1-4: one spike per neuron")
 # trial, otherwise the same) was chosen earlier, for the readout that counts
 # pseudospikes, in `results/yinyang_tuning.json` (its generator, written later:
 # `scripts/yinyang_tuning.py`, whose first run reproduces the stored curve). With the
-# learning rate decaying slowly (time constant 100 epochs) for 30 epochs, weight scale 1 reached 87.8 % validation accuracy, weight scale 3 97.7 %
-# (learning rate $10^{-2}$), 96.4 % ($3\cdot10^{-3}$) and 92.5 % ($3\cdot10^{-2}$), 200
-# hidden neurons 98.4 % and $t_{\max} = 0.5$ 95.2 %; weight scale 5 made hidden neurons
-# spike twice. With decaying learning rates for 100 epochs, $3\cdot10^{-3}$ (decay 30
-# epochs), $5\cdot10^{-3}$ (25) and $10^{-2}$ (25) reached 99.2/98.6 %, 99.2/98.7 % and
-# 99.1/99.1 % (seeds 0/1); the last was chosen, and the second network keeps its learning
-# rate and width.
+# learning rate decaying slowly (time constant 100 epochs) for 30 epochs, weight scale 1
+# reached 87.8 % validation accuracy, weight scale 3 97.7 % (learning rate $10^{-2}$),
+# 96.4 % ($3\cdot10^{-3}$) and 92.5 % ($3\cdot10^{-2}$), 200 hidden neurons 98.4 % and
+# $t_{\max} = 0.5$ 95.2 %; weight scale 5 made hidden neurons spike twice. With decaying
+# learning rates for 100 epochs, $3\cdot10^{-3}$ (decay 30 epochs), $5\cdot10^{-3}$ (25)
+# and $10^{-2}$ (25) reached 99.2/98.6 %, 99.2/98.7 % and 99.1/99.1 % (seeds 0/1); the
+# last was chosen, and the second network keeps its learning rate and width.
 
 # %% [markdown]
 # Test accuracy after the last epoch (over several seeds: mean $\pm$ sample standard
