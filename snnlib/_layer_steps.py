@@ -211,13 +211,14 @@ class ThetaSteps:
         )
 
     def step(self, carry: ThetaCarry, event: tuple[Array, Array]) -> ThetaCarry:
-        return self._advance(carry, event)[0]
+        carry, _ = self._shear(carry, event)
+        return _normalised(carry)
 
-    def _advance(
-        self, carry: ThetaCarry, event: tuple[Array, Array]
-    ) -> tuple[ThetaCarry, tuple[Array, Array], Array]:
-        """One step; also what the backward pass needs: (1/n^2, cos^2 a) after the step
-        (n: the norm after the shear) and the slots filled in this step."""
+    def _shear(self, carry: ThetaCarry, event: tuple[Array, Array]) -> tuple[ThetaCarry, Array]:
+        """One step up to the normalisation: the carry with (x, y) after the shear, of norm
+        n, not yet divided by n (`_normalised`), and the slots filled in this step. For a
+        batch it runs per trial (`jax.vmap`) and the normalisation on the whole batch, so
+        that the batch takes the plain form of `_sheared_unit_vector` whenever it can."""
         t, x, y, counts, slot_x, slot_y, slot_t = carry
         t_input, weight = event
         full_turns, crossed, x_turned, y_turned = self._turn(t, x, y, t_input)
@@ -227,9 +228,8 @@ class ThetaSteps:
         slot_x = jnp.where(recorded, x, slot_x)
         slot_y = jnp.where(recorded, y, slot_y)
         slot_t = jnp.where(recorded, t + index * self.model.period, slot_t)
-        x, y, inverse_norm_squared = self._receive(x_turned, y_turned, t_input, weight)
-        carry = ThetaCarry(t_input, x, y, counts + new_spikes, slot_x, slot_y, slot_t)
-        return carry, (inverse_norm_squared, x * x), recorded
+        x, y = x_turned, self._sheared(x_turned, y_turned, t_input, weight)
+        return ThetaCarry(t_input, x, y, counts + new_spikes, slot_x, slot_y, slot_t), recorded
 
     def _turn(self, t: Array, x: Array, y: Array, t_input: Array):
         """The free flow from t to t_input, a rotation by omega (t_input - t) = k pi + r:
@@ -244,21 +244,20 @@ class ThetaSteps:
         x_turned = jnp.where(crossed, -x_turned, x_turned)
         return full_turns, crossed, x_turned, jnp.where(crossed, -y_turned, y_turned)
 
-    def _receive(self, x: Array, y: Array, t_input: Array, weight: Array):
-        """The input (before T): the shear y -> y + (w/c) x, normalised; and 1/n^2."""
+    def _sheared(self, x: Array, y: Array, t_input: Array, weight: Array) -> Array:
+        """y after the input (before T): the shear y -> y + (w/c) x."""
         shear = jnp.where(t_input < self.duration, weight / self.model.c, 0.0)
-        return _sheared_unit_vector(x, y + shear * x)
+        return y + shear * x
 
-    def _angle_step(
+    def _angle_shear(
         self, state: tuple[Array, Array, Array], event: tuple[Array, Array]
-    ) -> tuple[tuple[Array, Array, Array], tuple[Array, Array]]:
-        """(t, x, y) of `_advance` without the spike slots, and its residuals: what the
-        backward pass recomputes for a chunk from the state at the chunk's start."""
+    ) -> tuple[Array, Array, Array]:
+        """(t, x, y) of `_shear` without the spike slots: what the backward pass recomputes
+        for a chunk from the state at the chunk's start (`_angle_steps`)."""
         t, x, y = state
         t_input, weight = event
         _, _, x, y = self._turn(t, x, y, t_input)
-        x, y, inverse_norm_squared = self._receive(x, y, t_input, weight)
-        return (t_input, x, y), (inverse_norm_squared, x * x)
+        return t_input, x, self._sheared(x, y, t_input, weight)
 
     def run(
         self,
@@ -283,9 +282,7 @@ class ThetaSteps:
         n_active: Array | None,
     ) -> StepResult:
         """All steps of a batch (`LayerSteps.run_batch`), the trials side by side, with the
-        adjoint backward pass of `_theta_run`; weights per trial: `run` on each trial."""
-        if weights_t.ndim == 3:
-            return _vmapped_run(self, initial_state, arrival, sources, weights_t, n_active)
+        adjoint backward pass of `_theta_run` (weights shared or per trial)."""
         phase = jnp.clip(initial_state[:, 0], 0.0, self.model.period)
         if n_active is None:
             n_active = jnp.asarray(arrival[0].size)
@@ -335,15 +332,56 @@ def _vmapped_run(
     return jax.vmap(steps.run, axes)(initial_state, arrival, sources, weights_t, n_active)
 
 
-def _sheared_unit_vector(x: Array, y: Array) -> tuple[Array, Array, Array]:
-    """(x, y) / n and 1/n^2, n = |(x, y)|, for x >= 0 and any y (also +-inf).
+def _normalised(carry: ThetaCarry) -> ThetaCarry:
+    """The carry of `ThetaSteps._shear` with its (x, y) divided by their norm."""
+    x, y = _sheared_unit_vector(carry.x, carry.y, with_inverse=False)
+    return carry._replace(x=x, y=y)
 
-    The plain form x rsqrt(x^2 + y^2) overflows for |y| beyond sqrt(max float) (an
-    extreme input weight) and underflows for tiny (x, y); there the vector is first
-    scaled by 1/max(|x|, |y|), and y = +-inf gives (0, +-1). Elsewhere the scale is 1
-    and the result is bit for bit the plain form (x / 1 = x), with one rsqrt per neuron.
+
+def _angle_steps(steps: ThetaSteps, state, event):
+    """`ThetaSteps._angle_shear` on a batch (state (t (B,), x, y (B, N)), event (t_input
+    (B,), weight (B, N))), normalised, and the residuals of the backward pass (1/n^2,
+    cos^2 a) after the step."""
+    t, x, y = jax.vmap(steps._angle_shear)(state, event)
+    x, y, inverse_norm_squared = _sheared_unit_vector(x, y)
+    return (t, x, y), (inverse_norm_squared, x * x)
+
+
+def _sheared_unit_vector(x: Array, y: Array, with_inverse: bool = True) -> tuple[Array, ...]:
+    """(x, y) / n and (with_inverse) 1/n^2, n = |(x, y)|, for x >= 0 and any y (also +-inf).
+
+    The plain form x rsqrt(x^2 + y^2) overflows for |y| beyond sqrt(max float) (an extreme
+    input weight) and underflows for tiny (x, y); only when some element needs it
+    (`jax.lax.cond` over the whole array: a batch, not a trial) does it take the scaled
+    form of `_scaled_unit_vector`, which gives the same bits where the plain form is exact.
     """
     norm_squared = x * x + y * y
+    plain = jnp.all((norm_squared < jnp.inf) & (norm_squared >= jnp.finfo(x.dtype).tiny))
+    return jax.lax.cond(
+        plain,
+        partial(_plain_unit_vector, with_inverse=with_inverse),
+        partial(_scaled_unit_vector, with_inverse=with_inverse),
+        x,
+        y,
+        norm_squared,
+    )
+
+
+def _plain_unit_vector(
+    x: Array, y: Array, norm_squared: Array, with_inverse: bool
+) -> tuple[Array, ...]:
+    """(x, y) / n with n^2 = x^2 + y^2 finite and normal, and 1/n^2."""
+    norm = jax.lax.rsqrt(norm_squared)
+    unit = (x * norm, y * norm)
+    return (*unit, 1 / norm_squared) if with_inverse else unit
+
+
+def _scaled_unit_vector(
+    x: Array, y: Array, norm_squared: Array, with_inverse: bool
+) -> tuple[Array, ...]:
+    """`_sheared_unit_vector` for any n: where n^2 overflows or underflows the vector is
+    first scaled by 1/max(|x|, |y|), and y = +-inf gives (0, +-1); elsewhere the scale is
+    1 and the result is bit for bit the plain form (x / 1 = x)."""
     plain = (norm_squared < jnp.inf) & (norm_squared >= jnp.finfo(x.dtype).tiny)
     infinite = jnp.isinf(y)
     largest = jnp.where(plain | infinite, 1.0, jnp.maximum(x, jnp.abs(y)))
@@ -352,8 +390,10 @@ def _sheared_unit_vector(x: Array, y: Array) -> tuple[Array, Array, Array]:
     scaled_squared = x_scaled * x_scaled + y_scaled * y_scaled
     scaled_norm = jax.lax.rsqrt(scaled_squared)
     # 1/n^2 = (1/largest)^2 / |scaled|^2 (0 where n overflows)
-    inverse = jnp.where(infinite, 0.0, (1 / largest) ** 2 / scaled_squared)
-    return x_scaled * scaled_norm, y_scaled * scaled_norm, inverse
+    unit = (x_scaled * scaled_norm, y_scaled * scaled_norm)
+    if not with_inverse:
+        return unit
+    return (*unit, jnp.where(infinite, 0.0, (1 / largest) ** 2 / scaled_squared))
 
 
 def _scan_chunks(
@@ -392,19 +432,20 @@ def _theta_forward(
     model: Theta, max_spikes: int, phase, arrival, sources, weights_t, n_active, duration
 ):
     """The steps of `ThetaSteps` for a batch of trials side by side (phase (B, N), arrival
-    and sources (B, C, chunk), weights_t (N_src, N) shared), over the needed chunks (a
-    loop of ceil(n_active / chunk) chunks, so that the skipped ones cost nothing). For the
-    backward pass it records the state (t, x, y) at the start of each chunk, from which
-    the chunk's residuals are recomputed, and per slot the index of the step that filled it."""
+    and sources (B, C, chunk), weights_t (N_src, N) shared or (B, N_src, N) per trial),
+    over the needed chunks (a loop of ceil(n_active / chunk) chunks, so that the skipped
+    ones cost nothing). For the backward pass it records the state (t, x, y) at the start
+    of each chunk, from which the chunk's residuals are recomputed, and per slot the index
+    of the step that filled it."""
     steps = ThetaSteps(model, duration, max_spikes)
-    advance = jax.vmap(steps._advance)
+    shear = jax.vmap(steps._shear)
     batch, n_chunks, chunk_size = arrival.shape
     n, dtype = phase.shape[-1], phase.dtype
 
     def one_step(carry, event):
         state, slot_step, index = carry
-        state, _, recorded = advance(state, event)
-        return (state, jnp.where(recorded, index, slot_step), index + 1), None
+        state, recorded = shear(state, event)
+        return (_normalised(state), jnp.where(recorded, index, slot_step), index + 1), None
 
     def run_chunk(chunk, carry):
         state, slot_step, starts = carry
@@ -412,7 +453,7 @@ def _theta_forward(
             buffer.at[chunk].set(value)
             for buffer, value in zip(starts, (state.t, state.x, state.y), strict=True)
         )
-        events = (arrival[:, chunk].T, weights_t[sources[:, chunk].T])  # (chunk, B, ...)
+        events = (arrival[:, chunk].T, _rows(weights_t, sources[:, chunk].T))  # (chunk, B, ...)
         start = (state, slot_step, (chunk * chunk_size).astype(jnp.int32))
         (state, slot_step, _), _ = jax.lax.scan(one_step, start, events)
         return state, slot_step, starts
@@ -430,10 +471,27 @@ def _theta_forward(
     )
     last = n_chunks * chunk_size  # the index of the last step, the flow to T
     to_end = (jnp.full((batch,), duration, dtype), jnp.zeros((batch, n), dtype))
-    state, last_residuals, recorded = advance(state, to_end)
+    state, recorded = shear(state, to_end)
+    x, y, inverse_norm_squared = _sheared_unit_vector(state.x, state.y)
+    state, last_residuals = state._replace(x=x, y=y), (inverse_norm_squared, x * x)
     slot_step = jnp.where(recorded, last, slot_step)
     times, counts, final_state = jax.vmap(steps.finish)(state)
     return (times, counts, final_state[:, 0]), (starts, last_residuals, slot_step)
+
+
+def _rows(weights_t: Array, rows: Array) -> Array:
+    """The weight rows (chunk, B, N) of a chunk's inputs, rows (chunk, B), from weights_t
+    shared (N_src, N) or per trial (B, N_src, N)."""
+    if weights_t.ndim == 2:
+        return weights_t[rows]
+    return weights_t[jnp.arange(rows.shape[1]), rows]
+
+
+def _add_rows(weights_bar: Array, rows: Array, rows_bar: Array) -> Array:
+    """The transpose of `_rows`: rows_bar (chunk, B, N) added to the rows they came from."""
+    if weights_bar.ndim == 2:
+        return weights_bar.at[rows].add(rows_bar)
+    return weights_bar.at[jnp.arange(rows.shape[1]), rows].add(rows_bar)
 
 
 def _needed_chunks(n_active, chunk_size: int, n_chunks: int) -> Array:
@@ -446,7 +504,7 @@ def _theta_run(
     model: Theta, max_spikes: int, phase, arrival, sources, weights_t, n_active, duration
 ):
     """Spike times (B, N, S), counts (B, N) and final phases (B, N) of a batch of theta
-    layers with shared weights (`_theta_forward`).
+    layers (`_theta_forward`).
 
     The backward pass is the adjoint of the phase angle a (x, y) = (cos a, sin a): a
     step maps a_before to a_after = arctan(tan(a_before + omega (t_k - t_{k-1})) + s_k),
@@ -455,8 +513,8 @@ def _theta_run(
     (a_T + pi/2) / omega. The reverse loop carries the adjoint lambda of the angle and
     that of the time of the last input, per trial; it skips the chunks that the forward
     pass skipped, recomputes each chunk's residuals (1/n^2, cos^2 a) from the state at
-    its start, and adds the chunk's weight adjoints of all trials to the shared rows of
-    weights_t they came from.
+    its start, and adds the chunk's weight adjoints to the rows of weights_t they came
+    from (for shared weights, those of all trials).
     """
     return _theta_forward(
         model, max_spikes, phase, arrival, sources, weights_t, n_active, duration
@@ -499,7 +557,7 @@ def _theta_run_bwd(model, max_spikes, saved, cotangents):
     carry, (duration_bar, _) = back(
         (phase_bar / omega, jnp.zeros((batch,), phase_bar.dtype)), to_end
     )
-    angle_step = jax.vmap(steps._angle_step)
+    angle_step = partial(_angle_steps, steps)
 
     def back_chunk(step, carry):
         adjoints, weights_bar, arrival_bar = carry
@@ -507,14 +565,14 @@ def _theta_run_bwd(model, max_spikes, saved, cotangents):
         rows = sources[:, chunk].T  # (chunk, B)
         times = arrival[:, chunk].T
         start = tuple(buffer[chunk] for buffer in starts)
-        _, residuals = jax.lax.scan(angle_step, start, (times, weights_t[rows]))
+        _, residuals = jax.lax.scan(angle_step, start, (times, _rows(weights_t, rows)))
         indices = chunk * chunk_size + jnp.arange(chunk_size)
         adjoints, (chunk_arrival_bar, shear_bar) = jax.lax.scan(
             back, adjoints, (indices, times, residuals), reverse=True
         )
         return (
             adjoints,
-            weights_bar.at[rows].add(shear_bar),
+            _add_rows(weights_bar, rows, shear_bar),
             arrival_bar.at[:, chunk].set(chunk_arrival_bar.T),
         )
 

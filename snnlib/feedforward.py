@@ -189,7 +189,8 @@ def _prepare_layer(
     marked_initial_state = checks.cut_nan(initial_state, poisoned)
     initial_state = checks.stand_in(initial_state, poisoned, model.rest_state(n, dtype))
     input_times = jnp.where(unknown_time, jnp.inf, input_times)
-    order = jnp.argsort(input_times)
+    order = _time_order(input_times)
+    chunk_size = max(1, min(chunk_size, input_times.shape[0]))  # no chunk longer than M
     n_chunks = -(-input_times.shape[0] // chunk_size)
     padding = n_chunks * chunk_size - input_times.shape[0]
     arrival = jnp.concatenate(  # (n_chunks, chunk_size): sorted input times, padded with T
@@ -199,6 +200,26 @@ def _prepare_layer(
         [sources[order], jnp.zeros((padding,), sources.dtype)]
     ).reshape(n_chunks, chunk_size)
     return _LayerInputs(initial_state, arrival, sorted_sources, poisoned, marked_initial_state)
+
+
+_RANK_ORDER_MAX = 256  # inputs per trial up to which `_time_order` ranks instead of sorting
+
+
+def _time_order(times: Array) -> Array:
+    """The stable ascending order of NaN-free times (M,), as `jnp.argsort`.
+
+    Up to _RANK_ORDER_MAX inputs by ranks, rank_i = #{j : t_j < t_i or (t_j = t_i and
+    j < i)}: M^2 comparisons that vectorise, about 3x faster than XLA's sort on the CPU
+    at M = 100 (bench/bench_feedforward.py); beyond, a sort.
+    """
+    m = times.shape[0]
+    if m > _RANK_ORDER_MAX:
+        return jnp.argsort(times)
+    index = jnp.arange(m)
+    before = times[None, :] < times[:, None]
+    tie_before = (times[None, :] == times[:, None]) & (index[None, :] < index[:, None])
+    rank = jnp.sum(before | tie_before, axis=1)
+    return jnp.zeros((m,), index.dtype).at[rank].set(index)
 
 
 def _finish_layer(inputs: _LayerInputs, result: StepResult, max_spikes: int) -> LayerSpikes:
