@@ -211,14 +211,17 @@ class ThetaSteps:
         )
 
     def step(self, carry: ThetaCarry, event: tuple[Array, Array]) -> ThetaCarry:
-        carry, _ = self._shear(carry, event)
-        return _normalised(carry)
+        carry, shear, _ = self._turn_and_record(carry, event)
+        x, y = _sheared(carry.x, carry.y, shear)
+        return carry._replace(x=x, y=y)
 
-    def _shear(self, carry: ThetaCarry, event: tuple[Array, Array]) -> tuple[ThetaCarry, Array]:
-        """One step up to the normalisation: the carry with (x, y) after the shear, of norm
-        n, not yet divided by n (`_normalised`), and the slots filled in this step. For a
-        batch it runs per trial (`jax.vmap`) and the normalisation on the whole batch, so
-        that the batch takes the plain form of `_sheared_unit_vector` whenever it can."""
+    def _turn_and_record(
+        self, carry: ThetaCarry, event: tuple[Array, Array]
+    ) -> tuple[ThetaCarry, Array, Array]:
+        """One step up to the input: the carry at t_input with (x, y) turned by the flow and
+        the spikes on the way recorded, the input's shear w/c (0 at or after T; applied by
+        `_sheared`), and the slots filled in this step. For a batch it runs per trial
+        (`jax.vmap`) and `_sheared` on the whole batch."""
         t, x, y, counts, slot_x, slot_y, slot_t = carry
         t_input, weight = event
         full_turns, crossed, x_turned, y_turned = self._turn(t, x, y, t_input)
@@ -228,8 +231,8 @@ class ThetaSteps:
         slot_x = jnp.where(recorded, x, slot_x)
         slot_y = jnp.where(recorded, y, slot_y)
         slot_t = jnp.where(recorded, t + index * self.model.period, slot_t)
-        x, y = x_turned, self._sheared(x_turned, y_turned, t_input, weight)
-        return ThetaCarry(t_input, x, y, counts + new_spikes, slot_x, slot_y, slot_t), recorded
+        carry = ThetaCarry(t_input, x_turned, y_turned, counts + new_spikes, slot_x, slot_y, slot_t)
+        return carry, self._shear(t_input, weight), recorded
 
     def _turn(self, t: Array, x: Array, y: Array, t_input: Array):
         """The free flow from t to t_input, a rotation by omega (t_input - t) = k pi + r:
@@ -244,20 +247,19 @@ class ThetaSteps:
         x_turned = jnp.where(crossed, -x_turned, x_turned)
         return full_turns, crossed, x_turned, jnp.where(crossed, -y_turned, y_turned)
 
-    def _sheared(self, x: Array, y: Array, t_input: Array, weight: Array) -> Array:
-        """y after the input (before T): the shear y -> y + (w/c) x."""
-        shear = jnp.where(t_input < self.duration, weight / self.model.c, 0.0)
-        return y + shear * x
+    def _shear(self, t_input: Array, weight: Array) -> Array:
+        """The shear s = w/c of an input (tan a -> tan a + s), 0 at or after T."""
+        return jnp.where(t_input < self.duration, weight / self.model.c, 0.0)
 
-    def _angle_shear(
+    def _angle_turn(
         self, state: tuple[Array, Array, Array], event: tuple[Array, Array]
-    ) -> tuple[Array, Array, Array]:
-        """(t, x, y) of `_shear` without the spike slots: what the backward pass recomputes
-        for a chunk from the state at the chunk's start (`_angle_steps`)."""
+    ) -> tuple[tuple[Array, Array, Array], Array]:
+        """(t, x, y) and the shear of `_turn_and_record` without the spike slots: what the
+        backward pass recomputes for a chunk from the state at the chunk's start."""
         t, x, y = state
         t_input, weight = event
         _, _, x, y = self._turn(t, x, y, t_input)
-        return t_input, x, self._sheared(x, y, t_input, weight)
+        return (t_input, x, y), self._shear(t_input, weight)
 
     def run(
         self,
@@ -332,56 +334,70 @@ def _vmapped_run(
     return jax.vmap(steps.run, axes)(initial_state, arrival, sources, weights_t, n_active)
 
 
-def _normalised(carry: ThetaCarry) -> ThetaCarry:
-    """The carry of `ThetaSteps._shear` with its (x, y) divided by their norm."""
-    x, y = _sheared_unit_vector(carry.x, carry.y, with_inverse=False)
-    return carry._replace(x=x, y=y)
-
-
 def _angle_steps(steps: ThetaSteps, state, event):
-    """`ThetaSteps._angle_shear` on a batch (state (t (B,), x, y (B, N)), event (t_input
-    (B,), weight (B, N))), normalised, and the residuals of the backward pass (1/n^2,
-    cos^2 a) after the step."""
-    t, x, y = jax.vmap(steps._angle_shear)(state, event)
-    x, y, inverse_norm_squared = _sheared_unit_vector(x, y)
-    return (t, x, y), (inverse_norm_squared, x * x)
+    """`ThetaSteps._angle_turn` on a batch (state (t (B,), x, y (B, N)), event (t_input
+    (B,), weight (B, N))), sheared, and the residuals of the backward pass (1/n^2,
+    cos^2 a) after the step (`_sheared`)."""
+    (t, x, y), shear = jax.vmap(steps._angle_turn)(state, event)
+    x, y, residuals = _sheared(x, y, shear, with_residuals=True)
+    return (t, x, y), residuals
 
 
-def _sheared_unit_vector(x: Array, y: Array, with_inverse: bool = True) -> tuple[Array, ...]:
-    """(x, y) / n and (with_inverse) 1/n^2, n = |(x, y)|, for x >= 0 and any y (also +-inf).
+def _sheared(x: Array, y: Array, shear: Array, with_residuals: bool = False):
+    """The input's shear (x, y) -> (x, y + s x) of a vector of any length |v| in its range
+    (`_in_range`) and, with_residuals, the backward pass's (1/n^2, cos^2 a) after it.
 
-    The plain form x rsqrt(x^2 + y^2) overflows for |y| beyond sqrt(max float) (an extreme
-    input weight) and underflows for tiny (x, y); only when some element needs it
-    (`jax.lax.cond` over the whole array: a batch, not a trial) does it take the scaled
-    form of `_scaled_unit_vector`, which gives the same bits where the plain form is exact.
+    tan a = y/x, its crossings of x = 0 and the spike times atan2(y, x) do not depend on
+    |v|, so the steps carry (x, y) unnormalised: no square root or division per neuron
+    and step. For a unit vector the shear gives n^2 = |v'|^2 (`ThetaSteps`), so in general
+    1/n^2 = |v|^2 / |v'|^2 and cos^2 a = x^2 / |v'|^2. When some element of the array (a
+    batch, not a trial: `jax.lax.cond`) leaves the range, before or after the shear, the
+    whole array takes the step on unit vectors instead: normalised before the shear and
+    after it (`_scaled_unit_vector`, which also takes extreme weights and +-inf).
     """
-    norm_squared = x * x + y * y
-    plain = jnp.all((norm_squared < jnp.inf) & (norm_squared >= jnp.finfo(x.dtype).tiny))
-    return jax.lax.cond(
-        plain,
-        partial(_plain_unit_vector, with_inverse=with_inverse),
-        partial(_scaled_unit_vector, with_inverse=with_inverse),
-        x,
-        y,
-        norm_squared,
-    )
+    y_sheared = y + shear * x
+    before, after = x * x + y * y, x * x + y_sheared * y_sheared
+    if not with_residuals:
+        return jax.lax.cond(
+            jnp.all(_in_range(before) & _in_range(after)),
+            lambda: (x, y_sheared),
+            lambda: _unit_sheared(x, y, before, shear)[:2],
+        )
+
+    def plain():
+        inverse_after = 1 / after
+        return x, y_sheared, (before * inverse_after, x * x * inverse_after)
+
+    def scaled():
+        x_unit, y_unit, inverse_norm_squared = _unit_sheared(x, y, before, shear)
+        return x_unit, y_unit, (inverse_norm_squared, x_unit * x_unit)
+
+    return jax.lax.cond(jnp.all(_in_range(before) & _in_range(after)), plain, scaled)
 
 
-def _plain_unit_vector(
-    x: Array, y: Array, norm_squared: Array, with_inverse: bool
-) -> tuple[Array, ...]:
-    """(x, y) / n with n^2 = x^2 + y^2 finite and normal, and 1/n^2."""
-    norm = jax.lax.rsqrt(norm_squared)
-    unit = (x * norm, y * norm)
-    return (*unit, 1 / norm_squared) if with_inverse else unit
+def _in_range(norm_squared: Array) -> Array:
+    """|v|^2 within 2^(+-e/2), e the dtype's largest exponent (float32: 2^+-64): a range in
+    which no product of the steps and their adjoint overflows or underflows. False for
+    NaN."""
+    bound = 2.0 ** (jnp.finfo(norm_squared.dtype).maxexp // 2)
+    return (norm_squared >= 1 / bound) & (norm_squared <= bound)
+
+
+def _unit_sheared(x: Array, y: Array, norm_squared: Array, shear: Array):
+    """The shear of the unit vector (x, y)/|v|, normalised (`_scaled_unit_vector`): the
+    unit vector after it and 1/n^2."""
+    x, y = _scaled_unit_vector(x, y, norm_squared, with_inverse=False)
+    y = y + shear * x
+    return _scaled_unit_vector(x, y, x * x + y * y, with_inverse=True)
 
 
 def _scaled_unit_vector(
     x: Array, y: Array, norm_squared: Array, with_inverse: bool
 ) -> tuple[Array, ...]:
-    """`_sheared_unit_vector` for any n: where n^2 overflows or underflows the vector is
-    first scaled by 1/max(|x|, |y|), and y = +-inf gives (0, +-1); elsewhere the scale is
-    1 and the result is bit for bit the plain form (x / 1 = x)."""
+    """(x, y) / n and (with_inverse) 1/n^2, n = |(x, y)|, for x >= 0 and any y (also
+    +-inf). x rsqrt(n^2) would overflow for |y| beyond sqrt(max float) and underflow for
+    tiny (x, y): there the vector is first scaled by 1/max(|x|, |y|), and y = +-inf gives
+    (0, +-1); elsewhere the scale is 1 (x / 1 = x)."""
     plain = (norm_squared < jnp.inf) & (norm_squared >= jnp.finfo(x.dtype).tiny)
     infinite = jnp.isinf(y)
     largest = jnp.where(plain | infinite, 1.0, jnp.maximum(x, jnp.abs(y)))
@@ -438,14 +454,15 @@ def _theta_forward(
     of each chunk, from which the chunk's residuals are recomputed, and per slot the index
     of the step that filled it."""
     steps = ThetaSteps(model, duration, max_spikes)
-    shear = jax.vmap(steps._shear)
+    turn_and_record = jax.vmap(steps._turn_and_record)
     batch, n_chunks, chunk_size = arrival.shape
     n, dtype = phase.shape[-1], phase.dtype
 
     def one_step(carry, event):
         state, slot_step, index = carry
-        state, recorded = shear(state, event)
-        return (_normalised(state), jnp.where(recorded, index, slot_step), index + 1), None
+        state, shear, recorded = turn_and_record(state, event)
+        x, y = _sheared(state.x, state.y, shear)
+        return (state._replace(x=x, y=y), jnp.where(recorded, index, slot_step), index + 1), None
 
     def run_chunk(chunk, carry):
         state, slot_step, starts = carry
@@ -471,9 +488,9 @@ def _theta_forward(
     )
     last = n_chunks * chunk_size  # the index of the last step, the flow to T
     to_end = (jnp.full((batch,), duration, dtype), jnp.zeros((batch, n), dtype))
-    state, recorded = shear(state, to_end)
-    x, y, inverse_norm_squared = _sheared_unit_vector(state.x, state.y)
-    state, last_residuals = state._replace(x=x, y=y), (inverse_norm_squared, x * x)
+    state, shear, recorded = turn_and_record(state, to_end)
+    x, y, last_residuals = _sheared(state.x, state.y, shear, with_residuals=True)
+    state = state._replace(x=x, y=y)
     slot_step = jnp.where(recorded, last, slot_step)
     times, counts, final_state = jax.vmap(steps.finish)(state)
     return (times, counts, final_state[:, 0]), (starts, last_residuals, slot_step)
