@@ -344,72 +344,39 @@ def _angle_steps(steps: ThetaSteps, state, event):
 
 
 def _sheared(x: Array, y: Array, shear: Array, with_residuals: bool = False):
-    """The input's shear (x, y) -> (x, y + s x) of a vector of any length |v| in its range
-    (`_in_range`) and, with_residuals, the backward pass's (1/n^2, cos^2 a) after it.
+    """The input's shear (x, y) -> (x, y + s x) of a vector of any length |v|, rescaled by a
+    power of two, and, with_residuals, the backward pass's (1/n^2, cos^2 a) after it.
 
     tan a = y/x, its crossings of x = 0 and the spike times atan2(y, x) do not depend on
     |v|, so the steps carry (x, y) unnormalised: no square root or division per neuron
     and step. For a unit vector the shear gives n^2 = |v'|^2 (`ThetaSteps`), so in general
-    1/n^2 = |v|^2 / |v'|^2 and cos^2 a = x^2 / |v'|^2. When some element of the array (a
-    batch, not a trial: `jax.lax.cond`) leaves the range, before or after the shear, the
-    whole array takes the step on unit vectors instead: normalised before the shear and
-    after it (`_scaled_unit_vector`, which also takes extreme weights and +-inf).
+    1/n^2 = |v|^2 / |v'|^2 and cos^2 a = x^2 / |v'|^2. After the shear the vector is
+    multiplied by 2^-e, max(x, |y|) = m 2^e with 1 <= m < 2 (`_power_of_two_scale`; exact,
+    no rounding), so that |v| stays in [1, 2 sqrt 2) whatever the weights; y = +-inf (an
+    infinite weight) gives (0, +-1).
     """
     y_sheared = y + shear * x
-    before, after = x * x + y * y, x * x + y_sheared * y_sheared
+    infinite = jnp.isinf(y_sheared)
+    scale = _power_of_two_scale(jnp.maximum(x, jnp.abs(y_sheared)))
+    x_scaled = jnp.where(infinite, 0.0, x * scale)
+    y_scaled = jnp.where(infinite, jnp.sign(y_sheared), y_sheared * scale)
     if not with_residuals:
-        return jax.lax.cond(
-            jnp.all(_in_range(before) & _in_range(after)),
-            lambda: (x, y_sheared),
-            lambda: _unit_sheared(x, y, before, shear)[:2],
-        )
-
-    def plain():
-        inverse_after = 1 / after
-        return x, y_sheared, (before * inverse_after, x * x * inverse_after)
-
-    def scaled():
-        x_unit, y_unit, inverse_norm_squared = _unit_sheared(x, y, before, shear)
-        return x_unit, y_unit, (inverse_norm_squared, x_unit * x_unit)
-
-    return jax.lax.cond(jnp.all(_in_range(before) & _in_range(after)), plain, scaled)
+        return x_scaled, y_scaled
+    inverse_after = 1 / (x * x + y_sheared * y_sheared)  # 0 where |v'|^2 overflows: a = +-pi/2
+    residuals = ((x * x + y * y) * inverse_after, x * x * inverse_after)
+    return x_scaled, y_scaled, residuals
 
 
-def _in_range(norm_squared: Array) -> Array:
-    """|v|^2 within 2^(+-e/2), e the dtype's largest exponent (float32: 2^+-64): a range in
-    which no product of the steps and their adjoint overflows or underflows. False for
-    NaN."""
-    bound = 2.0 ** (jnp.finfo(norm_squared.dtype).maxexp // 2)
-    return (norm_squared >= 1 / bound) & (norm_squared <= bound)
-
-
-def _unit_sheared(x: Array, y: Array, norm_squared: Array, shear: Array):
-    """The shear of the unit vector (x, y)/|v|, normalised (`_scaled_unit_vector`): the
-    unit vector after it and 1/n^2."""
-    x, y = _scaled_unit_vector(x, y, norm_squared, with_inverse=False)
-    y = y + shear * x
-    return _scaled_unit_vector(x, y, x * x + y * y, with_inverse=True)
-
-
-def _scaled_unit_vector(
-    x: Array, y: Array, norm_squared: Array, with_inverse: bool
-) -> tuple[Array, ...]:
-    """(x, y) / n and (with_inverse) 1/n^2, n = |(x, y)|, for x >= 0 and any y (also
-    +-inf). x rsqrt(n^2) would overflow for |y| beyond sqrt(max float) and underflow for
-    tiny (x, y): there the vector is first scaled by 1/max(|x|, |y|), and y = +-inf gives
-    (0, +-1); elsewhere the scale is 1 (x / 1 = x)."""
-    plain = (norm_squared < jnp.inf) & (norm_squared >= jnp.finfo(x.dtype).tiny)
-    infinite = jnp.isinf(y)
-    largest = jnp.where(plain | infinite, 1.0, jnp.maximum(x, jnp.abs(y)))
-    x_scaled = jnp.where(infinite, 0.0, x / largest)  # divided, not times 1/largest: no
-    y_scaled = jnp.where(infinite, jnp.sign(y), y / largest)  # subnormal factor (flushed)
-    scaled_squared = x_scaled * x_scaled + y_scaled * y_scaled
-    scaled_norm = jax.lax.rsqrt(scaled_squared)
-    # 1/n^2 = (1/largest)^2 / |scaled|^2 (0 where n overflows)
-    unit = (x_scaled * scaled_norm, y_scaled * scaled_norm)
-    if not with_inverse:
-        return unit
-    return (*unit, jnp.where(infinite, 0.0, (1 / largest) ** 2 / scaled_squared))
+def _power_of_two_scale(m: Array) -> Array:
+    """2^-e for m = f 2^e (1 <= f < 2) from the bits of m (normal m; e clipped to the
+    normal exponents, so that m = 0 or subnormal gets the largest scale and +-inf the
+    smallest); NaN stays NaN in the product."""
+    info = jnp.finfo(m.dtype)
+    bits = jnp.dtype(f"int{info.bits}")
+    mantissa_bits, bias = info.nmant, info.maxexp - 1
+    biased = jax.lax.bitcast_convert_type(m, bits) >> mantissa_bits  # sign bit 0: m >= 0
+    biased = jnp.clip(biased, 1, 2 * bias - 1)
+    return jax.lax.bitcast_convert_type((2 * bias - biased) << mantissa_bits, m.dtype)
 
 
 def _scan_chunks(
