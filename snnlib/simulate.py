@@ -88,9 +88,11 @@ def _run_in_chunks(step, carry, length: int):
     `_CHUNK`: a chunk that starts after the trial ended (carry[-1], the last step was
     idle) is skipped, and its records are those its idle steps would have written (no
     time, no neuron, the unchanged state): the same values, bit for bit, for the cost
-    of the events that happen (plus at most one chunk). (Rematerialising each chunk,
-    `jax.checkpoint`, makes idle chunks cheaper in the backward pass but was not faster
-    over a whole training trial, and changed the last bits of training runs.)"""
+    of the events that happen (plus at most one chunk). The step comes rematerialised
+    (`jax.checkpoint` in `_simulate`): the backward pass keeps only each step's carry and
+    recomputes the step, instead of keeping its ~90 intermediate arrays, whose writes
+    cost more than the recomputation (bench/bench_recurrent.py). (Rematerialising whole
+    chunks instead was not faster over a training trial.)"""
     record_shapes = jax.eval_shape(step, carry, None)[1]
 
     def chunk(carry, size):
@@ -202,7 +204,7 @@ def _simulate(
 
     start = (jnp.zeros((), dtype), initial_state, jnp.zeros((), jnp.int32), jnp.array(False))
     (t_last, last_state, pointer, _), (times, neuron, is_input, states, active) = _run_in_chunks(
-        step, start, max_events
+        jax.checkpoint(step), start, max_events
     )
     exhausted = next_event(t_last, last_state, pointer)[0] < duration
     final_state = model.flow(last_state, duration - t_last)
