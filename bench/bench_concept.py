@@ -5,7 +5,7 @@
 Workloads (float64, `_ab`: one worker process per tree, timed alternately; ratios
 baseline / this tree): the first-spike-time sweep over --points input weights of the QIF
 and of the LIF neuron (`concept.first_spike_sweep`), and dt_sp/dw by autodiff at
---points / 10 of them (`concept.spike_time_derivative`), as `concept.sweep_model` runs
+--points / 10 of them (`concept.dt_dw_autodiff`), as `concept.sweep_model` runs
 them. Written to bench/results/concept.json. Not a test: run on demand (`make bench`).
 """
 
@@ -26,6 +26,8 @@ def worker(points: int) -> None:
     from snnlib.experiments import concept
 
     config = concept.ConceptConfig()
+    # dt_dw_autodiff since issue 17 (spike_time_derivative in the baseline tree)
+    derivative = getattr(concept, "dt_dw_autodiff", None) or concept.spike_time_derivative
     workloads = {}
     for name in ("qif", "lif"):
         model, duration, max_events = concept.model_setup(config, name)
@@ -38,9 +40,7 @@ def worker(points: int) -> None:
             (weights[:, None], times),
         )
         workloads[f"{name}_derivative"] = (
-            lambda w, m=model, d=duration, k=max_events: concept.spike_time_derivative(
-                m, d, k, w, config.input_time
-            ),
+            lambda w, m=model, d=duration, k=max_events: derivative(m, d, k, w, config.input_time),
             (weights[::10],),
         )
     serve(workloads, {})

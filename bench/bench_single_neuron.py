@@ -28,9 +28,15 @@ def worker(trials: int) -> None:
     from snnlib.experiments import single_neuron
 
     config = single_neuron.SingleNeuronConfig()
-    task = single_neuron.make_task(config)
+    # make_instance and SingleNeuronConfig.optimizer since issue 17 (the baseline tree has
+    # make_task and make_optimizer)
+    task = getattr(single_neuron, "make_instance", None) or single_neuron.make_task
+    task = task(config)
     loss_and_grad = jax.value_and_grad(single_neuron.make_loss(config, task), has_aux=True)
-    optimizer = single_neuron.make_optimizer(config)
+    if hasattr(config, "optimizer"):
+        optimizer = config.optimizer()
+    else:
+        optimizer = single_neuron.make_optimizer(config)
     params = {k: jnp.asarray(v) for k, v in task.initial_params.items()}
 
     def trial(carry, _):
