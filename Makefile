@@ -48,9 +48,12 @@ lint: $(VENV)/.stamp
 	$(VENV)/bin/ruff format --check $(LINTED)
 	$(PY) -m mypy
 
-## make bench: run every benchmark script in bench/ (on demand, not part of the tests)
+## make bench: run every benchmark script in bench/ (on demand, not part of the tests), the
+## feed-forward scaling bench, then draw the Performance page's figure from the results
 bench: $(VENV)/.stamp
 	for script in bench/bench_*.py; do $(PY) $$script || exit 1; done
+	$(PY) bench/bench_feedforward.py --scaling
+	$(PY) bench/plot.py
 
 clean:
 	rm -rf _build

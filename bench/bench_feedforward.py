@@ -188,7 +188,9 @@ def activity(net, params, bins, labels) -> float:
     import jax
 
     sums = jax.device_get(jax.jit(net.batch_metrics)(params, bins, labels))
-    return net.summarize(sums, bins.shape[0])["activity"]
+    summary = net.summarize(sums, bins.shape[0])
+    # a ClassifierMetrics since issue 17 (a dict in the baseline tree)
+    return summary["activity"] if isinstance(summary, dict) else summary.activity
 
 
 def worker(batch: int, scaling: bool, only: list[str] | None) -> None:

@@ -10,10 +10,10 @@ Implementations of the `LayerSteps` protocol, with the same results:
 
 - `ModelSteps`: any neuron model, through its flow / time_to_next_spike / reset / receive;
   gradients by autodiff through the scan (each chunk recomputed in the backward pass).
-- `ThetaSteps`: the theta neuron in its rotation form, with no transcendental function
-  per neuron and step, and a hand-written backward pass (an adjoint scan over the phase
-  angle, see `_theta_run`) that stores two numbers per neuron and step instead of
-  recomputing the forward pass.
+- `ThetaSteps`: the theta neuron in its rotation form, with no transcendental function,
+  square root or division per neuron and step in the forward pass, and a hand-written
+  backward pass (an adjoint scan over the phase angle, see `_theta_run`) that recomputes
+  two numbers per neuron and step from the state at the start of each chunk.
 - `ThetaAutodiffSteps`: the same steps with autodiff instead of the adjoint (a reference
   for the tests and the bench).
 
@@ -51,8 +51,8 @@ class ModelCarry(NamedTuple):
 
 class ThetaCarry(NamedTuple):
     t: Array  # () time of the last input
-    x: Array  # (N,) cos a >= 0
-    y: Array  # (N,) sin a
+    x: Array  # (N,) |v| cos a >= 0 (|v| between 1 and 2 sqrt 2, see `_sheared`)
+    y: Array  # (N,) |v| sin a
     counts: Array  # (N,) spikes so far
     slot_x: Array  # (S, N) x at the start of the step of each recorded spike
     slot_y: Array  # (S, N) y at the start of that step
@@ -176,11 +176,12 @@ class ModelSteps:
 
 
 class ThetaSteps:
-    """The theta neuron as a rotating unit vector (x, y) = (cos a, sin a), a = phi c/tau - pi/2.
+    """The theta neuron as a rotating vector (x, y) = |v| (cos a, sin a), a = phi c/tau - pi/2.
 
     With V - 1/2 = c tan(a): the free flow turns a at rate omega = c/tau (a rotation by
     omega dt, the same for all neurons of the layer), and an input of weight w is the
-    shear y -> y + (w/c) x (tan a -> tan a + w/c), followed by a normalisation. A spike is
+    shear y -> y + (w/c) x (tan a -> tan a + w/c); the length |v| carries no information
+    and is only kept in range by exact powers of two (`_sheared`). A spike is
     a passing a = pi/2 (x turns negative); the reset phi -> 0 (a -> -pi/2) is the sign
     flip (x, y) -> (-x, -y), so that x >= 0 always. A turn by k pi + r (k full turns,
     0 <= r < pi) gives k + [x < 0 after turning by r] spikes. The exact spike times need
