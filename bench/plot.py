@@ -6,8 +6,9 @@ Panels: (a) the A/B ratios (baseline / this tree) of every workload of the feed-
 single-neuron, concept (and, when present, recurrent) benches; (b) the profile of one
 micro-batch of the trained MNIST network, before and after; (c-e) the training step
 against batch size, hidden width and hidden activity, with the fitted exponents of
-time ~ work^p; (f) the layered against the generic simulator. Run by `make bench` after
-the benches; also writes the fitted exponents next to the figure (.json).
+time ~ work^p (only where the work spans at least 1.5x, else null); (f) the layered
+against the generic simulator. Run by `make bench` after the benches; also writes the
+fitted exponents next to the figure (.json).
 """
 
 import argparse
@@ -22,6 +23,7 @@ import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
+MIN_FIT_SPAN = 1.5  # the smallest x_max / x_min over which a scaling exponent is fitted
 VARIANTS = {"baseline": ("#999999", "baseline"), "this": ("#1f77b4", "this tree")}
 
 
@@ -38,6 +40,10 @@ def ratios(ax, reports: dict[str, dict]) -> None:
                 labels.append(f"{bench}: {name}")
                 values.append(row.get("cpu_ratio_median", row["ratio_median"]))
                 lows.append(row["ratio_median"])
+        for size in report.get("sizes", []):  # bench_recurrent.py: wall times only
+            labels.append(f"{bench}: trial, N = {size['n_neurons']}")
+            values.append(size["speedup"]["trial_s"]["median"])
+            lows.append(size["speedup"]["trial_s"]["median"])
     y = np.arange(len(labels))
     ax.barh(y, values, color=VARIANTS["this"][0], label="CPU time, median")
     ax.plot(lows, y, "k|", markersize=10, label="wall time, median")
@@ -84,15 +90,13 @@ def scaling(
         t = np.array([_time(report["workloads"][c][variant]) for c in cases])
         order = np.argsort(x)
         x, t = x[order], t[order]
-        exponent = float(np.polyfit(np.log(x), np.log(t), 1)[0]) if len(x) > 1 else np.nan
+        # an exponent needs x to span a range: below 1.5x, a fit would fit the noise
+        wide = len(x) > 1 and x[-1] >= MIN_FIT_SPAN * x[0]
+        exponent = float(np.polyfit(np.log(x), np.log(t), 1)[0]) if wide else None
         fits.setdefault(title, {})[variant] = exponent
-        ax.loglog(
-            x,
-            t,
-            "o-",
-            color=VARIANTS[variant][0],
-            label=f"{VARIANTS[variant][1]}: time ~ x^{exponent:.2f}",
-        )
+        fitted = f"time ~ x^{exponent:.2f}" if exponent is not None else "range too narrow to fit"
+        plot = ax.loglog if wide else ax.semilogy
+        plot(x, t, "o-", color=VARIANTS[variant][0], label=f"{VARIANTS[variant][1]}: {fitted}")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("s per training step (CPU time, min)")
     ax.set_title(title)
